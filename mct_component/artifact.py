@@ -1,0 +1,22 @@
+"""The `ModelCard` artifact type."""
+
+from __future__ import annotations
+
+from tfx.types import artifact
+
+
+class ModelCard(artifact.Artifact):
+    """A model card rendered from MLMD lineage and human-written content.
+
+    On-disk layout under the artifact URI:
+
+    - `model_card.json`: the card, valid against `mct_component/schemas/model_card.schema.json`.
+    - `model_card.html`: self-contained page (inline CSS, no network resources).
+    - `model_card.md`: Markdown rendering.
+
+    Only the formats requested through `output_formats` are written. Custom properties
+    summarise the card for MLMD queries: `model_name`, `model_version`, `model_uri`,
+    `formats`, `blessed` (when known) and one `metric:<name>` per overall metric.
+    """
+
+    TYPE_NAME = "ModelCard"

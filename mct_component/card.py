@@ -1,0 +1,199 @@
+"""The model card data model: frozen dataclasses, their JSON form and its schema.
+
+Everything past the MLMD boundary is one of these types. `ModelCard.to_dict()` is the
+JSON document written as `model_card.json`; templates render that same dictionary, so
+the schema in `schemas/model_card.schema.json` documents what templates can use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+from mct_component.errors import CardValidationError
+
+SCHEMA_VERSION = "1.0"
+RISK_RATINGS = ("low", "medium", "high", "unknown")
+STATUSES = ("draft", "pending_review", "approved", "archived")
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Where an auto-filled value came from: an MLMD artifact."""
+
+    type_name: str
+    uri: str
+    artifact_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    name: str
+    contact: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelDetails:
+    """Identity of the model; `name`/`version` may be overridden by human content."""
+
+    name: str
+    version: str
+    uri: str
+    created: str = ""
+    overview: str = ""
+    owners: tuple[Owner, ...] = ()
+    license: str = ""
+    references: tuple[str, ...] = ()
+    citation: str = ""
+    source: Source | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSplit:
+    """One split of the data the model was trained or evaluated on, from TFDV statistics."""
+
+    name: str
+    num_examples: int
+    num_features: int
+    source: Source
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """One scalar TFMA metric; bounds are set when TFMA computed confidence intervals.
+
+    `value` is None when TFMA reported NaN (e.g. a metric undefined on a small slice).
+    """
+
+    name: str
+    value: float | None
+    lower_bound: float | None = None
+    upper_bound: float | None = None
+    sub_key: str = ""
+
+    @property
+    def label(self) -> str:
+        return metric_label(self.name, self.sub_key)
+
+
+def metric_label(name: str, sub_key: str) -> str:
+    """A metric's display name: its TFMA name, plus the sub key (e.g. a class id) if any."""
+    return f"{name} [{sub_key}]" if sub_key else name
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceMetrics:
+    """Metrics of one slice; `slice` is "Overall" or e.g. "island=Biscoe"."""
+
+    slice: str
+    metrics: tuple[Metric, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class QuantitativeAnalysis:
+    """TFMA results: overall metrics, per-slice metrics and the blessing verdict."""
+
+    overall: tuple[Metric, ...] = ()
+    slices: tuple[SliceMetrics, ...] = ()
+    blessed: bool | None = None
+    source: Source | None = None
+    blessing_source: Source | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class IntendedUse:
+    primary_uses: tuple[str, ...] = ()
+    primary_users: tuple[str, ...] = ()
+    out_of_scope_uses: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class EthicalConsideration:
+    name: str
+    mitigation: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Risk:
+    rating: str = "unknown"
+    explanation: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Considerations:
+    """The human-written judgement about the model."""
+
+    intended_use: IntendedUse = IntendedUse()
+    limitations: tuple[str, ...] = ()
+    tradeoffs: tuple[str, ...] = ()
+    ethical_considerations: tuple[EthicalConsideration, ...] = ()
+    risk: Risk = Risk()
+
+
+@dataclasses.dataclass(frozen=True)
+class Deployment:
+    """Where the Pusher put the model, if it did."""
+
+    pushed: bool
+    destination: str = ""
+    version: str = ""
+    source: Source | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelCard:
+    """A complete model card."""
+
+    model_details: ModelDetails
+    datasets: tuple[DatasetSplit, ...] = ()
+    quantitative_analysis: QuantitativeAnalysis = QuantitativeAnalysis()
+    considerations: Considerations = Considerations()
+    deployment: Deployment | None = None
+    status: str = "draft"
+    missing: tuple[str, ...] = ()
+    schema_version: str = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """The card as JSON-ready data (lists, dicts, scalars), in field order."""
+        return _jsonable(dataclasses.asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """Loads one of the JSON Schemas shipped in `mct_component/schemas`."""
+    text = resources.files("mct_component").joinpath("schemas", name).read_text()
+    return json.loads(text)
+
+
+def validate_card_dict(card: dict[str, Any]) -> None:
+    """Checks a card's JSON form against `model_card.schema.json`.
+
+    Raises:
+        CardValidationError: naming the first offending field and the schema's rule.
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema("model_card.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(card))
+    if error is not None:
+        where = json_path(error.absolute_path) or "<card>"
+        raise CardValidationError(f"generated card is invalid at {where}: {error.message}")
+
+
+def json_path(parts: Any) -> str:
+    """Formats a jsonschema error path as `a.b[0].c`."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

@@ -1,0 +1,94 @@
+"""The `ModelCardGenerator` TFX component: its spec and construction-time validation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+
+from mct_component import content, executor, parameters, render
+from mct_component.artifact import ModelCard
+
+
+class ModelCardGeneratorSpec(types.ComponentSpec):
+    """Inputs, parameters and output of `ModelCardGenerator`."""
+
+    PARAMETERS = {
+        parameters.CARD_CONTENT: ExecutionParameter(type=str, optional=True),
+        parameters.TEMPLATES: ExecutionParameter(type=str, optional=True),
+        parameters.OUTPUT_FORMATS: ExecutionParameter(type=str, optional=True),
+    }
+    INPUTS = {
+        "model": ChannelParameter(type=standard_artifacts.Model),
+        "statistics": ChannelParameter(type=standard_artifacts.ExampleStatistics, optional=True),
+        "schema": ChannelParameter(type=standard_artifacts.Schema, optional=True),
+        "evaluation": ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
+        "blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
+        "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
+    }
+    OUTPUTS = {"model_card": ChannelParameter(type=ModelCard)}
+
+
+class ModelCardGenerator(base_component.BaseComponent):
+    """Writes a model card for a trained model as a `ModelCard` artifact.
+
+    Example:
+
+        card = ModelCardGenerator(
+            model=trainer.outputs["model"],
+            statistics=statistics_gen.outputs["statistics"],
+            evaluation=evaluator.outputs["evaluation"],
+            blessing=evaluator.outputs["blessing"],
+            card_content="card_content.yaml",
+        )
+
+    Inputs:
+        model: the `Model` the card describes (required).
+        statistics: `ExampleStatistics` of the data (splits, example counts).
+        schema: the `Schema` of the data.
+        evaluation: the TFMA `ModelEvaluation` (overall and per-slice metrics).
+        blessing: the Evaluator's `ModelBlessing` verdict.
+        pushed_model: the Pusher's `PushedModel` (deployment destination).
+
+    Parameters:
+        card_content: human-written sections, as a dict or a path to a JSON/YAML file,
+            validated here against `schemas/card_content.schema.json`.
+        templates: format ("html" or "md") -> Jinja template path replacing the default.
+        output_formats: any of "json", "html", "md" (default: all three).
+
+    Outputs:
+        model_card: the `ModelCard` artifact (see `mct_component.artifact.ModelCard`).
+
+    Raises:
+        CardContentError: (a `ValueError`) at construction, naming the bad parameter or field.
+    """
+
+    SPEC_CLASS = ModelCardGeneratorSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
+    def __init__(
+        self,
+        model: types.BaseChannel,
+        statistics: types.BaseChannel | None = None,
+        schema: types.BaseChannel | None = None,
+        evaluation: types.BaseChannel | None = None,
+        blessing: types.BaseChannel | None = None,
+        pushed_model: types.BaseChannel | None = None,
+        card_content: content.ContentInput = None,
+        templates: Mapping[str, str] | None = None,
+        output_formats: Sequence[str] = render.FORMATS,
+    ):
+        spec = ModelCardGeneratorSpec(
+            model=model,
+            statistics=statistics,
+            schema=schema,
+            evaluation=evaluation,
+            blessing=blessing,
+            pushed_model=pushed_model,
+            model_card=types.Channel(type=ModelCard),
+            **parameters.encode(card_content, templates, output_formats),
+        )
+        super().__init__(spec=spec)

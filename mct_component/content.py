@@ -1,0 +1,132 @@
+"""Human-written card content: loading (dict, JSON or YAML file), validation, parsing.
+
+Validation runs at pipeline construction time (in the component's `__init__`), so a
+typo in a field name fails before any component runs, with a message naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, Union
+
+from mct_component import card
+from mct_component.errors import CardContentError
+
+ContentInput = Union[Mapping[str, Any], str, "os.PathLike[str]", None]
+
+
+def load_card_content(value: ContentInput) -> dict[str, Any]:
+    """Returns validated human-written content from a mapping or a JSON/YAML file path.
+
+    Args:
+        value: a mapping, a path to a `.json`, `.yaml` or `.yml` file, or None (empty).
+
+    Raises:
+        CardContentError: the file is missing or unparsable, or the content does not
+            match `schemas/card_content.schema.json` (the message names the field).
+    """
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        content = dict(value)
+    elif isinstance(value, (str, os.PathLike)):
+        content = _read_content_file(os.fspath(value))
+    else:
+        raise CardContentError(
+            "card_content must be a dict or a path to a JSON/YAML file, "
+            f"got {type(value).__name__}"
+        )
+    validate_card_content(content)
+    return content
+
+
+def _read_content_file(path: str) -> Any:
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in (".json", ".yaml", ".yml"):
+        raise CardContentError(
+            f"card_content file {path!r} must end in .json, .yaml or .yml, got {extension!r}"
+        )
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise CardContentError(f"card_content file not found: {path!r}") from None
+    if extension == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise CardContentError(f"card_content file {path!r} is not valid JSON: {e}") from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise CardContentError(f"card_content file {path!r} is not valid YAML: {e}") from None
+
+
+def validate_card_content(content: Any) -> None:
+    """Checks content against the card content schema.
+
+    Raises:
+        CardContentError: naming the offending field, what was expected and what was found.
+    """
+    import jsonschema
+
+    schema = card.load_schema("card_content.schema.json")
+    if not isinstance(content, Mapping):
+        raise CardContentError(
+            f"card_content must be a mapping of sections, got {type(content).__name__}"
+        )
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(content)
+    )
+    if error is not None:
+        raise CardContentError(_describe(error, schema))
+
+
+def _describe(error: Any, schema: Mapping[str, Any]) -> str:
+    where = card.json_path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        names = ", ".join(repr(f"{where}.{u}" if where else u) for u in unknown)
+        return f"card_content has unknown field {names}; expected one of: {', '.join(known)}"
+    if error.validator == "enum":
+        return (
+            f"card_content field {where!r} must be one of {error.validator_value}, "
+            f"got {error.instance!r}"
+        )
+    if error.validator == "type":
+        return (
+            f"card_content field {where or '<root>'!r} must be of type {error.validator_value}, "
+            f"got {type(error.instance).__name__} {error.instance!r}"
+        )
+    if error.validator == "required":
+        return f"card_content field {where or '<root>'!r} is missing: {error.message}"
+    return f"card_content field {where or '<root>'!r} is invalid: {error.message}"
+
+
+def parse_card_content(content: Mapping[str, Any]) -> tuple[dict[str, Any], card.Considerations, str]:
+    """Splits validated content into model-detail overrides, considerations and status.
+
+    Returns:
+        (model_details fields to apply, the considerations, the card status).
+    """
+    details = dict(content.get("model_details", {}))
+    if "owners" in details:
+        details["owners"] = tuple(card.Owner(**o) for o in details["owners"])
+    if "references" in details:
+        details["references"] = tuple(details["references"])
+    use = content.get("intended_use", {})
+    considerations = card.Considerations(
+        intended_use=card.IntendedUse(**{k: tuple(v) for k, v in use.items()}),
+        limitations=tuple(content.get("limitations", ())),
+        tradeoffs=tuple(content.get("tradeoffs", ())),
+        ethical_considerations=tuple(
+            card.EthicalConsideration(**e) for e in content.get("ethical_considerations", ())
+        ),
+        risk=card.Risk(**content.get("risk", {})),
+    )
+    return details, considerations, content.get("status", "draft")

@@ -1,0 +1,152 @@
+"""Renders a card's JSON form to the output files (JSON, HTML, Markdown).
+
+Rendering is pure: it takes the card dictionary and template sources and returns file
+contents, so nothing is written until every format has rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from typing import Any
+
+from mct_component import card
+from mct_component.errors import CardContentError, TemplateError, TemplateNotFoundError
+
+FILE_NAMES = {"json": "model_card.json", "html": "model_card.html", "md": "model_card.md"}
+FORMATS = tuple(FILE_NAMES)
+TEMPLATED_FORMATS = ("html", "md")
+DEFAULT_TEMPLATES = {"html": "model_card.html.jinja", "md": "model_card.md.jinja"}
+TEMPLATE_PACKAGE = "mct_component.templates"
+
+
+def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """Validates and de-duplicates output formats, keeping their order.
+
+    Raises:
+        CardContentError: a format is unknown, or none is given.
+    """
+    result = tuple(dict.fromkeys(formats))
+    unknown = [f for f in result if f not in FILE_NAMES]
+    if unknown or not result:
+        raise CardContentError(
+            f"output_formats must be a non-empty list drawn from {list(FORMATS)}, got {list(formats)}"
+        )
+    return result
+
+
+def check_template_formats(templates: Mapping[str, Any]) -> None:
+    """Custom templates exist for HTML and Markdown only.
+
+    Raises:
+        CardContentError: naming the unknown format.
+    """
+    unknown = sorted(set(templates) - set(TEMPLATED_FORMATS))
+    if unknown:
+        raise CardContentError(
+            f"templates has unknown format(s) {unknown}; expected keys among {list(TEMPLATED_FORMATS)}"
+        )
+
+
+def _package_template(name: str) -> str:
+    try:
+        return resources.files(TEMPLATE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateNotFoundError(f"no template {name!r} in package {TEMPLATE_PACKAGE}") from None
+
+
+def _custom_name(fmt: str) -> str:
+    return f"custom.{fmt}.jinja"
+
+
+def _environment(custom_sources: Mapping[str, str]) -> Any:
+    import jinja2
+
+    custom = {_custom_name(fmt): text for fmt, text in custom_sources.items()}
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [jinja2.DictLoader(custom), jinja2.FunctionLoader(_package_template)]
+        ),
+        autoescape=lambda name: bool(name) and name.endswith(".html.jinja"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["md_cell"] = markdown_cell
+    env.filters["metric_label"] = metric_label
+    env.filters["metric_columns"] = metric_columns
+    env.filters["by_label"] = metrics_by_label
+    return env
+
+
+def metric_label(metric: Mapping[str, Any]) -> str:
+    """The display label of a metric in its JSON form."""
+    return card.metric_label(metric["name"], metric["sub_key"])
+
+
+def metric_columns(slices: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Sorted labels of every metric present in any of the slices."""
+    return sorted({metric_label(m) for s in slices for m in s["metrics"]})
+
+
+def metrics_by_label(metrics: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Metrics keyed by their display label."""
+    return {metric_label(m): m for m in metrics}
+
+
+def format_number(value: float | int | None, digits: int = 4) -> str:
+    """A metric for display: integers as is, floats to `digits` significant digits."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.{digits}g}"
+
+
+def markdown_cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell (no pipes or line breaks)."""
+    return str(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def render(
+    card_dict: Mapping[str, Any],
+    formats: Iterable[str] = FORMATS,
+    custom_templates: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Renders the requested formats.
+
+    Args:
+        card_dict: `ModelCard.to_dict()`.
+        formats: any of "json", "html", "md".
+        custom_templates: format -> Jinja template source replacing the default one.
+            A custom template may `{% extends "model_card.html.jinja" %}`.
+
+    Returns:
+        File name (e.g. "model_card.html") -> file content.
+    """
+    import jinja2
+
+    formats = check_formats(formats)
+    custom_templates = dict(custom_templates or {})
+    check_template_formats(custom_templates)
+    env = _environment(custom_templates)
+    files = {}
+    for fmt in formats:
+        if fmt == "json":
+            text = json.dumps(card_dict, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        else:
+            name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
+            try:
+                text = env.get_template(name).render(card=card_dict)
+            except jinja2.TemplateSyntaxError as e:
+                raise TemplateError(
+                    f"{fmt} template has a syntax error at line {e.lineno}: {e.message}"
+                ) from None
+            except jinja2.UndefinedError as e:
+                raise TemplateError(f"{fmt} template uses an unknown card field: {e.message}") from None
+        files[FILE_NAMES[fmt]] = text
+    return files

@@ -1,0 +1,1 @@
+"""Example pipelines that use mct_component (the penguin demo)."""

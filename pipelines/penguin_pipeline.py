@@ -1,0 +1,137 @@
+"""The penguin demo pipeline: one definition shared by every runner's entry point."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+
+from mct_component import ModelCardGenerator
+
+MODULE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "penguin_module.py")
+CARD_CONTENT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "card_content.yaml")
+ACCURACY_THRESHOLD = 0.6
+
+
+def eval_config() -> tfma.EvalConfig:
+    """Accuracy overall and per island/sex slice, with confidence intervals and gates."""
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name="serving_default",
+                label_key="species_xf",
+                preprocessing_function_names=["transform_features"],
+            )
+        ],
+        slicing_specs=[
+            tfma.SlicingSpec(),
+            tfma.SlicingSpec(feature_keys=["island"]),
+            tfma.SlicingSpec(feature_keys=["sex"]),
+        ],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                    tfma.MetricConfig(
+                        class_name="SparseCategoricalAccuracy",
+                        threshold=tfma.MetricThreshold(
+                            value_threshold=tfma.GenericValueThreshold(
+                                lower_bound={"value": ACCURACY_THRESHOLD}
+                            ),
+                            # Ignored while no blessed baseline exists (first run).
+                            change_threshold=tfma.GenericChangeThreshold(
+                                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                                absolute={"value": -1e-10},
+                            ),
+                        ),
+                    ),
+                    tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+                ]
+            )
+        ],
+        options=tfma.Options(compute_confidence_intervals={"value": True}),
+    )
+
+
+def training_components(
+    data_root: str, serving_model_dir: str, train_steps: int = 200
+) -> dict[str, Any]:
+    """The standard TFX training components, keyed by a short role name."""
+    example_gen = tfx.components.CsvExampleGen(input_base=data_root)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        module_file=MODULE_FILE,
+    )
+    trainer = tfx.components.Trainer(
+        module_file=MODULE_FILE,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(num_steps=train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=5),
+        custom_config={"hidden_units": 8},
+    )
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=eval_config(),
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
+        ),
+    )
+    return {
+        "example_gen": example_gen,
+        "statistics_gen": statistics_gen,
+        "schema_gen": schema_gen,
+        "transform": transform,
+        "trainer": trainer,
+        "baseline": baseline,
+        "evaluator": evaluator,
+        "pusher": pusher,
+    }
+
+
+def create_pipeline(
+    pipeline_name: str,
+    pipeline_root: str,
+    data_root: str,
+    serving_model_dir: str,
+    metadata_path: str,
+    beam_pipeline_args: list[str] | None = None,
+    train_steps: int = 200,
+) -> tfx.dsl.Pipeline:
+    """The penguin pipeline, ending with a ModelCardGenerator fed by every upstream output."""
+    parts = training_components(data_root, serving_model_dir, train_steps)
+    model_card = ModelCardGenerator(
+        model=parts["trainer"].outputs["model"],
+        statistics=parts["statistics_gen"].outputs["statistics"],
+        schema=parts["schema_gen"].outputs["schema"],
+        evaluation=parts["evaluator"].outputs["evaluation"],
+        blessing=parts["evaluator"].outputs["blessing"],
+        pushed_model=parts["pusher"].outputs["pushed_model"],
+        card_content=CARD_CONTENT_FILE,
+    )
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[*parts.values(), model_card],
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            metadata_path
+        ),
+        beam_pipeline_args=beam_pipeline_args or ["--direct_running_mode=in_memory"],
+    )

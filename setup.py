@@ -1,0 +1,30 @@
+"""Packaging for mct-component.
+
+The default templates live in the top-level `templates/` folder; `package_dir` maps it
+to the `mct_component.templates` package so they ship inside the wheel and remote
+runners (Kubeflow, Dataflow) find them.
+"""
+
+from setuptools import setup
+
+setup(
+    name="mct-component",
+    version="0.1.0",
+    description="A TFX component that builds model cards from ML Metadata lineage.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9,<3.11",
+    packages=["mct_component", "mct_component.templates"],
+    package_dir={"mct_component.templates": "templates"},
+    package_data={
+        "mct_component": ["schemas/*.json"],
+        "mct_component.templates": ["*.jinja"],
+    },
+    install_requires=[
+        "tfx>=1.14,<1.17",
+        "jinja2>=3.0",
+        "jsonschema>=4.0",
+        "pyyaml>=5.4",
+    ],
+    entry_points={"console_scripts": ["mct-card=mct_component.cli:main"]},
+)

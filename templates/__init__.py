@@ -1,0 +1,1 @@
+"""Default card templates, installed as the `mct_component.templates` package."""

@@ -1,0 +1,69 @@
+"""Encoding and decoding the component's execution parameters (pure, no TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mct_component import parameters
+from mct_component.errors import CardContentError
+
+
+def test_round_trip(tmp_path):
+    template = tmp_path / "card.md.jinja"
+    template.write_text("{{ card.model_details.name }}")
+    encoded = parameters.encode(
+        {"limitations": ["x"]}, {"md": str(template)}, ["md", "json", "md"]
+    )
+    assert all(isinstance(v, str) for v in encoded.values())
+    decoded = parameters.decode(encoded)
+    assert decoded.card_content == {"limitations": ["x"]}
+    assert decoded.templates == {"md": str(template)}
+    assert decoded.output_formats == ("md", "json")
+
+
+def test_defaults():
+    decoded = parameters.decode(parameters.encode())
+    assert decoded.card_content == {}
+    assert decoded.templates == {}
+    assert decoded.output_formats == ("json", "html", "md")
+
+
+def test_empty_exec_properties_use_defaults():
+    assert parameters.decode({}).output_formats == ("json", "html", "md")
+
+
+def test_remote_template_paths_are_not_checked_at_construction():
+    encoded = parameters.encode(templates={"html": "gs://bucket/card.html.jinja"})
+    assert json.loads(encoded["templates"]) == {"html": "gs://bucket/card.html.jinja"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"output_formats": "html"}, "output_formats must be a list .* got the string 'html'"),
+        ({"output_formats": ["pdf"]}, r"output_formats must be a non-empty list"),
+        ({"templates": {"html": "/no/such/file.jinja"}}, r"templates\['html'\]: template file not found"),
+        ({"templates": {"pdf": "x"}}, r"unknown format\(s\) \['pdf'\]"),
+        ({"templates": {"html": 3}}, "templates must map a format to a template path"),
+        ({"card_content": {"bogus": 1}}, "unknown field 'bogus'"),
+    ],
+)
+def test_encode_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(CardContentError, match=message):
+        parameters.encode(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ({"card_content": "{oops"}, "execution property 'card_content' must be JSON"),
+        ({"card_content": '{"nope": 1}'}, "unknown field 'nope'"),
+        ({"output_formats": '"html"'}, "output_formats must be a JSON list"),
+        ({"templates": "[1]"}, "templates must map a format"),
+    ],
+)
+def test_decode_rejects_bad_properties(properties, message):
+    with pytest.raises(CardContentError, match=message):
+        parameters.decode(properties)

@@ -1,0 +1,69 @@
+"""End to end: the penguin pipeline on LocalDagRunner registers a ModelCard in MLMD."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from mct_component import card
+
+pytestmark = [pytest.mark.slow, pytest.mark.tf]
+
+
+@pytest.fixture(scope="module")
+def card_artifact(penguin_run):
+    return penguin_run.artifact("ModelCard")
+
+
+def test_card_is_an_output_of_the_generator_execution(penguin_run, card_artifact):
+    from ml_metadata.proto import metadata_store_pb2
+
+    store = penguin_run.store()
+    events = store.get_events_by_artifact_ids([card_artifact.id])
+    outputs = [e for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+    assert len(outputs) == 1
+    (execution,) = store.get_executions_by_id([outputs[0].execution_id])
+    assert execution.last_known_state == metadata_store_pb2.Execution.COMPLETE
+    (execution_type,) = store.get_execution_types_by_id([execution.type_id])
+    assert execution_type.name.endswith("ModelCardGenerator")
+
+
+def test_card_files_are_written_and_valid(card_artifact):
+    names = sorted(n for n in os.listdir(card_artifact.uri))
+    assert names == ["model_card.html", "model_card.json", "model_card.md"]
+    with open(os.path.join(card_artifact.uri, "model_card.json")) as f:
+        data = json.load(f)
+    card.validate_card_dict(data)
+    assert data["model_details"]["name"] == "Palmer penguins species classifier"
+    assert [d["name"] for d in data["datasets"]] == ["train", "eval"]
+    assert data["missing"] == []
+    assert data["quantitative_analysis"]["blessed"] is True
+    assert data["deployment"]["pushed"] is True
+
+
+def test_html_shows_overall_and_per_slice_metrics_offline(card_artifact):
+    with open(os.path.join(card_artifact.uri, "model_card.html")) as f:
+        html = f.read()
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert "sparse_categorical_accuracy" in html
+    for slice_name in ("island=Biscoe", "island=Dream", "island=Torgersen", "sex=female", "sex=male"):
+        assert f"<td>{slice_name}</td>" in html
+
+
+def test_artifact_properties_summarise_the_card(penguin_run, card_artifact):
+    import tensorflow_model_analysis as tfma
+
+    evaluation = penguin_run.artifact("ModelEvaluation")
+    overall = next(m for m in tfma.load_metrics(evaluation.uri) if not m.slice_key.single_slice_keys)
+    accuracy = next(
+        kv.value.double_value.value
+        for kv in overall.metric_keys_and_values
+        if kv.key.name == "sparse_categorical_accuracy" and not kv.key.is_diff
+    )
+    props = card_artifact.mlmd_artifact.custom_properties
+    assert props["model_name"].string_value == "Palmer penguins species classifier"
+    assert props["blessed"].int_value == 1
+    assert props["metric:sparse_categorical_accuracy"].double_value == accuracy
+    assert props["formats"].string_value == "json,html,md"

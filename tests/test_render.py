@@ -1,0 +1,124 @@
+"""Rendering cards to JSON, HTML and Markdown (pure, no TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from mct_component import card, render
+from mct_component.errors import CardContentError, TemplateError
+from tests.factories import make_card
+
+
+@pytest.fixture(scope="module")
+def outputs() -> dict[str, str]:
+    return render.render(make_card().to_dict())
+
+
+def test_renders_every_format_by_default(outputs):
+    assert sorted(outputs) == ["model_card.html", "model_card.json", "model_card.md"]
+
+
+def test_json_is_the_card(outputs):
+    assert json.loads(outputs["model_card.json"]) == make_card().to_dict()
+
+
+def test_html_is_self_contained(outputs):
+    html = outputs["model_card.html"]
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<script" not in html
+    assert "<link" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html
+
+
+def test_html_shows_metrics_with_intervals_and_slices(outputs):
+    html = outputs["model_card.html"]
+    assert "sparse_categorical_accuracy" in html
+    assert "0.9903" in html and "(0.9699 – 1.011)" in html
+    assert "<td>island=Biscoe</td>" in html
+    assert "blessed" in html
+    # a slice lacking a metric gets a dash, not a crash
+    assert re.search(r"<td>sex=female</td><td class=\"num\">50</td><td class=\"num\">–</td>", html)
+
+
+def test_markdown_tables(outputs):
+    md = outputs["model_card.md"]
+    assert md.startswith("# Model card: Penguin classifier")
+    assert "| eval | 103 | 7 |" in md
+    assert "| sparse_categorical_accuracy | 0.9903 (0.9699 – 1.011) |" in md
+    assert "| Slice | example_count | sparse_categorical_accuracy |" in md
+    assert "| island=Biscoe | – | 0.98 (0.95 – 1) |" in md
+
+
+def test_missing_inputs_are_announced():
+    data = make_card(missing=("No ModelEvaluation: the card has no quantitative analysis.",))
+    files = render.render(data.to_dict())
+    assert "No ModelEvaluation" in files["model_card.html"]
+    assert "> - No ModelEvaluation" in files["model_card.md"]
+
+
+def test_empty_card_renders():
+    bare = card.ModelCard(model_details=card.ModelDetails(name="m", version="1", uri="/m"))
+    files = render.render(bare.to_dict())
+    assert "No evaluation was available." in files["model_card.html"]
+    assert "_No dataset statistics were available._" in files["model_card.md"]
+
+
+def test_user_text_is_escaped_in_html():
+    details = card.ModelDetails(name="<script>alert(1)</script>", version="1", uri="/m")
+    html = render.render(card.ModelCard(model_details=details).to_dict(), ["html"])
+    assert "<script>alert" not in html["model_card.html"]
+    assert "&lt;script&gt;" in html["model_card.html"]
+
+
+def test_markdown_cells_escape_pipes():
+    assert render.markdown_cell("a|b\nc") == "a\\|b c"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(None, "n/a"), (float("nan"), "n/a"), (103.0, "103"), (7, "7"), (0.123456, "0.1235")],
+)
+def test_format_number(value, text):
+    assert render.format_number(value) == text
+
+
+def test_selected_formats_only():
+    assert list(render.render(make_card().to_dict(), ["md"])) == ["model_card.md"]
+
+
+@pytest.mark.parametrize("formats", [["pdf"], [], ["html", "docx"]])
+def test_unknown_formats_are_rejected(formats):
+    with pytest.raises(CardContentError, match=r"output_formats must be .*\['json', 'html', 'md'\]"):
+        render.render(make_card().to_dict(), formats)
+
+
+def test_custom_template_replaces_default():
+    files = render.render(make_card().to_dict(), ["md"], {"md": "Card {{ card.model_details.name }}"})
+    assert files["model_card.md"] == "Card Penguin classifier"
+
+
+def test_custom_template_can_extend_default():
+    source = '{% extends "model_card.html.jinja" %}{% block style %}body{color:red}{% endblock %}'
+    html = render.render(make_card().to_dict(), ["html"], {"html": source})["model_card.html"]
+    assert "body{color:red}" in html and "sparse_categorical_accuracy" in html
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{% for x in %}", "html template has a syntax error at line 1"),
+        ("{{ card.no_such_field }}", "html template uses an unknown card field"),
+    ],
+)
+def test_broken_custom_templates(source, message):
+    with pytest.raises(TemplateError, match=message):
+        render.render(make_card().to_dict(), ["html"], {"html": source})
+
+
+def test_templates_only_for_html_and_markdown():
+    with pytest.raises(CardContentError, match=r"unknown format\(s\) \['json'\]"):
+        render.render(make_card().to_dict(), ["json"], {"json": "x"})
