@@ -5,13 +5,15 @@ to the `mct_component.templates` package so they ship inside the wheel and remot
 runners (Kubeflow, Dataflow) find them.
 """
 
+import pathlib
+
 from setuptools import setup
 
 setup(
     name="mct-component",
     version="0.1.0",
     description="A TFX component that builds model cards from ML Metadata lineage.",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=pathlib.Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.9,<3.11",
     packages=["mct_component", "mct_component.templates"],

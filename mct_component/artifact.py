@@ -16,7 +16,8 @@ class ModelCard(artifact.Artifact):
 
     Only the formats requested through `output_formats` are written. Custom properties
     summarise the card for MLMD queries: `model_name`, `model_version`, `model_uri`,
-    `formats`, `blessed` (when known) and one `metric:<name>` per overall metric.
+    `status`, `formats`, `blessed` (when known) and one `metric:<name>` per overall metric
+    (an exact decimal string: MLMD's SQLite backend rounds doubles to six digits).
     """
 
     TYPE_NAME = "ModelCard"

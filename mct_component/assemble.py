@@ -32,7 +32,9 @@ def build_card(inputs: CardInputs, card_content: Mapping[str, Any] | None = None
         considerations=considerations,
         deployment=sources.deployment(inputs.pushed_model) if inputs.pushed_model else None,
         status=status,
-        missing=tuple(note for name, note in MISSING_NOTES.items() if getattr(inputs, name) is None),
+        missing=tuple(
+            note for name, note in MISSING_NOTES.items() if getattr(inputs, name) is None
+        ),
     )
 
 

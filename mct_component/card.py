@@ -169,7 +169,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """Loads one of the JSON Schemas shipped in `mct_component/schemas`."""
     text = resources.files("mct_component").joinpath("schemas", name).read_text()

@@ -35,8 +35,7 @@ def load_card_content(value: ContentInput) -> dict[str, Any]:
         content = _read_content_file(os.fspath(value))
     else:
         raise CardContentError(
-            "card_content must be a dict or a path to a JSON/YAML file, "
-            f"got {type(value).__name__}"
+            f"card_content must be a dict or a path to a JSON/YAML file, got {type(value).__name__}"
         )
     validate_card_content(content)
     return content
@@ -108,7 +107,9 @@ def _describe(error: Any, schema: Mapping[str, Any]) -> str:
     return f"card_content field {where or '<root>'!r} is invalid: {error.message}"
 
 
-def parse_card_content(content: Mapping[str, Any]) -> tuple[dict[str, Any], card.Considerations, str]:
+def parse_card_content(
+    content: Mapping[str, Any],
+) -> tuple[dict[str, Any], card.Considerations, str]:
     """Splits validated content into model-detail overrides, considerations and status.
 
     Returns:

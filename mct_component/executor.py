@@ -62,6 +62,8 @@ def record_summary(
     blessed = model_card.quantitative_analysis.blessed
     if blessed is not None:
         artifact.set_int_custom_property("blessed", int(blessed))
+    # Metrics are stored as exact decimal strings: MLMD's SQLite backend keeps only six
+    # significant digits of double properties.
     for metric in model_card.quantitative_analysis.overall:
         if metric.value is not None:
-            artifact.set_float_custom_property(f"metric:{metric.label}", metric.value)
+            artifact.set_string_custom_property(f"metric:{metric.label}", repr(metric.value))

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 
-
 @dataclasses.dataclass(frozen=True)
 class ArtifactRef:
     """An MLMD artifact reduced to what card building needs.

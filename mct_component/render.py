@@ -147,6 +147,8 @@ def render(
                     f"{fmt} template has a syntax error at line {e.lineno}: {e.message}"
                 ) from None
             except jinja2.UndefinedError as e:
-                raise TemplateError(f"{fmt} template uses an unknown card field: {e.message}") from None
+                raise TemplateError(
+                    f"{fmt} template uses an unknown card field: {e.message}"
+                ) from None
         files[FILE_NAMES[fmt]] = text
     return files

@@ -112,7 +112,7 @@ def read_metrics(ref: ArtifactRef) -> list[Any]:
 
 
 def slice_name(slice_key: Any) -> str:
-    """"Overall" for the empty slice key, else "col=value" pairs joined by ", "."""
+    """ "Overall" for the empty slice key, else "col=value" pairs joined by ", "."""
     parts = []
     for single in slice_key.single_slice_keys:
         kind = single.WhichOneof("kind")

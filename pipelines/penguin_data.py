@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import pathlib
 from importlib import resources
 
 COLUMNS = (
@@ -43,8 +44,8 @@ def write_penguins_csv(data_dir: str) -> str:
     os.makedirs(data_dir, exist_ok=True)
     path = os.path.join(data_dir, "penguins.csv")
     content = out.getvalue()
-    if not os.path.exists(path) or open(path).read() != content:
-        with open(path + ".tmp", "w") as f:
-            f.write(content)
+    existing = pathlib.Path(path)
+    if not existing.exists() or existing.read_text() != content:
+        pathlib.Path(path + ".tmp").write_text(content)
         os.replace(path + ".tmp", path)
     return path

@@ -32,7 +32,7 @@ class PenguinRun:
         from tfx.types import artifact_utils
 
         store = self.store()
-        (artifact_type,) = store.get_artifact_types_by_name([type_name])
+        artifact_type = store.get_artifact_type(type_name)
         newest = max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
         return artifact_utils.deserialize_artifact(artifact_type, newest)
 

@@ -44,7 +44,10 @@ def test_loads_json_and_yaml_files(tmp_path, suffix):
         ({"model_details": {"owners": [{"name": 3}]}}, r"'model_details\.owners\[0\]\.name'"),
         ({"risk": {"rating": "severe"}}, r"'risk\.rating' must be one of .*'low'.*got 'severe'"),
         ({"status": "done"}, r"'status' must be one of"),
-        ({"ethical_considerations": [{"mitigation": "m"}]}, r"'ethical_considerations\[0\]' is missing"),
+        (
+            {"ethical_considerations": [{"mitigation": "m"}]},
+            r"'ethical_considerations\[0\]' is missing",
+        ),
     ],
 )
 def test_invalid_content_names_the_field(bad, message):
@@ -58,7 +61,7 @@ def test_content_error_is_a_value_error():
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(CardContentError, match="card_content file not found: .*nope.yaml"):
+    with pytest.raises(CardContentError, match=r"card_content file not found: .*nope\.yaml"):
         content.load_card_content(tmp_path / "nope.yaml")
 
 
@@ -85,7 +88,7 @@ def test_unparsable_files(tmp_path, suffix, text, message):
 
 
 def test_wrong_argument_type():
-    with pytest.raises(CardContentError, match="must be a dict or a path .* got int"):
+    with pytest.raises(CardContentError, match=r"must be a dict or a path .* got int"):
         content.load_card_content(42)
 
 

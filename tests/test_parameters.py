@@ -13,9 +13,7 @@ from mct_component.errors import CardContentError
 def test_round_trip(tmp_path):
     template = tmp_path / "card.md.jinja"
     template.write_text("{{ card.model_details.name }}")
-    encoded = parameters.encode(
-        {"limitations": ["x"]}, {"md": str(template)}, ["md", "json", "md"]
-    )
+    encoded = parameters.encode({"limitations": ["x"]}, {"md": str(template)}, ["md", "json", "md"])
     assert all(isinstance(v, str) for v in encoded.values())
     decoded = parameters.decode(encoded)
     assert decoded.card_content == {"limitations": ["x"]}
@@ -44,7 +42,10 @@ def test_remote_template_paths_are_not_checked_at_construction():
     [
         ({"output_formats": "html"}, "output_formats must be a list .* got the string 'html'"),
         ({"output_formats": ["pdf"]}, r"output_formats must be a non-empty list"),
-        ({"templates": {"html": "/no/such/file.jinja"}}, r"templates\['html'\]: template file not found"),
+        (
+            {"templates": {"html": "/no/such/file.jinja"}},
+            r"templates\['html'\]: template file not found",
+        ),
         ({"templates": {"pdf": "x"}}, r"unknown format\(s\) \['pdf'\]"),
         ({"templates": {"html": 3}}, "templates must map a format to a template path"),
         ({"card_content": {"bogus": 1}}, "unknown field 'bogus'"),

@@ -48,7 +48,13 @@ def test_html_shows_overall_and_per_slice_metrics_offline(card_artifact):
         html = f.read()
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert "sparse_categorical_accuracy" in html
-    for slice_name in ("island=Biscoe", "island=Dream", "island=Torgersen", "sex=female", "sex=male"):
+    for slice_name in (
+        "island=Biscoe",
+        "island=Dream",
+        "island=Torgersen",
+        "sex=female",
+        "sex=male",
+    ):
         assert f"<td>{slice_name}</td>" in html
 
 
@@ -56,7 +62,9 @@ def test_artifact_properties_summarise_the_card(penguin_run, card_artifact):
     import tensorflow_model_analysis as tfma
 
     evaluation = penguin_run.artifact("ModelEvaluation")
-    overall = next(m for m in tfma.load_metrics(evaluation.uri) if not m.slice_key.single_slice_keys)
+    overall = next(
+        m for m in tfma.load_metrics(evaluation.uri) if not m.slice_key.single_slice_keys
+    )
     accuracy = next(
         kv.value.double_value.value
         for kv in overall.metric_keys_and_values
@@ -65,5 +73,5 @@ def test_artifact_properties_summarise_the_card(penguin_run, card_artifact):
     props = card_artifact.mlmd_artifact.custom_properties
     assert props["model_name"].string_value == "Palmer penguins species classifier"
     assert props["blessed"].int_value == 1
-    assert props["metric:sparse_categorical_accuracy"].double_value == accuracy
+    assert float(props["metric:sparse_categorical_accuracy"].string_value) == accuracy
     assert props["formats"].string_value == "json,html,md"

@@ -92,12 +92,16 @@ def test_selected_formats_only():
 
 @pytest.mark.parametrize("formats", [["pdf"], [], ["html", "docx"]])
 def test_unknown_formats_are_rejected(formats):
-    with pytest.raises(CardContentError, match=r"output_formats must be .*\['json', 'html', 'md'\]"):
+    with pytest.raises(
+        CardContentError, match=r"output_formats must be .*\['json', 'html', 'md'\]"
+    ):
         render.render(make_card().to_dict(), formats)
 
 
 def test_custom_template_replaces_default():
-    files = render.render(make_card().to_dict(), ["md"], {"md": "Card {{ card.model_details.name }}"})
+    files = render.render(
+        make_card().to_dict(), ["md"], {"md": "Card {{ card.model_details.name }}"}
+    )
     assert files["model_card.md"] == "Card Penguin classifier"
 
 

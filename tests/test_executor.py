@@ -1,0 +1,195 @@
+"""The executor on real artifacts from a real penguin pipeline run."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from mct_component import card, parameters
+from mct_component.errors import SourceError, TemplateError, TemplateNotFoundError
+
+pytestmark = [pytest.mark.slow, pytest.mark.tf]
+
+ALL_INPUTS = {
+    "model": "Model",
+    "statistics": "ExampleStatistics",
+    "schema": "Schema",
+    "evaluation": "ModelEvaluation",
+    "blessing": "ModelBlessing",
+    "pushed_model": "PushedModel",
+}
+
+
+def _statistics_gen_output(penguin_run):
+    """The StatisticsGen output (Transform also writes ExampleStatistics, without splits)."""
+    from tfx.types import artifact_utils
+
+    store = penguin_run.store()
+    artifact_type = store.get_artifact_type("ExampleStatistics")
+    candidates = [
+        a for a in store.get_artifacts_by_type("ExampleStatistics") if "split_names" in a.properties
+    ]
+    return artifact_utils.deserialize_artifact(artifact_type, max(candidates, key=lambda a: a.id))
+
+
+@pytest.fixture(scope="module")
+def inputs(penguin_run):
+    result = {key: [penguin_run.artifact(type_name)] for key, type_name in ALL_INPUTS.items()}
+    result["statistics"] = [_statistics_gen_output(penguin_run)]
+    return result
+
+
+def run_executor(input_dict, output_uri, **params):
+    from mct_component.artifact import ModelCard
+    from mct_component.executor import Executor
+
+    output = ModelCard()
+    output.uri = str(output_uri)
+    Executor().Do(input_dict, {"model_card": [output]}, parameters.encode(**params))
+    return output
+
+
+def read_card(uri) -> dict:
+    with open(os.path.join(uri, "model_card.json")) as f:
+        return json.load(f)
+
+
+def test_metrics_match_tfma_exactly(inputs, tmp_path):
+    import tensorflow_model_analysis as tfma
+
+    data = read_card(run_executor(inputs, tmp_path).uri)
+    expected = {}
+    for record in tfma.load_metrics(inputs["evaluation"][0].uri):
+        name = (
+            ", ".join(
+                f"{k.column}={k.bytes_value.decode() if k.HasField('bytes_value') else k.int64_value}"
+                for k in record.slice_key.single_slice_keys
+            )
+            or "Overall"
+        )
+        for kv in record.metric_keys_and_values:
+            if kv.value.HasField("double_value") and not kv.key.is_diff:
+                expected[(name, kv.key.name)] = kv.value.double_value.value
+    qa = data["quantitative_analysis"]
+    actual = {("Overall", m["name"]): m["value"] for m in qa["overall"]}
+    for entry in qa["slices"]:
+        actual.update({(entry["slice"], m["name"]): m["value"] for m in entry["metrics"]})
+    assert actual == expected
+    assert len(qa["slices"]) == 5  # 3 islands + 2 sexes
+
+
+def test_confidence_intervals_come_from_tfma(inputs, tmp_path):
+    data = read_card(run_executor(inputs, tmp_path).uri)
+    (accuracy,) = [
+        m
+        for m in data["quantitative_analysis"]["overall"]
+        if m["name"] == "sparse_categorical_accuracy"
+    ]
+    assert accuracy["lower_bound"] <= accuracy["value"] <= accuracy["upper_bound"]
+    assert accuracy["lower_bound"] < accuracy["upper_bound"]
+
+
+def test_splits_match_tfdv(inputs, tmp_path):
+    import tensorflow_data_validation as tfdv
+
+    data = read_card(run_executor(inputs, tmp_path).uri)
+    stats_uri = inputs["statistics"][0].uri
+    for split in data["datasets"]:
+        stats = tfdv.load_stats_binary(
+            os.path.join(stats_uri, f"Split-{split['name']}", "FeatureStats.pb")
+        )
+        assert split["num_examples"] == stats.datasets[0].num_examples
+        assert split["num_features"] == len(stats.datasets[0].features)
+        assert split["source"]["artifact_id"] == inputs["statistics"][0].id
+    assert sum(s["num_examples"] for s in data["datasets"]) == 333
+
+
+def test_human_content_is_merged(inputs, tmp_path):
+    content = {"model_details": {"name": "Penguins", "version": "v7"}, "risk": {"rating": "high"}}
+    output = run_executor(inputs, tmp_path, card_content=content)
+    data = read_card(output.uri)
+    assert data["model_details"]["name"] == "Penguins"
+    assert data["model_details"]["version"] == "v7"
+    assert data["model_details"]["uri"] == inputs["model"][0].uri
+    assert data["considerations"]["risk"]["rating"] == "high"
+    assert output.get_string_custom_property("model_version") == "v7"
+
+
+def test_model_only_card_says_what_is_missing(inputs, tmp_path):
+    output = run_executor({"model": inputs["model"]}, tmp_path)
+    data = read_card(output.uri)
+    card.validate_card_dict(data)
+    assert len(data["missing"]) == 4
+    assert data["datasets"] == []
+    assert data["quantitative_analysis"]["overall"] == []
+    with open(os.path.join(output.uri, "model_card.html")) as f:
+        assert "No ModelEvaluation" in f.read()
+    assert "blessed" not in output.mlmd_artifact.custom_properties
+
+
+def test_selected_formats_and_custom_template(inputs, tmp_path):
+    template = tmp_path / "short.md.jinja"
+    template.write_text("{{ card.model_details.name }}: {{ card.datasets | length }} splits")
+    output = run_executor(
+        inputs,
+        tmp_path / "out",
+        card_content={"model_details": {"name": "P"}},
+        templates={"md": str(template)},
+        output_formats=["md"],
+    )
+    assert os.listdir(output.uri) == ["model_card.md"]
+    assert (tmp_path / "out" / "model_card.md").read_text() == "P: 2 splits"
+
+
+def test_missing_template_at_run_time_writes_nothing(inputs, tmp_path):
+    template = tmp_path / "gone.html.jinja"
+    template.write_text("x")
+    params = parameters.encode(templates={"html": str(template)})
+    template.unlink()
+    from mct_component.artifact import ModelCard
+    from mct_component.executor import Executor
+
+    output = ModelCard()
+    output.uri = str(tmp_path / "out")
+    with pytest.raises(
+        TemplateNotFoundError, match=r"template file not found: .*gone\.html\.jinja"
+    ):
+        Executor().Do(inputs, {"model_card": [output]}, params)
+    assert not os.path.exists(output.uri) or os.listdir(output.uri) == []
+
+
+def test_broken_template_writes_no_file_at_all(inputs, tmp_path):
+    template = tmp_path / "broken.md.jinja"
+    template.write_text("{{ card.nothing_here }}")
+    out = tmp_path / "out"
+    with pytest.raises(TemplateError, match="md template uses an unknown card field"):
+        run_executor(inputs, out, templates={"md": str(template)})
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_evaluation_without_metrics_is_a_clear_error(inputs, tmp_path):
+    from tfx.types import standard_artifacts
+
+    empty = standard_artifacts.ModelEvaluation()
+    empty.uri = str(tmp_path / "empty_eval")
+    os.makedirs(empty.uri)
+    broken = {**inputs, "evaluation": [empty]}
+    with pytest.raises(SourceError, match="has no metrics\\* files; expected the output of TFMA"):
+        run_executor(broken, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_writes_to_a_non_local_filesystem(inputs):
+    """All output goes through tfx fileio: TensorFlow's in-memory ram:// filesystem works."""
+    from tfx.dsl.io import fileio
+
+    output = run_executor(inputs, "ram://mct-test/card")
+    assert sorted(fileio.listdir(output.uri)) == [
+        "model_card.html",
+        "model_card.json",
+        "model_card.md",
+    ]
+    with fileio.open(os.path.join(output.uri, "model_card.json"), "r") as f:
+        assert json.loads(f.read())["model_details"]["uri"] == inputs["model"][0].uri
