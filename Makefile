@@ -6,13 +6,24 @@ STAMP := .venv/.installed
 DEMO_DIR ?= build/demo
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test lint format lock clean
+.PHONY: demo demo-beam compile-kubeflow test lint format lock clean
 
 $(STAMP): requirements.lock setup.py pyproject.toml
 	@bash scripts/bootstrap.sh
 
 demo: $(STAMP)
 	$(PYTHON) -m pipelines.run_local --output-dir $(DEMO_DIR)
+
+# The demo on BeamDagRunner; BEAM_ARGS go to the Beam-based components.
+BEAM_ARGS ?= --direct_running_mode=multi_processing --direct_num_workers=0
+demo-beam: $(STAMP)
+	$(PYTHON) -m pipelines.run_beam --output-dir build/demo-beam --beam-pipeline-args "$(BEAM_ARGS)"
+
+# The Kubeflow Pipelines v2 / Vertex definition: PIPELINE_ROOT=gs://BUCKET/penguin [IMAGE=…].
+IMAGE ?= mct-component:latest
+compile-kubeflow: $(STAMP)
+	@test -n "$(PIPELINE_ROOT)" || { echo "set PIPELINE_ROOT, e.g. PIPELINE_ROOT=gs://BUCKET/penguin make compile-kubeflow" >&2; exit 2; }
+	$(PYTHON) -m pipelines.run_kubeflow --pipeline-root "$(PIPELINE_ROOT)" --image "$(IMAGE)"
 
 test: $(STAMP) lint
 	$(PYTHON) -m pytest

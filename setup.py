@@ -15,7 +15,7 @@ setup(
     description="A TFX component that builds model cards from ML Metadata lineage.",
     long_description=pathlib.Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
-    python_requires=">=3.9,<3.11",
+    python_requires=">=3.10,<3.11",
     packages=["mct_component", "mct_component.templates"],
     package_dir={"mct_component.templates": "templates"},
     package_data={
@@ -25,7 +25,7 @@ setup(
     install_requires=[
         "tfx>=1.14,<1.17",
         "jinja2>=3.0",
-        "jsonschema>=4.0",
+        "jsonschema>=4.18",
         "pyyaml>=5.4",
     ],
     entry_points={"console_scripts": ["mct-card=mct_component.cli:main"]},

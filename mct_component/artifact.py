@@ -20,4 +20,9 @@ class ModelCard(artifact.Artifact):
     (an exact decimal string: MLMD's SQLite backend rounds doubles to six digits).
     """
 
-    TYPE_NAME = "ModelCard"
+    # Kubeflow Pipelines v2 / Vertex AI: TFX compiles a non-TFX artifact type to the
+    # generic `tfx.Artifact` instance schema titled with TYPE_NAME, rejects names that are
+    # not a `<namespace>.<Title>` schema title, and the container entrypoint imports the
+    # title as a `<module>.<class>` path to rebuild the artifact. "mct_component.ModelCard"
+    # is both (the package exports `ModelCard`); it is also the MLMD type name everywhere.
+    TYPE_NAME = "mct_component.ModelCard"

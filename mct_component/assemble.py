@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,41 +12,78 @@ from mct_component import card, content, sources
 from mct_component.lineage import ArtifactRef, CardInputs
 
 MISSING_NOTES = {
-    "statistics": "No ExampleStatistics: dataset splits and example counts are unknown.",
+    "statistics": "No ExampleStatistics: dataset splits and feature statistics are unknown.",
+    "schema": "No Schema: schema facts are unknown.",
     "evaluation": "No ModelEvaluation: the card has no quantitative analysis.",
     "blessing": "No ModelBlessing: whether the model passed validation is unknown.",
     "pushed_model": "No PushedModel: deployment status is unknown.",
+    "trainer": "No Trainer execution in lineage: training configuration is unknown.",
 }
 
 
-def build_card(inputs: CardInputs, card_content: Mapping[str, Any] | None = None) -> card.ModelCard:
+def build_card(
+    inputs: CardInputs,
+    card_content: Mapping[str, Any] | None = None,
+    notes: tuple[str, ...] = (),
+) -> card.ModelCard:
     """Reads every available input and merges the human-written content into one card.
 
     Args:
         inputs: the artifacts to read; missing optional ones are listed in `card.missing`.
         card_content: validated human-written content (see `content.load_card_content`).
+        notes: extra lines for `card.missing` (e.g. why lineage could not be resolved).
     """
     overrides, considerations, status = content.parse_card_content(card_content or {})
+    splits = sources.dataset_splits(inputs.statistics) if inputs.statistics else ()
+    analysis = _quantitative_analysis(inputs)
     return card.ModelCard(
-        model_details=_model_details(inputs.model, overrides),
-        datasets=sources.dataset_splits(inputs.statistics) if inputs.statistics else (),
-        quantitative_analysis=sources.quantitative_analysis(inputs.evaluation, inputs.blessing),
+        model_details=_model_details(inputs, overrides),
+        datasets=splits,
+        schema=sources.schema_summary(inputs.schema) if inputs.schema else None,
+        training=_training(inputs),
+        quantitative_analysis=analysis,
+        comparison=_comparison(inputs, splits, analysis) if inputs.baseline else None,
         considerations=considerations,
         deployment=sources.deployment(inputs.pushed_model) if inputs.pushed_model else None,
         status=status,
-        missing=tuple(
-            note for name, note in MISSING_NOTES.items() if getattr(inputs, name) is None
+        missing=(
+            *(note for name, note in MISSING_NOTES.items() if getattr(inputs, name) is None),
+            *notes,
         ),
     )
 
 
-def _model_details(model: ArtifactRef, overrides: Mapping[str, Any]) -> card.ModelDetails:
+def _quantitative_analysis(inputs: CardInputs) -> card.QuantitativeAnalysis:
+    analysis = sources.quantitative_analysis(inputs.evaluation, inputs.blessing)
+    if inputs.evaluation is None:
+        return analysis
+    return dataclasses.replace(
+        analysis,
+        thresholds=sources.thresholds(inputs.evaluation),
+        charts=(*sources.slice_charts(analysis.slices), *sources.plot_charts(inputs.evaluation)),
+    )
+
+
+def _training(inputs: CardInputs) -> card.Training | None:
+    if inputs.trainer is None:
+        return None
+    return sources.training(inputs.trainer, inputs.hyperparameters, inputs.transform is not None)
+
+
+def _model_details(inputs: CardInputs, overrides: Mapping[str, Any]) -> card.ModelDetails:
+    model = inputs.model
+    versions = (
+        {"tfx": str(model.properties["tfx_version"])} if "tfx_version" in model.properties else {}
+    )
     auto = {
-        "name": _default_name(model),
-        "version": str(model.id) if model.id is not None else "unversioned",
+        "name": inputs.pipeline.name if inputs.pipeline else _default_name(model),
+        "version": _default_version(inputs),
         "uri": model.uri,
         "created": _iso_time(model.create_time_ms),
         "source": sources.source_of(model),
+        "pipeline_name": inputs.pipeline.name if inputs.pipeline else "",
+        "run_id": inputs.run.name if inputs.run else "",
+        "framework_versions": versions,
     }
     return card.ModelDetails(**{**auto, **overrides})
 
@@ -53,8 +92,109 @@ def _default_name(model: ArtifactRef) -> str:
     return f"{model.type_name} {model.id}" if model.id is not None else model.type_name
 
 
+def _default_version(inputs: CardInputs) -> str:
+    if inputs.run is not None:
+        return inputs.run.name
+    return str(inputs.model.id) if inputs.model.id is not None else "unversioned"
+
+
 def _iso_time(epoch_ms: int) -> str:
     if not epoch_ms:
         return ""
     moment = datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.timezone.utc)
     return moment.isoformat(timespec="seconds")
+
+
+def _comparison(
+    inputs: CardInputs,
+    splits: tuple[card.DatasetSplit, ...],
+    analysis: card.QuantitativeAnalysis,
+) -> card.Comparison:
+    baseline = inputs.baseline
+    base_analysis = sources.quantitative_analysis(baseline.evaluation, None)
+    base_splits = sources.dataset_splits(baseline.statistics) if baseline.statistics else ()
+    return card.Comparison(
+        baseline_model=sources.source_of(baseline.model),
+        baseline_version=_default_version(baseline),
+        metric_deltas=metric_deltas(analysis, base_analysis),
+        data_changes=data_changes(splits, base_splits),
+        config_changes=config_changes(inputs, baseline),
+    )
+
+
+def _slice_table(analysis: card.QuantitativeAnalysis) -> dict[tuple[str, str], float | None]:
+    table = {("Overall", m.label): m.value for m in analysis.overall}
+    for entry in analysis.slices:
+        table.update({(entry.slice, m.label): m.value for m in entry.metrics})
+    return table
+
+
+def metric_deltas(
+    current: card.QuantitativeAnalysis, baseline: card.QuantitativeAnalysis
+) -> tuple[card.MetricDelta, ...]:
+    """Per slice and metric, the change from the baseline (slices in either evaluation)."""
+    now, before = _slice_table(current), _slice_table(baseline)
+    deltas = []
+    for key in sorted(now.keys() | before.keys(), key=lambda k: (k[0] != "Overall", k)):
+        value, base = now.get(key), before.get(key)
+        delta = value - base if value is not None and base is not None else None
+        deltas.append(card.MetricDelta(key[0], key[1], value, base, delta))
+    return tuple(deltas)
+
+
+def data_changes(
+    current: tuple[card.DatasetSplit, ...], baseline: tuple[card.DatasetSplit, ...]
+) -> tuple[card.Change, ...]:
+    """Split sizes, feature sets and feature means that differ from the baseline's data."""
+    changes = []
+    before = {s.name: s for s in baseline}
+    for split in current:
+        old = before.get(split.name)
+        if old is None:
+            changes.append(card.Change(f"{split.name}: split", "present", "absent"))
+            continue
+        if split.num_examples != old.num_examples:
+            changes.append(
+                card.Change(
+                    f"{split.name}: examples", str(split.num_examples), str(old.num_examples)
+                )
+            )
+        old_features = {f.name: f for f in old.features}
+        for feature in split.features:
+            previous = old_features.get(feature.name)
+            if previous is None:
+                changes.append(card.Change(f"{split.name}: {feature.name}", "present", "absent"))
+            elif feature.mean is not None and feature.mean != previous.mean:
+                changes.append(
+                    card.Change(
+                        f"{split.name}: {feature.name} mean",
+                        f"{feature.mean:.6g}",
+                        f"{previous.mean:.6g}",
+                    )
+                )
+    return tuple(changes)
+
+
+def config_changes(current: CardInputs, baseline: CardInputs) -> tuple[card.Change, ...]:
+    """Trainer (and Transform) execution properties that differ from the baseline's."""
+    changes = []
+    for role in ("trainer", "transform"):
+        now, before = getattr(current, role), getattr(baseline, role)
+        if now is None or before is None:
+            continue
+        for key in sorted(now.properties.keys() | before.properties.keys()):
+            if key == "module_path":  # embeds a content hash of the user module
+                continue
+            value, base = now.properties.get(key), before.properties.get(key)
+            if value != base:
+                changes.append(card.Change(f"{now.component}.{key}", _text(value), _text(base)))
+    return tuple(changes)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return json.dumps(json.loads(value), sort_keys=True)
+        except json.JSONDecodeError:
+            return value
+    return "" if value is None else json.dumps(value, sort_keys=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -22,11 +23,12 @@ STATUSES = ("draft", "pending_review", "approved", "archived")
 
 @dataclasses.dataclass(frozen=True)
 class Source:
-    """Where an auto-filled value came from: an MLMD artifact."""
+    """Where an auto-filled value came from: an MLMD artifact, or an execution (no URI)."""
 
     type_name: str
     uri: str
     artifact_id: int | None = None
+    execution_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,8 +38,29 @@ class Owner:
 
 
 @dataclasses.dataclass(frozen=True)
+class TensorInfo:
+    """One input or output of a SavedModel signature."""
+
+    key: str
+    tensor_name: str
+    dtype: str
+    shape: tuple[int | None, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    name: str
+    method_name: str
+    inputs: tuple[TensorInfo, ...] = ()
+    outputs: tuple[TensorInfo, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class ModelDetails:
-    """Identity of the model; `name`/`version` may be overridden by human content."""
+    """Identity of the model; `name`/`version` may be overridden by human content.
+
+    `version` defaults to the pipeline run that produced the model.
+    """
 
     name: str
     version: str
@@ -49,6 +72,32 @@ class ModelDetails:
     references: tuple[str, ...] = ()
     citation: str = ""
     source: Source | None = None
+    pipeline_name: str = ""
+    run_id: str = ""
+    framework_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    signatures: tuple[Signature, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class TopValue:
+    value: str
+    frequency: float
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureSummary:
+    """TFDV statistics of one feature in one split; numeric or categorical fields are set."""
+
+    name: str
+    type: str
+    missing_pct: float
+    mean: float | None = None
+    std_dev: float | None = None
+    min: float | None = None
+    max: float | None = None
+    unique: int | None = None
+    top_values: tuple[TopValue, ...] = ()
+    chart: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +108,37 @@ class DatasetSplit:
     num_examples: int
     num_features: int
     source: Source
+    features: tuple[FeatureSummary, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class SchemaFeature:
+    name: str
+    type: str
+    required: bool
+    domain: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SchemaSummary:
+    """Facts from the TFDV schema the data was validated against."""
+
+    features: tuple[SchemaFeature, ...]
+    source: Source
+
+
+@dataclasses.dataclass(frozen=True)
+class Training:
+    """How the model was trained, from the Trainer execution and its inputs."""
+
+    component: str
+    train_steps: int | None = None
+    eval_steps: int | None = None
+    module: str = ""
+    custom_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    hyperparameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    transform: bool = False
+    source: Source | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,14 +173,57 @@ class SliceMetrics:
 
 
 @dataclasses.dataclass(frozen=True)
+class Threshold:
+    """A metric gate from the EvalConfig; `passed` is None when TFMA did not validate it."""
+
+    metric: str
+    kind: str  # "value" or "change"
+    lower_bound: float | None = None
+    upper_bound: float | None = None
+    direction: str = ""
+    passed: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class QuantitativeAnalysis:
-    """TFMA results: overall metrics, per-slice metrics and the blessing verdict."""
+    """TFMA results: overall and per-slice metrics, thresholds, plots and the blessing."""
 
     overall: tuple[Metric, ...] = ()
     slices: tuple[SliceMetrics, ...] = ()
     blessed: bool | None = None
     source: Source | None = None
     blessing_source: Source | None = None
+    thresholds: tuple[Threshold, ...] = ()
+    charts: tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricDelta:
+    slice: str
+    metric: str
+    value: float | None
+    baseline: float | None
+    delta: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """A value that differs between this model and the baseline (config or data)."""
+
+    key: str
+    value: str
+    baseline: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """How this model differs from the previous blessed model of the same pipeline."""
+
+    baseline_model: Source
+    baseline_version: str
+    metric_deltas: tuple[MetricDelta, ...] = ()
+    data_changes: tuple[Change, ...] = ()
+    config_changes: tuple[Change, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +272,10 @@ class ModelCard:
 
     model_details: ModelDetails
     datasets: tuple[DatasetSplit, ...] = ()
+    schema: SchemaSummary | None = None
+    training: Training | None = None
     quantitative_analysis: QuantitativeAnalysis = QuantitativeAnalysis()
+    comparison: Comparison | None = None
     considerations: Considerations = Considerations()
     deployment: Deployment | None = None
     status: str = "draft"
@@ -184,11 +310,22 @@ def validate_card_dict(card: dict[str, Any]) -> None:
     """
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(load_schema("model_card.schema.json"))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(card))
+    error = jsonschema.exceptions.best_match(_card_validator().iter_errors(card))
     if error is not None:
         where = json_path(error.absolute_path) or "<card>"
         raise CardValidationError(f"generated card is invalid at {where}: {error.message}")
+
+
+@functools.cache
+def _card_validator() -> Any:
+    import jsonschema
+    import referencing
+
+    chart = load_schema("chart.schema.json")
+    registry = referencing.Registry().with_resource(
+        chart["$id"], referencing.Resource.from_contents(chart)
+    )
+    return jsonschema.Draft202012Validator(load_schema("model_card.schema.json"), registry=registry)
 
 
 def json_path(parts: Any) -> str:

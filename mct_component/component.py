@@ -9,7 +9,7 @@ from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from mct_component import content, executor, parameters, render
+from mct_component import content, driver, executor, parameters, render
 from mct_component.artifact import ModelCard
 
 
@@ -45,6 +45,12 @@ class ModelCardGenerator(base_component.BaseComponent):
             card_content="card_content.yaml",
         )
 
+    Only `model` is required: on LocalDagRunner and BeamDagRunner the component's driver
+    walks MLMD lineage from the model to its Trainer run and config, training data, TFDV
+    statistics and schema, Transform, Evaluator results and blessing, Pusher output,
+    pipeline run, and the previous blessed model. Inputs given explicitly win over
+    discovered ones.
+
     Inputs:
         model: the `Model` the card describes (required).
         statistics: `ExampleStatistics` of the data (splits, example counts).
@@ -67,6 +73,7 @@ class ModelCardGenerator(base_component.BaseComponent):
     """
 
     SPEC_CLASS = ModelCardGeneratorSpec
+    DRIVER_CLASS = driver.LineageDriver
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(

@@ -7,7 +7,7 @@ from typing import Any
 from tfx import types
 from tfx.dsl.components.base import base_executor
 
-from mct_component import assemble, card, files, parameters, render
+from mct_component import card, generate, parameters
 from mct_component.errors import SourceError
 from mct_component.lineage import ArtifactRef, CardInputs
 
@@ -15,7 +15,7 @@ OPTIONAL_INPUTS = ("statistics", "schema", "evaluation", "blessing", "pushed_mod
 
 
 class Executor(base_executor.BaseExecutor):
-    """Builds the card from its input artifacts and writes it into the output artifact."""
+    """Builds the card from its inputs (and the driver's lineage) into the output artifact."""
 
     def Do(
         self,
@@ -24,17 +24,20 @@ class Executor(base_executor.BaseExecutor):
         exec_properties: dict[str, Any],
     ) -> None:
         params = parameters.decode(exec_properties)
-        inputs = CardInputs(
-            model=_single(input_dict, "model"),
-            **{name: _single(input_dict, name, optional=True) for name in OPTIONAL_INPUTS},
-        )
-        model_card = assemble.build_card(inputs, params.card_content)
-        card_dict = model_card.to_dict()
-        card.validate_card_dict(card_dict)
-        custom_templates = {fmt: files.read_text(path) for fmt, path in params.templates.items()}
-        outputs = render.render(card_dict, params.output_formats, custom_templates)
+        model = _single(input_dict, "model")
+        explicit = {name: _single(input_dict, name, optional=True) for name in OPTIONAL_INPUTS}
+        discovered = params.lineage or CardInputs(model=model)
+        inputs = discovered.with_explicit(model=model, **explicit)
+        notes = (f"Lineage not resolved: {params.lineage_error}",) if params.lineage_error else ()
         (artifact,) = output_dict["model_card"]
-        files.write_files(artifact.uri, outputs)
+        model_card = generate.write_card(
+            inputs,
+            artifact.uri,
+            card_content=params.card_content,
+            templates=params.templates,
+            formats=params.output_formats,
+            notes=notes,
+        )
         record_summary(artifact, model_card, params.output_formats)
 
 

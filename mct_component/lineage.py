@@ -1,10 +1,25 @@
-"""The MLMD boundary: artifacts as plain references, and the set of inputs a card is built from."""
+"""The MLMD boundary: walks lineage from a model and returns plain, typed references.
+
+`resolve_lineage(store, model_id)` starts at one Model artifact and follows MLMD events
+hop by hop: back to the Trainer and its inputs (examples, Transform, schema,
+hyperparameters), back through Transform to the raw examples and forward to their
+StatisticsGen output, forward to the Evaluator and Pusher runs that consumed the model,
+and to the previous blessed model of the same pipeline. Every hop is one batched query,
+so the number of store calls is fixed: it does not grow with the size of the store.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from mct_component.errors import LineageError
+
+# MLMD Event.Type values (ml_metadata.proto.metadata_store_pb2.Event.Type).
+_INPUT_TYPES = (3, 6)  # INPUT, DECLARED_INPUT
+_OUTPUT_TYPES = (4, 5)  # OUTPUT, DECLARED_OUTPUT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,13 +39,11 @@ class ArtifactRef:
     @classmethod
     def from_mlmd(cls, artifact: Any, type_name: str) -> ArtifactRef:
         """Builds a reference from an `ml_metadata` `Artifact` proto and its type's name."""
-        properties = {k: _unwrap(v) for k, v in artifact.custom_properties.items()}
-        properties.update({k: _unwrap(v) for k, v in artifact.properties.items()})
         return cls(
             type_name=type_name,
             uri=artifact.uri,
             id=artifact.id if artifact.HasField("id") else None,
-            properties=properties,
+            properties=_properties(artifact),
             create_time_ms=artifact.create_time_since_epoch,
         )
 
@@ -40,20 +53,37 @@ class ArtifactRef:
         return cls.from_mlmd(artifact.mlmd_artifact, artifact.type_name)
 
 
-def _unwrap(value: Any) -> Any:
-    kind = value.WhichOneof("value")
-    if kind == "struct_value":
-        from google.protobuf import json_format
+@dataclasses.dataclass(frozen=True)
+class ExecutionRef:
+    """An MLMD execution (a component run) and its execution properties."""
 
-        return json_format.MessageToDict(value.struct_value)
-    if kind == "bool_value":
-        return value.bool_value
-    return getattr(value, kind) if kind else None
+    type_name: str
+    id: int | None = None
+    properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    create_time_ms: int = 0
+
+    @property
+    def component(self) -> str:
+        """The short component class name, e.g. "Trainer"."""
+        return self.type_name.rsplit(".", 1)[-1]
+
+
+@dataclasses.dataclass(frozen=True)
+class ContextRef:
+    """An MLMD context: the pipeline, or one run of it."""
+
+    type_name: str
+    name: str
+    id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class CardInputs:
-    """The artifacts one card is built from; only the model is required."""
+    """Everything a card is built from; only the model is required.
+
+    The first six fields are the component's own inputs; the rest is only known from
+    lineage. `baseline` holds the inputs of the previous blessed model of the pipeline.
+    """
 
     model: ArtifactRef
     statistics: ArtifactRef | None = None
@@ -61,3 +91,366 @@ class CardInputs:
     evaluation: ArtifactRef | None = None
     blessing: ArtifactRef | None = None
     pushed_model: ArtifactRef | None = None
+    examples: ArtifactRef | None = None
+    transformed_examples: ArtifactRef | None = None
+    transform_graph: ArtifactRef | None = None
+    hyperparameters: ArtifactRef | None = None
+    trainer: ExecutionRef | None = None
+    transform: ExecutionRef | None = None
+    evaluator: ExecutionRef | None = None
+    pipeline: ContextRef | None = None
+    run: ContextRef | None = None
+    baseline: CardInputs | None = None
+
+    def with_explicit(self, **explicit: ArtifactRef | None) -> CardInputs:
+        """These inputs with every non-None explicit artifact replacing the discovered one."""
+        return dataclasses.replace(self, **{k: v for k, v in explicit.items() if v is not None})
+
+    def to_json(self) -> str:
+        """Serialises the inputs (to travel as an execution property)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> CardInputs:
+        """The inverse of `to_json`."""
+        return _inputs_from_dict(json.loads(text))
+
+
+_REF_TYPES = {"trainer": ExecutionRef, "transform": ExecutionRef, "evaluator": ExecutionRef}
+_CONTEXT_FIELDS = ("pipeline", "run")
+
+
+def _inputs_from_dict(data: Mapping[str, Any]) -> CardInputs:
+    fields = {}
+    for key, value in data.items():
+        if value is None:
+            fields[key] = None
+        elif key == "baseline":
+            fields[key] = _inputs_from_dict(value)
+        elif key in _CONTEXT_FIELDS:
+            fields[key] = ContextRef(**value)
+        else:
+            fields[key] = _REF_TYPES.get(key, ArtifactRef)(**value)
+    return CardInputs(**fields)
+
+
+def _properties(node: Any) -> dict[str, Any]:
+    values = {k: _unwrap(v) for k, v in node.custom_properties.items()}
+    values.update({k: _unwrap(v) for k, v in node.properties.items()})
+    return values
+
+
+def _unwrap(value: Any) -> Any:
+    kind = value.WhichOneof("value")
+    if kind == "struct_value":
+        from google.protobuf import json_format
+
+        return json_format.MessageToDict(value.struct_value)
+    if kind == "proto_value":
+        return None
+    return getattr(value, kind) if kind else None
+
+
+def connect_sqlite(path: str, read_only: bool = True) -> Any:
+    """Opens an MLMD SQLite store, checking first that the file exists and is MLMD.
+
+    Raises:
+        LineageError: the file is missing or is not an MLMD store.
+    """
+    import os
+    import sqlite3
+
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    if not os.path.isfile(path):
+        raise LineageError(f"MLMD store not found: {path!r} is not a file")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as e:
+        raise LineageError(f"{path!r} is not an MLMD store: not a SQLite database ({e})") from None
+    if not {"Artifact", "Execution", "Event", "Type"} <= tables:
+        raise LineageError(f"{path!r} is not an MLMD store: it has no MLMD tables")
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = path
+    mode = metadata_store_pb2.SqliteMetadataSourceConfig
+    config.sqlite.connection_mode = mode.READONLY if read_only else mode.READWRITE
+    return metadata_store.MetadataStore(config)
+
+
+class _Graph:
+    """The part of the MLMD graph read so far; each method is one batched store call."""
+
+    def __init__(self, store: Any):
+        self.store = store
+        self.artifacts: dict[int, Any] = {}
+        self.executions: dict[int, Any] = {}
+        self.type_names: dict[tuple[str, int], str] = {}
+        self.events_by_artifact: dict[int, list[Any]] = {}
+        self.events_by_execution: dict[int, list[Any]] = {}
+
+    def load_artifacts(self, ids: Iterable[int]) -> None:
+        missing = sorted(set(ids) - set(self.artifacts))
+        if missing:
+            for artifact in self.store.get_artifacts_by_id(missing):
+                self.artifacts[artifact.id] = artifact
+            self._load_types("artifact", {a.type_id for a in self.artifacts.values()})
+
+    def load_executions(self, ids: Iterable[int]) -> None:
+        missing = sorted(set(ids) - set(self.executions))
+        if missing:
+            for execution in self.store.get_executions_by_id(missing):
+                self.executions[execution.id] = execution
+            self._load_types("execution", {e.type_id for e in self.executions.values()})
+
+    def _load_types(self, kind: str, type_ids: set[int]) -> None:
+        missing = sorted(t for t in type_ids if (kind, t) not in self.type_names)
+        if not missing:
+            return
+        getter = (
+            self.store.get_artifact_types_by_id
+            if kind == "artifact"
+            else self.store.get_execution_types_by_id
+        )
+        for t in getter(missing):
+            self.type_names[(kind, t.id)] = t.name
+
+    def expand_artifacts(self, ids: Iterable[int]) -> None:
+        """Loads the events of these artifacts and the executions at their other end."""
+        missing = sorted(set(ids) - set(self.events_by_artifact))
+        if not missing:
+            return
+        for artifact_id in missing:
+            self.events_by_artifact[artifact_id] = []
+        for event in self.store.get_events_by_artifact_ids(missing):
+            self.events_by_artifact[event.artifact_id].append(event)
+        self.load_executions(e.execution_id for i in missing for e in self.events_by_artifact[i])
+
+    def expand_executions(self, ids: Iterable[int]) -> None:
+        """Loads the events of these executions and the artifacts at their other end."""
+        missing = sorted(set(ids) - set(self.events_by_execution))
+        if not missing:
+            return
+        for execution_id in missing:
+            self.events_by_execution[execution_id] = []
+        for event in self.store.get_events_by_execution_ids(missing):
+            self.events_by_execution[event.execution_id].append(event)
+        self.load_artifacts(e.artifact_id for i in missing for e in self.events_by_execution[i])
+
+    def artifact_type(self, artifact_id: int) -> str:
+        return self.type_names[("artifact", self.artifacts[artifact_id].type_id)]
+
+    def artifact_ref(self, artifact_id: int | None) -> ArtifactRef | None:
+        if artifact_id is None or artifact_id not in self.artifacts:
+            return None
+        return ArtifactRef.from_mlmd(self.artifacts[artifact_id], self.artifact_type(artifact_id))
+
+    def execution_ref(self, execution_id: int | None) -> ExecutionRef | None:
+        if execution_id is None:
+            return None
+        execution = self.executions[execution_id]
+        return ExecutionRef(
+            type_name=self.type_names[("execution", execution.type_id)],
+            id=execution.id,
+            properties=_properties(execution),
+            create_time_ms=execution.create_time_since_epoch,
+        )
+
+    def producer(self, artifact_id: int) -> int | None:
+        """The execution that output the artifact (its latest, if several did)."""
+        ids = [
+            e.execution_id for e in self.events_by_artifact[artifact_id] if e.type in _OUTPUT_TYPES
+        ]
+        return max(ids) if ids else None
+
+    def consumers(self, artifact_id: int, role: str | None = None) -> list[int]:
+        """Executions that took the artifact as input (under `role`, if given), oldest first."""
+        return sorted(
+            e.execution_id
+            for e in self.events_by_artifact[artifact_id]
+            if e.type in _INPUT_TYPES and (role is None or _role(e) == role)
+        )
+
+    def io(self, execution_id: int, inputs: bool, role: str) -> int | None:
+        """The artifact an execution read (inputs=True) or wrote under a role name."""
+        kinds = _INPUT_TYPES if inputs else _OUTPUT_TYPES
+        ids = [
+            e.artifact_id
+            for e in self.events_by_execution[execution_id]
+            if e.type in kinds and _role(e) == role
+        ]
+        return max(ids) if ids else None
+
+
+def _role(event: Any) -> str:
+    """The input/output key (e.g. "examples") TFX records as the event path's first step."""
+    for step in event.path.steps:
+        if step.HasField("key"):
+            return step.key
+    return ""
+
+
+def resolve_lineage(store: Any, model_id: int, with_baseline: bool = True) -> CardInputs:
+    """Resolves everything MLMD knows around one model.
+
+    Args:
+        store: an `ml_metadata.MetadataStore`.
+        model_id: the MLMD id of a `Model` artifact.
+        with_baseline: also resolve the previous blessed model of the same pipeline.
+
+    Raises:
+        LineageError: no artifact has that id, or it is not a Model.
+    """
+    graph = _Graph(store)
+    graph.load_artifacts([model_id])
+    if model_id not in graph.artifacts:
+        raise LineageError(f"MLMD has no artifact with id {model_id}")
+    if graph.artifact_type(model_id) != "Model":
+        raise LineageError(
+            f"artifact {model_id} is a {graph.artifact_type(model_id)}, expected a Model"
+        )
+
+    # Hop 1-2: the model's producer (Trainer) and consumers (Evaluator, Pusher), with their I/O.
+    graph.expand_artifacts([model_id])
+    producer_id = graph.producer(model_id)
+    graph.expand_executions([*([producer_id] if producer_id else []), *graph.consumers(model_id)])
+    # An imported model (tfx.dsl.Importer) has a producer but no training lineage.
+    imported = producer_id is not None and graph.execution_ref(producer_id).component == "Importer"
+    trainer_id = None if imported else producer_id
+    evaluator_id = _latest_consumer_writing(graph, model_id, "ModelEvaluation")
+    pusher_id = _latest_consumer_writing(graph, model_id, "PushedModel")
+
+    trainer_input = (
+        (lambda role: graph.io(trainer_id, True, role)) if trainer_id else (lambda r: None)
+    )
+    examples_id = trainer_input("examples")
+    schema_id = trainer_input("schema")
+    transform_graph_id = trainer_input("transform_graph")
+
+    # Hop 3-4: through Transform (if the Trainer read its output) to the raw examples.
+    transform_id = None
+    raw_examples_id = examples_id
+    if examples_id is not None:
+        graph.expand_artifacts([examples_id])
+        producer = graph.producer(examples_id)
+        graph.expand_executions([producer] if producer else [])
+        if (
+            producer is not None
+            and graph.io(producer, False, "transformed_examples") == examples_id
+        ):
+            transform_id = producer
+            raw_examples_id = graph.io(producer, True, "examples")
+            schema_id = schema_id or graph.io(producer, True, "schema")
+
+    # Hop 5-6: the statistics StatisticsGen computed over the raw examples.
+    statistics_id = None
+    if raw_examples_id is not None:
+        graph.expand_artifacts([raw_examples_id])
+        readers = graph.consumers(raw_examples_id, role="examples")
+        graph.expand_executions(readers)
+        outputs = [graph.io(r, False, "statistics") for r in readers]
+        candidates = [o for o in outputs if o is not None]
+        statistics_id = max(candidates) if candidates else None
+
+    contexts = _contexts(store, producer_id, model_id)
+    inputs = CardInputs(
+        model=graph.artifact_ref(model_id),
+        statistics=graph.artifact_ref(statistics_id),
+        schema=graph.artifact_ref(schema_id),
+        evaluation=graph.artifact_ref(evaluator_id and graph.io(evaluator_id, False, "evaluation")),
+        blessing=graph.artifact_ref(evaluator_id and graph.io(evaluator_id, False, "blessing")),
+        pushed_model=graph.artifact_ref(pusher_id and graph.io(pusher_id, False, "pushed_model")),
+        examples=graph.artifact_ref(raw_examples_id),
+        transformed_examples=graph.artifact_ref(examples_id) if transform_id else None,
+        transform_graph=graph.artifact_ref(transform_graph_id),
+        hyperparameters=graph.artifact_ref(trainer_input("hyperparameters")),
+        trainer=graph.execution_ref(trainer_id),
+        transform=graph.execution_ref(transform_id),
+        evaluator=graph.execution_ref(evaluator_id),
+        pipeline=contexts.get("pipeline"),
+        run=contexts.get("pipeline_run"),
+    )
+    if with_baseline and inputs.pipeline is not None:
+        previous = previous_blessed_model(store, inputs.pipeline, graph.artifacts[model_id])
+        if previous is not None:
+            inputs = dataclasses.replace(
+                inputs, baseline=resolve_lineage(store, previous, with_baseline=False)
+            )
+    return inputs
+
+
+def _latest_consumer_writing(graph: _Graph, model_id: int, type_name: str) -> int | None:
+    """The newest execution that read the model as "model" and wrote a `type_name`."""
+    matches = [
+        c
+        for c in graph.consumers(model_id, role="model")
+        if any(
+            e.type in _OUTPUT_TYPES and graph.artifact_type(e.artifact_id) == type_name
+            for e in graph.events_by_execution[c]
+        )
+    ]
+    return max(matches) if matches else None
+
+
+def _contexts(store: Any, execution_id: int | None, model_id: int) -> dict[str, ContextRef]:
+    found = (
+        store.get_contexts_by_execution(execution_id)
+        if execution_id is not None
+        else store.get_contexts_by_artifact(model_id)
+    )
+    result = {}
+    for context in found:
+        if context.type in ("pipeline", "pipeline_run"):
+            result[context.type] = ContextRef(context.type, context.name, context.id)
+    return result
+
+
+def previous_blessed_model(store: Any, pipeline: ContextRef, model: Any) -> int | None:
+    """The id of the newest model of the pipeline blessed before this model was created."""
+    from ml_metadata.metadata_store import metadata_store
+
+    options = metadata_store.ListOptions(
+        limit=5,
+        order_by=metadata_store.OrderByField.CREATE_TIME,
+        is_asc=False,
+        filter_query=(
+            "type = 'ModelBlessing' AND custom_properties.blessed.int_value = 1 "
+            f"AND contexts_a.id = {int(pipeline.id)} "
+            f"AND create_time_since_epoch < {int(model.create_time_since_epoch)}"
+        ),
+    )
+    for blessing in store.get_artifacts(list_options=options):
+        current = blessing.custom_properties.get("current_model_id")
+        if current is not None and current.int_value != model.id:
+            return current.int_value
+    return None
+
+
+def newest_model_id(store: Any, pipeline_name: str) -> int:
+    """The id of the newest Model artifact produced in a pipeline.
+
+    Raises:
+        LineageError: no such pipeline, or it has no model.
+    """
+    from ml_metadata.metadata_store import metadata_store
+
+    if store.get_context_by_type_and_name("pipeline", pipeline_name) is None:
+        names = sorted(c.name for c in store.get_contexts_by_type("pipeline"))
+        raise LineageError(f"MLMD has no pipeline named {pipeline_name!r}; pipelines: {names}")
+    options = metadata_store.ListOptions(
+        limit=1,
+        order_by=metadata_store.OrderByField.ID,
+        is_asc=False,
+        filter_query=(
+            f"type = 'Model' AND contexts_a.type = 'pipeline' AND contexts_a.name = '{_quote(pipeline_name)}'"
+        ),
+    )
+    models = store.get_artifacts(list_options=options)
+    if not models:
+        raise LineageError(f"pipeline {pipeline_name!r} has no Model artifact")
+    return models[0].id
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")

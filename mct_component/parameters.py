@@ -15,10 +15,14 @@ from typing import Any
 
 from mct_component import content, render
 from mct_component.errors import CardContentError
+from mct_component.lineage import CardInputs
 
 CARD_CONTENT = "card_content"
 TEMPLATES = "templates"
 OUTPUT_FORMATS = "output_formats"
+# Set by the driver, not by users: the resolved lineage (JSON) or why it failed.
+LINEAGE = "lineage"
+LINEAGE_ERROR = "lineage_error"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Parameters:
     card_content: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     templates: Mapping[str, str] = dataclasses.field(default_factory=dict)
     output_formats: tuple[str, ...] = render.FORMATS
+    lineage: CardInputs | None = None
+    lineage_error: str = ""
 
 
 def encode(
@@ -69,10 +75,19 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
     formats = _json_property(exec_properties, OUTPUT_FORMATS, list(render.FORMATS))
     if not isinstance(formats, list):
         raise CardContentError(f"{OUTPUT_FORMATS} must be a JSON list, got {formats!r}")
+    raw_lineage = exec_properties.get(LINEAGE)
+    try:
+        resolved = CardInputs.from_json(raw_lineage) if raw_lineage else None
+    except (TypeError, ValueError) as e:
+        raise CardContentError(
+            f"execution property {LINEAGE!r} is not valid lineage: {e}"
+        ) from None
     return Parameters(
         card_content=card_content,
         templates=templates,
         output_formats=render.check_formats(formats),
+        lineage=resolved,
+        lineage_error=str(exec_properties.get(LINEAGE_ERROR) or ""),
     )
 
 

@@ -6,8 +6,11 @@ contents, so nothing is written until every format has rendered.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
@@ -20,6 +23,7 @@ FORMATS = tuple(FILE_NAMES)
 TEMPLATED_FORMATS = ("html", "md")
 DEFAULT_TEMPLATES = {"html": "model_card.html.jinja", "md": "model_card.md.jinja"}
 TEMPLATE_PACKAGE = "mct_component.templates"
+CHART_DIR = "charts"
 
 
 def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
@@ -80,7 +84,57 @@ def _environment(custom_sources: Mapping[str, str]) -> Any:
     env.filters["metric_label"] = metric_label
     env.filters["metric_columns"] = metric_columns
     env.filters["by_label"] = metrics_by_label
+    env.filters["index_by"] = index_by
+    chart_ids = itertools.count(1)
+    env.filters["svg"] = lambda chart, width=480: inline_svg(
+        chart, width, f"chart-{next(chart_ids)}"
+    )
+    env.filters["chart_path"] = chart_path
     return env
+
+
+def index_by(items: Iterable[Mapping[str, Any]], key: str) -> dict[Any, Mapping[str, Any]]:
+    """Items keyed by one of their fields, e.g. features by name."""
+    return {item[key]: item for item in items}
+
+
+def inline_svg(chart: Mapping[str, Any], width: int, chart_id: str) -> Any:
+    """A chart (JSON form) as SVG markup, marked safe for HTML templates.
+
+    `chart_id` must be unique within the page: SVG element ids share the HTML id space.
+    """
+    import markupsafe
+
+    from mct_component import charts
+
+    svg = charts.to_svg(charts.chart_from_dict(chart), width=width, chart_id=chart_id)
+    return markupsafe.Markup(svg)
+
+
+def chart_path(chart: Mapping[str, Any]) -> str:
+    """The file a chart is written to for Markdown: `charts/<title>-<content hash>.svg`."""
+    digest = hashlib.sha1(json.dumps(chart, sort_keys=True).encode("utf-8")).hexdigest()[:10]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", str(chart.get("title", "chart"))).strip("-").lower()
+    return f"{CHART_DIR}/{slug[:40] or 'chart'}-{digest}.svg"
+
+
+def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every chart in a card (JSON form), in document order."""
+    found = []
+    for split in card_dict.get("datasets", []):
+        found.extend(f["chart"] for f in split.get("features", []) if f.get("chart"))
+    found.extend(card_dict.get("quantitative_analysis", {}).get("charts", []))
+    return found
+
+
+def chart_files(card_dict: Mapping[str, Any]) -> dict[str, str]:
+    """SVG files for every chart of the card, keyed by `chart_path`."""
+    from mct_component import charts
+
+    return {
+        chart_path(chart): charts.to_svg(charts.chart_from_dict(chart))
+        for chart in iter_charts(card_dict)
+    }
 
 
 def metric_label(metric: Mapping[str, Any]) -> str:
@@ -126,7 +180,8 @@ def render(
             A custom template may `{% extends "model_card.html.jinja" %}`.
 
     Returns:
-        File name (e.g. "model_card.html") -> file content.
+        File name (e.g. "model_card.html") -> file content. With "md", each chart is
+        also returned as `charts/<name>.svg`, the files the Markdown links to.
     """
     import jinja2
 
@@ -151,4 +206,6 @@ def render(
                     f"{fmt} template uses an unknown card field: {e.message}"
                 ) from None
         files[FILE_NAMES[fmt]] = text
+    if "md" in formats:
+        files.update(chart_files(card_dict))
     return files

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mct_component import card, files
@@ -86,6 +86,7 @@ def dataset_splits(ref: ArtifactRef) -> tuple[card.DatasetSplit, ...]:
             num_examples=int(stats.num_examples),
             num_features=len(stats.features),
             source=source,
+            features=feature_summaries(stats),
         )
         for split, stats in read_statistics(ref).items()
     )
@@ -225,3 +226,366 @@ def _read_tfrecords(path: str) -> Iterator[bytes]:
         yield from tf.data.TFRecordDataset(path).as_numpy_iterator()
     except tf.errors.OpError as e:
         raise SourceError(f"cannot read TFRecord file {path}: {e.message}") from None
+
+
+def feature_summaries(stats: Any) -> tuple[card.FeatureSummary, ...]:
+    """Per-feature summaries (and a distribution chart each) of one split's statistics."""
+    return tuple(sorted((_feature_summary(f) for f in stats.features), key=lambda f: f.name))
+
+
+def _feature_name(feature: Any) -> str:
+    return ".".join(feature.path.step) if feature.HasField("path") else feature.name
+
+
+def _missing_pct(common: Any) -> float:
+    total = common.num_non_missing + common.num_missing
+    return 100.0 * common.num_missing / total if total else 0.0
+
+
+def _feature_summary(feature: Any) -> card.FeatureSummary:
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    name = _feature_name(feature)
+    type_name = statistics_pb2.FeatureNameStatistics.Type.Name(feature.type)
+    kind = feature.WhichOneof("stats")
+    if kind == "num_stats":
+        num = feature.num_stats
+        return card.FeatureSummary(
+            name=name,
+            type=type_name,
+            missing_pct=_missing_pct(num.common_stats),
+            mean=_finite(num.mean),
+            std_dev=_finite(num.std_dev),
+            min=_finite(num.min),
+            max=_finite(num.max),
+            chart=_numeric_chart(name, num),
+        )
+    if kind == "string_stats":
+        strings = feature.string_stats
+        top = tuple(card.TopValue(v.value, v.frequency) for v in strings.top_values)
+        return card.FeatureSummary(
+            name=name,
+            type=type_name,
+            missing_pct=_missing_pct(strings.common_stats),
+            unique=int(strings.unique),
+            top_values=top[:TOP_VALUES],
+            chart=_categorical_chart(name, strings),
+        )
+    common = getattr(feature, kind).common_stats if kind else None
+    return card.FeatureSummary(
+        name=name, type=type_name, missing_pct=_missing_pct(common) if common else 0.0
+    )
+
+
+TOP_VALUES = 10
+
+
+def _numeric_chart(name: str, num: Any) -> Any:
+    from mct_component import charts
+
+    standard = [h for h in num.histograms if h.type == h.STANDARD]
+    if not standard or not standard[0].buckets:
+        return None
+    # TFDV gives infinite bucket bounds when the data holds inf; charts need finite numbers.
+    buckets = tuple(
+        charts.Bucket(low=b.low_value, high=b.high_value, count=b.sample_count)
+        for b in standard[0].buckets
+        if math.isfinite(b.low_value) and math.isfinite(b.high_value)
+    )
+    if not buckets:
+        return None
+    return charts.Histogram(
+        title=name,
+        description=f"Distribution of {name}: {len(buckets)} equal-width buckets "
+        f"from {num.min:g} to {num.max:g}.",
+        x_label=name,
+        buckets=buckets,
+    )
+
+
+def _categorical_chart(name: str, strings: Any) -> Any:
+    from mct_component import charts
+
+    # rank_histogram holds every value TFDV ranked; top_values may be truncated.
+    ranked = [(b.label, b.sample_count) for b in strings.rank_histogram.buckets] or [
+        (v.value, v.frequency) for v in strings.top_values
+    ]
+    if not ranked:
+        return None
+    pairs = charts.top_k(ranked, TOP_VALUES)
+    return charts.BarChart(
+        title=name,
+        description=f"Most frequent values of {name} ({strings.unique} distinct).",
+        x_label="count",
+        y_label=name,
+        bars=tuple(charts.Bar(label=label, value=count) for label, count in pairs),
+    )
+
+
+def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
+    """Feature facts from a `schema.pbtxt` written by SchemaGen or ImportSchemaGen."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tfx.dsl.io import fileio
+
+    paths = fileio.glob(os.path.join(ref.uri, "*.pbtxt"))
+    if not paths:
+        raise SourceError(f"Schema artifact {ref.id} at {ref.uri} has no .pbtxt file")
+    schema = schema_pb2.Schema()
+    try:
+        text_format.Parse(files.read_bytes(sorted(paths)[0]).decode("utf-8"), schema)
+    except text_format.ParseError as e:
+        raise SourceError(f"schema file {paths[0]} is not a valid Schema: {e}") from None
+    features = []
+    for feature in schema.feature:
+        domain = feature.WhichOneof("domain_info") or ""
+        if domain == "domain":
+            domain = f"string domain {feature.domain}"
+        features.append(
+            card.SchemaFeature(
+                name=feature.name,
+                type=schema_pb2.FeatureType.Name(feature.type),
+                required=feature.presence.min_fraction >= 1.0,
+                domain=domain,
+            )
+        )
+    return card.SchemaSummary(features=tuple(features), source=source_of(ref))
+
+
+def _json_object(raw: Any) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        return {"value": raw}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def hyperparameters(ref: ArtifactRef) -> dict[str, Any]:
+    """Best hyperparameters a Tuner wrote (`best_hyperparameters.txt`, Keras Tuner JSON)."""
+    from tfx.dsl.io import fileio
+
+    paths = sorted(fileio.glob(os.path.join(ref.uri, "*.txt")))
+    if not paths:
+        raise SourceError(f"HyperParameters artifact {ref.id} at {ref.uri} has no .txt file")
+    config = _json_object(files.read_bytes(paths[0]).decode("utf-8"))
+    return config.get("values", config)
+
+
+def training(
+    trainer: Any, hyperparameter_ref: ArtifactRef | None, transform: bool
+) -> card.Training:
+    """The Trainer's configuration, from its execution properties."""
+    props = trainer.properties
+    train_args = _json_object(props.get("train_args"))
+    eval_args = _json_object(props.get("eval_args"))
+    module = props.get("module_path") or props.get("module_file") or props.get("run_fn") or ""
+    return card.Training(
+        component=trainer.component,
+        train_steps=train_args.get("num_steps"),
+        eval_steps=eval_args.get("num_steps"),
+        module=str(module).split("@", 1)[0],
+        custom_config=_json_object(props.get("custom_config")),
+        hyperparameters=hyperparameters(hyperparameter_ref) if hyperparameter_ref else {},
+        transform=transform,
+        source=card.Source(type_name=trainer.type_name, uri="", execution_id=trainer.id),
+    )
+
+
+def eval_config(evaluation: ArtifactRef) -> dict[str, Any]:
+    """The EvalConfig TFMA saved with its results, as JSON (camelCase keys)."""
+    from tfx.dsl.io import fileio
+
+    path = os.path.join(evaluation.uri, "eval_config.json")
+    if not fileio.exists(path):
+        return {}
+    return _json_object(files.read_bytes(path).decode("utf-8")).get("evalConfig", {})
+
+
+def thresholds(evaluation: ArtifactRef) -> tuple[card.Threshold, ...]:
+    """Every metric threshold of the EvalConfig, and whether TFMA's validation passed it."""
+    failed = _failed_metrics(evaluation)
+    validated = bool(_validation_files(evaluation))
+    result = []
+    for spec in eval_config(evaluation).get("metricsSpecs", []):
+        for metric in spec.get("metrics", []):
+            threshold = metric.get("threshold", {})
+            name = _metric_name(metric)
+            for kind, body in (
+                ("value", threshold.get("valueThreshold")),
+                ("change", threshold.get("changeThreshold")),
+            ):
+                if body is None:
+                    continue
+                result.append(
+                    card.Threshold(
+                        metric=name,
+                        kind=kind,
+                        lower_bound=_bound(body.get("lowerBound")),
+                        upper_bound=_bound(body.get("upperBound")),
+                        direction=body.get("direction", ""),
+                        passed=(name not in failed) if validated else None,
+                    )
+                )
+    return tuple(result)
+
+
+def _bound(raw: Any) -> float | None:
+    if isinstance(raw, dict):
+        raw = raw.get("value")
+    return float(raw) if raw is not None else None
+
+
+def _metric_name(metric_config: Mapping[str, Any]) -> str:
+    """TFMA's metric name for a MetricConfig: its `name`, else the snake_case class name."""
+    import re
+
+    if metric_config.get("name"):
+        return metric_config["name"]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", metric_config.get("className", "")).lower()
+
+
+def _validation_files(evaluation: ArtifactRef) -> list[str]:
+    from tfx.dsl.io import fileio
+
+    return sorted(fileio.glob(os.path.join(evaluation.uri, "validations*")))
+
+
+def _failed_metrics(evaluation: ArtifactRef) -> set[str]:
+    from tensorflow_model_analysis.proto import validation_result_pb2
+
+    failed: set[str] = set()
+    for path in _validation_files(evaluation):
+        for raw in _read_tfrecords(path):
+            result = validation_result_pb2.ValidationResult()
+            result.ParseFromString(raw)
+            for per_slice in result.metric_validations_per_slice:
+                failed.update(f.metric_key.name for f in per_slice.failures)
+    return failed
+
+
+def plot_charts(evaluation: ArtifactRef) -> tuple[Any, ...]:
+    """Charts of the plots TFMA computed for the overall slice."""
+    from tensorflow_model_analysis.proto import metrics_for_slice_pb2
+    from tfx.dsl.io import fileio
+
+    result = []
+    for path in sorted(fileio.glob(os.path.join(evaluation.uri, "plots*"))):
+        for raw in _read_tfrecords(path):
+            plots = metrics_for_slice_pb2.PlotsForSlice()
+            plots.ParseFromString(raw)
+            if plots.slice_key.single_slice_keys:
+                continue
+            for kv in plots.plot_keys_and_values:
+                result.extend(_plot_to_charts(kv.key.name, kv.value))
+    return tuple(result)
+
+
+def _plot_to_charts(name: str, plot: Any) -> list[Any]:
+    from mct_component import charts
+
+    out = []
+    if plot.HasField("multi_class_confusion_matrix_at_thresholds"):
+        matrices = plot.multi_class_confusion_matrix_at_thresholds.matrices
+        if matrices:
+            matrix = min(matrices, key=lambda m: abs(m.threshold))
+            ids = sorted(
+                {e.actual_class_id for e in matrix.entries}
+                | {e.predicted_class_id for e in matrix.entries}
+            )
+            cells = {
+                (e.actual_class_id, e.predicted_class_id): e.num_weighted_examples
+                for e in matrix.entries
+            }
+            labels = tuple(str(i) for i in ids)
+            out.append(
+                charts.Matrix(
+                    title=f"Confusion matrix ({name})",
+                    description=f"Examples by actual (rows) and predicted (columns) class id, threshold {matrix.threshold:g}.",
+                    row_labels=labels,
+                    column_labels=labels,
+                    values=tuple(tuple(cells.get((a, p), 0.0) for p in ids) for a in ids),
+                    row_title="actual class",
+                    column_title="predicted class",
+                )
+            )
+    if plot.HasField("confusion_matrix_at_thresholds"):
+        points = plot.confusion_matrix_at_thresholds.matrices
+        roc = _finite_points((m.false_positive_rate, m.recall) for m in points)
+        pr = _finite_points((m.recall, m.precision) for m in points)
+        out.append(
+            charts.Curve(
+                title="ROC curve",
+                description="True positive rate against false positive rate over thresholds.",
+                x_label="false positive rate",
+                y_label="true positive rate",
+                series=(charts.Series(name=name, points=roc),),
+            )
+        )
+        out.append(
+            charts.Curve(
+                title="Precision-recall curve",
+                description="Precision against recall over thresholds.",
+                x_label="recall",
+                y_label="precision",
+                series=(charts.Series(name=name, points=pr),),
+            )
+        )
+    if plot.HasField("calibration_histogram_buckets"):
+        buckets = [
+            b
+            for b in plot.calibration_histogram_buckets.buckets
+            if b.num_weighted_examples.value > 0
+        ]
+        calibration = _finite_points(
+            (
+                b.total_weighted_refined_prediction.value / b.num_weighted_examples.value,
+                b.total_weighted_label.value / b.num_weighted_examples.value,
+            )
+            for b in buckets
+        )
+        if calibration:
+            out.append(
+                charts.Curve(
+                    title="Calibration",
+                    description="Mean label against mean prediction per prediction bucket.",
+                    x_label="mean prediction",
+                    y_label="mean label",
+                    series=(charts.Series(name=name, points=calibration),),
+                )
+            )
+    return out
+
+
+def _finite_points(points: Iterator[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """Curve points without NaN/inf (e.g. TFMA's precision where nothing is predicted)."""
+    return tuple((x, y) for x, y in points if math.isfinite(x) and math.isfinite(y))
+
+
+def slice_charts(slices: tuple[card.SliceMetrics, ...]) -> tuple[Any, ...]:
+    """One bar chart per metric across slices, with confidence intervals as error bars."""
+    from mct_component import charts
+
+    by_metric: dict[str, list[Any]] = {}
+    for entry in slices:
+        for metric in entry.metrics:
+            if metric.value is not None:
+                by_metric.setdefault(metric.label, []).append(
+                    charts.Bar(
+                        label=entry.slice,
+                        value=metric.value,
+                        lower=metric.lower_bound,
+                        upper=metric.upper_bound,
+                    )
+                )
+    return tuple(
+        charts.BarChart(
+            title=f"{label} by slice",
+            description=f"{label} for each of {len(bars)} slices, with confidence intervals where computed.",
+            x_label=label,
+            y_label="slice",
+            bars=tuple(bars),
+        )
+        for label, bars in sorted(by_metric.items())
+    )

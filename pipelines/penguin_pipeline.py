@@ -111,27 +111,42 @@ def create_pipeline(
     pipeline_root: str,
     data_root: str,
     serving_model_dir: str,
-    metadata_path: str,
+    metadata_path: str | None = None,
     beam_pipeline_args: list[str] | None = None,
     train_steps: int = 200,
+    explicit_card_inputs: bool = False,
 ) -> tfx.dsl.Pipeline:
-    """The penguin pipeline, ending with a ModelCardGenerator fed by every upstream output."""
+    """The penguin pipeline, ending with a ModelCardGenerator.
+
+    By default the generator is given only the model (and the human-written content):
+    its driver finds everything else through MLMD lineage. Orchestrators that run no
+    component drivers (Kubeflow Pipelines v2) need `explicit_card_inputs=True`, which
+    wires statistics, schema, evaluation, blessing and pushed model as inputs.
+    """
     parts = training_components(data_root, serving_model_dir, train_steps)
+    explicit = {
+        "statistics": parts["statistics_gen"].outputs["statistics"],
+        "schema": parts["schema_gen"].outputs["schema"],
+        "evaluation": parts["evaluator"].outputs["evaluation"],
+        "blessing": parts["evaluator"].outputs["blessing"],
+        "pushed_model": parts["pusher"].outputs["pushed_model"],
+    }
     model_card = ModelCardGenerator(
         model=parts["trainer"].outputs["model"],
-        statistics=parts["statistics_gen"].outputs["statistics"],
-        schema=parts["schema_gen"].outputs["schema"],
-        evaluation=parts["evaluator"].outputs["evaluation"],
-        blessing=parts["evaluator"].outputs["blessing"],
-        pushed_model=parts["pusher"].outputs["pushed_model"],
         card_content=CARD_CONTENT_FILE,
+        **(explicit if explicit_card_inputs else {}),
     )
+    # The card describes the evaluated, pushed model: run after the Pusher either way.
+    model_card.add_upstream_node(parts["pusher"])
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[*parts.values(), model_card],
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            metadata_path
+        # Kubeflow brings its own metadata store, so there is no SQLite path for it.
+        metadata_connection_config=(
+            tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
+            if metadata_path
+            else None
         ),
         beam_pipeline_args=beam_pipeline_args or ["--direct_running_mode=in_memory"],
     )

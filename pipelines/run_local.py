@@ -43,20 +43,17 @@ def latest_model_card(metadata_path: str):
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
+    from mct_component.artifact import ModelCard
+
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = metadata_path
     config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    cards = metadata_store.MetadataStore(config).get_artifacts_by_type("ModelCard")
+    cards = metadata_store.MetadataStore(config).get_artifacts_by_type(ModelCard.TYPE_NAME)
     return max(cards, key=lambda a: a.id) if cards else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", default="build/demo", help="where all outputs go")
-    parser.add_argument("--train-steps", type=int, default=200)
-    args = parser.parse_args(argv)
-    run(args.output_dir, args.train_steps)
-    metadata_path = demo_paths(args.output_dir)["metadata_path"]
+def report_model_card(metadata_path: str) -> int:
+    """Prints where the newest model card is; returns the exit status (1: no card)."""
     artifact = latest_model_card(metadata_path)
     if artifact is None:
         print(f"error: no ModelCard artifact in {metadata_path}", file=sys.stderr)
@@ -67,6 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {name}")
     print(f"Open in a browser: file://{os.path.join(artifact.uri, 'model_card.html')}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output-dir", default="build/demo", help="where all outputs go")
+    parser.add_argument("--train-steps", type=int, default=200)
+    args = parser.parse_args(argv)
+    run(args.output_dir, args.train_steps)
+    return report_model_card(demo_paths(args.output_dir)["metadata_path"])
 
 
 if __name__ == "__main__":

@@ -14,5 +14,7 @@ fi
 
 [ -x .venv/bin/python ] || "${uv[@]}" venv --seed --python "$python310" .venv
 "${uv[@]}" pip sync --python .venv/bin/python requirements.lock
+# The benchmark's peer (Model Card Toolkit): its pins conflict with tfx 1.16, so no deps.
+"${uv[@]}" pip install --python .venv/bin/python --no-deps -r bench/requirements-peer.txt
 "${uv[@]}" pip install --python .venv/bin/python --no-deps -e .
 touch .venv/.installed

@@ -1,48 +1,102 @@
-"""Shared fixtures. The penguin pipeline runs once per test session (about 2 minutes).
+"""Shared fixtures: real pipeline runs, made once per test session.
 
-Set MCT_TEST_PIPELINE_DIR to a folder to keep that run between sessions: a folder that
-already holds a finished run is reused instead of running the pipeline again.
+`penguin_run` runs the penguin pipeline twice into one MLMD store (about 4 minutes): the
+second run's Evaluator compares against the first run's blessed model, so lineage
+tests can check that each model gets its own run's artifacts and the card can diff
+against the previous blessed model. `minimal_run` runs a pipeline without Transform
+or Evaluator that also imports a model with an Importer.
+
+Set MCT_TEST_PIPELINE_DIR to a folder to keep these runs between sessions: a folder
+holding finished runs is reused, anything else in it is replaced.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+DONE_MARKER = ".complete"
+
 
 @dataclasses.dataclass(frozen=True)
-class PenguinRun:
+class PipelineRun:
     output_dir: str
     metadata_path: str
+    pipeline_name: str
 
     def store(self):
-        from ml_metadata.metadata_store import metadata_store
-        from ml_metadata.proto import metadata_store_pb2
+        from mct_component import lineage
 
-        config = metadata_store_pb2.ConnectionConfig()
-        config.sqlite.filename_uri = self.metadata_path
-        return metadata_store.MetadataStore(config)
+        return lineage.connect_sqlite(self.metadata_path)
 
-    def artifact(self, type_name: str):
-        """The newest artifact of a type, as a `tfx.types.Artifact`."""
+    def artifacts(self, type_name: str):
+        """All artifacts of a type as `tfx.types.Artifact`s, oldest first."""
         from tfx.types import artifact_utils
 
         store = self.store()
         artifact_type = store.get_artifact_type(type_name)
-        newest = max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
-        return artifact_utils.deserialize_artifact(artifact_type, newest)
+        found = sorted(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
+        return [artifact_utils.deserialize_artifact(artifact_type, a) for a in found]
+
+    def artifact(self, type_name: str):
+        """The newest artifact of a type, as a `tfx.types.Artifact`."""
+        return self.artifacts(type_name)[-1]
+
+
+def _cached_or_new(tmp_path_factory, name: str) -> tuple[str, bool]:
+    """The folder for a run, and whether it already holds a finished one."""
+    root = os.environ.get("MCT_TEST_PIPELINE_DIR")
+    if not root:
+        return str(tmp_path_factory.mktemp(name)), False
+    folder = os.path.join(os.path.abspath(root), name)
+    if os.path.exists(os.path.join(folder, DONE_MARKER)):
+        return folder, True
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder, False
+
+
+def _mark_done(folder: str) -> None:
+    with open(os.path.join(folder, DONE_MARKER), "w") as f:
+        f.write("finished\n")
 
 
 @pytest.fixture(scope="session")
-def penguin_run(tmp_path_factory) -> PenguinRun:
+def penguin_run(tmp_path_factory) -> PipelineRun:
     from pipelines import run_local
 
-    output_dir = os.environ.get("MCT_TEST_PIPELINE_DIR") or str(tmp_path_factory.mktemp("penguin"))
-    metadata_path = run_local.demo_paths(output_dir)["metadata_path"]
-    if not (os.path.exists(metadata_path) and run_local.latest_model_card(metadata_path)):
-        run_local.run(output_dir, train_steps=100, pipeline_name="penguin-test")
-    return PenguinRun(output_dir=output_dir, metadata_path=metadata_path)
+    folder, done = _cached_or_new(tmp_path_factory, "penguin")
+    if not done:
+        run_local.run(folder, train_steps=100, pipeline_name="penguin-test")
+        run_local.run(folder, train_steps=150, pipeline_name="penguin-test")
+        _mark_done(folder)
+    paths = run_local.demo_paths(folder)
+    return PipelineRun(folder, paths["metadata_path"], "penguin-test")
+
+
+@pytest.fixture(scope="session")
+def minimal_run(tmp_path_factory, penguin_run) -> PipelineRun:
+    from tfx import v1 as tfx
+
+    from pipelines import penguin_data, penguin_minimal, run_local
+
+    folder, done = _cached_or_new(tmp_path_factory, "minimal")
+    paths = run_local.demo_paths(folder)
+    if not done:
+        penguin_data.write_penguins_csv(paths["data_root"])
+        first_model = penguin_run.artifacts("Model")[0]
+        tfx.orchestration.LocalDagRunner().run(
+            penguin_minimal.create_pipeline(
+                pipeline_name="penguin-minimal",
+                pipeline_root=paths["pipeline_root"],
+                data_root=paths["data_root"],
+                metadata_path=paths["metadata_path"],
+                imported_model_uri=first_model.uri,
+            )
+        )
+        _mark_done(folder)
+    return PipelineRun(folder, paths["metadata_path"], "penguin-minimal")

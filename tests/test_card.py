@@ -26,8 +26,15 @@ def test_to_dict_is_json_with_lists():
         "name": "eval",
         "num_examples": 103,
         "num_features": 7,
-        "source": {"type_name": "ExampleStatistics", "uri": "/root/stats/3", "artifact_id": 3},
+        "source": {
+            "type_name": "ExampleStatistics",
+            "uri": "/root/stats/3",
+            "artifact_id": 3,
+            "execution_id": None,
+        },
+        "features": [],
     }
+    assert data["datasets"][0]["features"][0]["chart"]["kind"] == "histogram"
     assert isinstance(data["quantitative_analysis"]["slices"], list)
     assert json.loads(json.dumps(data)) == data
 
@@ -39,6 +46,11 @@ def test_to_dict_is_json_with_lists():
         (lambda d: d["datasets"][0].update(num_examples=-1), r"datasets\[0\]\.num_examples"),
         (lambda d: d.update(status="shipped"), r"at status"),
         (lambda d: d.update(extra=1), r"<card>: Additional properties"),
+        (
+            lambda d: d["datasets"][0]["features"][0]["chart"].update(kind="pie"),
+            r"datasets\[0\]\.features\[0\]\.chart",
+        ),
+        (lambda d: d["training"].update(train_steps="many"), r"training\.train_steps"),
         (
             lambda d: d["quantitative_analysis"]["overall"][0].update(value="high"),
             r"quantitative_analysis\.overall\[0\]\.value",

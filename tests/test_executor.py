@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from mct_component import card, parameters
+from mct_component import assemble, card, lineage, parameters
 from mct_component.errors import SourceError, TemplateError, TemplateNotFoundError
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -121,12 +121,41 @@ def test_model_only_card_says_what_is_missing(inputs, tmp_path):
     output = run_executor({"model": inputs["model"]}, tmp_path)
     data = read_card(output.uri)
     card.validate_card_dict(data)
-    assert len(data["missing"]) == 4
+    assert data["missing"] == list(assemble.MISSING_NOTES.values())
     assert data["datasets"] == []
     assert data["quantitative_analysis"]["overall"] == []
     with open(os.path.join(output.uri, "model_card.html")) as f:
         assert "No ModelEvaluation" in f.read()
     assert "blessed" not in output.mlmd_artifact.custom_properties
+
+
+def test_driver_lineage_fills_a_model_only_card(penguin_run, inputs, tmp_path):
+    from mct_component.artifact import ModelCard
+    from mct_component.executor import Executor
+
+    resolved = lineage.resolve_lineage(penguin_run.store(), inputs["model"][0].id)
+    properties = parameters.encode()
+    properties[parameters.LINEAGE] = resolved.to_json()
+    output = ModelCard()
+    output.uri = str(tmp_path)
+    Executor().Do({"model": inputs["model"]}, {"model_card": [output]}, properties)
+    data = read_card(tmp_path)
+    assert data["missing"] == []
+    assert data["model_details"]["run_id"] == resolved.run.name
+    assert data["training"]["train_steps"] == 150
+    assert data["comparison"]["baseline_model"]["artifact_id"] == resolved.baseline.model.id
+
+
+def test_lineage_error_is_reported_in_the_card(inputs, tmp_path):
+    from mct_component.artifact import ModelCard
+    from mct_component.executor import Executor
+
+    properties = parameters.encode()
+    properties[parameters.LINEAGE_ERROR] = "store unreachable"
+    output = ModelCard()
+    output.uri = str(tmp_path)
+    Executor().Do(inputs, {"model_card": [output]}, properties)
+    assert "Lineage not resolved: store unreachable" in read_card(tmp_path)["missing"]
 
 
 def test_selected_formats_and_custom_template(inputs, tmp_path):
@@ -139,7 +168,11 @@ def test_selected_formats_and_custom_template(inputs, tmp_path):
         templates={"md": str(template)},
         output_formats=["md"],
     )
-    assert os.listdir(output.uri) == ["model_card.md"]
+    assert sorted(os.listdir(output.uri)) == [
+        "charts",
+        "explanation_metadata.json",
+        "model_card.md",
+    ]
     assert (tmp_path / "out" / "model_card.md").read_text() == "P: 2 splits"
 
 

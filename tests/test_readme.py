@@ -25,6 +25,8 @@ def test_readme_mentions_the_two_commands():
 def test_pipeline_example_compiles(tmp_path, monkeypatch):
     from tfx.dsl.compiler import compiler
 
+    from mct_component.artifact import ModelCard
+
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(readme_example(), str(README), "exec"), namespace)
@@ -34,4 +36,4 @@ def test_pipeline_example_compiles(tmp_path, monkeypatch):
     assert set(card_node.inputs.inputs) == {"model", "statistics", "evaluation", "blessing"}
     assert list(card_node.outputs.outputs) == ["model_card"]
     outputs_type = card_node.outputs.outputs["model_card"].artifact_spec.type.name
-    assert outputs_type == "ModelCard"
+    assert outputs_type == ModelCard.TYPE_NAME

@@ -18,7 +18,30 @@ def outputs() -> dict[str, str]:
 
 
 def test_renders_every_format_by_default(outputs):
-    assert sorted(outputs) == ["model_card.html", "model_card.json", "model_card.md"]
+    documents = sorted(name for name in outputs if not name.startswith("charts/"))
+    assert documents == ["model_card.html", "model_card.json", "model_card.md"]
+
+
+def test_markdown_links_one_svg_file_per_chart(outputs):
+    svg_files = sorted(name for name in outputs if name.startswith("charts/"))
+    assert len(svg_files) == len(render.iter_charts(make_card().to_dict())) == 3
+    for name in svg_files:
+        assert name.endswith(".svg") and outputs[name].startswith("<svg")
+        assert f"({name})" in outputs["model_card.md"]
+
+
+def test_html_inlines_charts_with_unique_ids(outputs):
+    html = outputs["model_card.html"]
+    assert html.count("<svg") == 3
+    ids = re.findall(r'id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) >= 3
+
+
+def test_html_shows_training_thresholds_and_comparison(outputs):
+    html = outputs["model_card.html"]
+    assert "<h2>Training</h2>" in html and "hidden_units" in html
+    assert '<span class="pass">passed</span>' in html
+    assert "Changes since the previous blessed model" in html and "+0.02" in html
 
 
 def test_json_is_the_card(outputs):
@@ -87,7 +110,7 @@ def test_format_number(value, text):
 
 
 def test_selected_formats_only():
-    assert list(render.render(make_card().to_dict(), ["md"])) == ["model_card.md"]
+    assert list(render.render(make_card().to_dict(), ["html"])) == ["model_card.html"]
 
 
 @pytest.mark.parametrize("formats", [["pdf"], [], ["html", "docx"]])

@@ -1,0 +1,63 @@
+"""`mct-card`: build a model card outside a pipeline, from an existing MLMD store.
+
+    mct-card generate --metadata mlmd.sqlite [--model-id N | --pipeline NAME] \\
+        --output-dir DIR [--format html,md,json] [--card-content FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mct_component.errors import ModelCardError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mct-card", description="Model cards from ML Metadata.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    generate = commands.add_parser(
+        "generate", help="write a card for a model in an MLMD SQLite store"
+    )
+    generate.add_argument("--metadata", required=True, help="path of the MLMD SQLite file")
+    which = generate.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model-id", type=int, help="MLMD id of the Model artifact")
+    which.add_argument("--pipeline", help="use the newest model of this pipeline")
+    generate.add_argument("--output-dir", required=True, help="where to write the card files")
+    generate.add_argument(
+        "--format", default="json,html,md", help="comma-separated: json, html, md (default: all)"
+    )
+    generate.add_argument("--card-content", help="human-written content (.json, .yaml, .yml)")
+    return parser
+
+
+def generate(args: argparse.Namespace) -> str:
+    """Runs `mct-card generate`; returns the output directory."""
+    from mct_component import content, generate, lineage, render
+
+    formats = render.check_formats(f.strip() for f in args.format.split(",") if f.strip())
+    card_content = content.load_card_content(args.card_content)
+    store = lineage.connect_sqlite(args.metadata)
+    model_id = (
+        args.model_id
+        if args.model_id is not None
+        else lineage.newest_model_id(store, args.pipeline)
+    )
+    inputs = lineage.resolve_lineage(store, model_id)
+    generate.write_card(inputs, args.output_dir, card_content=card_content, formats=formats)
+    return args.output_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `mct-card` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        output_dir = generate(args)
+    except ModelCardError as e:
+        print(f"mct-card: error: {e}", file=sys.stderr)
+        return 2
+    print(f"Model card written to {output_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

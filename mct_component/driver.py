@@ -1,0 +1,40 @@
+"""The `ModelCardGenerator` driver: resolves the model's lineage while MLMD is at hand.
+
+TFX executors get no MLMD connection, but a component's driver does (on LocalDagRunner
+and BeamDagRunner). The driver walks the lineage from the `model` input and passes the
+result to the executor as the `lineage` execution property (JSON). Where no driver runs
+(Kubeflow Pipelines v2), the executor works from its explicit inputs alone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from tfx.dsl.components.base import base_driver
+from tfx.orchestration.portable import base_driver as portable_base_driver
+from tfx.orchestration.portable import data_types
+from tfx.proto.orchestration import driver_output_pb2
+
+from mct_component import lineage, parameters
+from mct_component.errors import ModelCardError
+
+logger = logging.getLogger(__name__)
+
+
+class LineageDriver(base_driver.BaseDriver, portable_base_driver.BaseDriver):
+    """Adds the model's resolved lineage to the execution properties."""
+
+    def run(self, execution_info: data_types.ExecutionInfo) -> driver_output_pb2.DriverOutput:
+        output = driver_output_pb2.DriverOutput()
+        models = execution_info.input_dict.get("model") or []
+        if len(models) != 1:
+            return output
+        try:
+            with self._metadata_handler as handle:
+                inputs = lineage.resolve_lineage(handle.store, models[0].id)
+        except ModelCardError as e:
+            logger.warning("Lineage of model %s not resolved: %s", models[0].id, e)
+            output.exec_properties[parameters.LINEAGE_ERROR].string_value = str(e)
+            return output
+        output.exec_properties[parameters.LINEAGE].string_value = inputs.to_json()
+        return output

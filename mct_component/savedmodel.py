@@ -1,0 +1,427 @@
+"""Reads a SavedModel's metadata and derives its Vertex Explainable AI explanation metadata.
+
+Only `saved_model.pb` is parsed, through `tfx.dsl.io.fileio` (so `gs://`, `s3://` and
+`ram://` paths work); the model is never loaded, which keeps this fast and free of the
+model's custom ops and assets.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+from typing import Any
+
+from mct_component import files
+from mct_component.errors import SourceError
+
+SAVED_MODEL_FILE = "saved_model.pb"
+DEFAULT_SIGNATURE = "serving_default"
+_SERVE_TAG = "serve"
+# `signature_def` entries TF writes for its own bookkeeping; `tf.saved_model.load` hides them.
+_INTERNAL_SIGNATURES = frozenset({"__saved_model_init_op", "__saved_model_train_op"})
+_PARSE_OPS = frozenset({"ParseExampleV2", "ParseExample", "ParseSingleExample"})
+_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+_DT_STRING = 7  # tensorflow.core.framework.types_pb2.DT_STRING
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorSpec:
+    """One input or output of a signature.
+
+    `tensor_name` is the graph tensor (`name:index`) of the SignatureDef, or for a sparse
+    tensor its values tensor, and "" for other composite tensors. `dtype` is TF's name
+    ("string", "float32"); `shape` is None when the rank is unknown and holds None for
+    each unknown dimension.
+    """
+
+    key: str
+    tensor_name: str
+    dtype: str
+    shape: tuple[int | None, ...] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """A serving signature; inputs and outputs are sorted by key."""
+
+    name: str
+    method_name: str
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedModelInfo:
+    """What a model card needs from a SavedModel: its signatures and the TF that saved it."""
+
+    signatures: tuple[Signature, ...]
+    tensorflow_version: str
+    tensorflow_git_version: str
+
+    def signature(self, name: str) -> Signature:
+        """The signature called `name`.
+
+        Raises:
+            SourceError: the model has no such signature.
+        """
+        for candidate in self.signatures:
+            if candidate.name == name:
+                return candidate
+        names = [s.name for s in self.signatures]
+        raise SourceError(f"the SavedModel has no signature {name!r}; it has {names}")
+
+
+def read_saved_model(path: str) -> SavedModelInfo:
+    """Reads the signatures and TensorFlow version of the SavedModel in directory `path`.
+
+    The meta graph tagged "serve" is read (the first one if none is). Signatures are
+    sorted by name; TF's internal `__saved_model_init_op` entry is left out.
+
+    Raises:
+        SourceError: `path` holds no `saved_model.pb`, or it is not a SavedModel proto.
+    """
+    meta_graph = _serving_meta_graph(path)
+    signatures = tuple(
+        Signature(
+            name=name,
+            method_name=definition.method_name,
+            inputs=tuple(_tensor_spec(k, definition.inputs[k]) for k in sorted(definition.inputs)),
+            outputs=tuple(
+                _tensor_spec(k, definition.outputs[k]) for k in sorted(definition.outputs)
+            ),
+        )
+        for name, definition in sorted(meta_graph.signature_def.items())
+        if name not in _INTERNAL_SIGNATURES
+    )
+    return SavedModelInfo(
+        signatures=signatures,
+        tensorflow_version=meta_graph.meta_info_def.tensorflow_version,
+        tensorflow_git_version=meta_graph.meta_info_def.tensorflow_git_version,
+    )
+
+
+def explanation_metadata(path: str, signature: str = DEFAULT_SIGNATURE) -> dict[str, Any]:
+    """The explanation metadata of one signature of the SavedModel in directory `path`.
+
+    The document has the shape of Explainable AI's `explanation_metadata.json`:
+    `{"inputs": {feature: {"input_tensor_name": ...}}, "outputs": {key:
+    {"output_tensor_name": ...}}, "framework": "tensorflow", "unresolved": [...]}`.
+    Inputs and outputs are sorted by name.
+
+    Inputs. A string input that the signature parses as serialized `tf.Example`s
+    (ParseExampleV2, ParseExample or ParseSingleExample, found by following the input
+    through the function library, including nested `(Stateful)PartitionedCall`s) is
+    replaced by one entry per parsed feature, named by its feature key: dense features
+    point at their dense tensor; sparse ones also get `indices_tensor_name` and
+    `dense_shape_tensor_name`. String features get `"modality": "categorical"`. Other
+    inputs map to their signature tensor, under their signature key (an unparsed string
+    input is taken to be a categorical feature). Every signature output is listed;
+    Explainable AI explains one, so drop the others before deploying.
+
+    Tensor names. Every name is `<node name>:<flat output index>`, the graph-mode
+    `tf.Tensor.name` form (AI Platform's `explanation_metadata.json` convention).
+    Signature tensors are the SignatureDef's names, i.e. tensors of the meta graph's
+    top-level graph. In a TF2 SavedModel the parse op runs inside a function, so parsed
+    features are named as TF names them when it rebuilds that function as a graph
+    (`tf.saved_model.load`, then the function's `FuncGraph`): the node name is kept,
+    though the function's own name is not. In a TF1 SavedModel the parse op is in the
+    top-level graph and its tensors are plain graph tensors.
+
+    Vertex AI's own builder for TF2 SavedModels
+    (`google.cloud.aiplatform.explain.metadata.tf.v2.SavedModelMetadataBuilder`) instead
+    names tensors by signature key (`examples`, `probabilities`) and has no way to name a
+    tensor inside a function. So for a TF2 model that takes serialized `tf.Example`s this
+    document records where each feature enters the model; to get attributions per
+    feature on Vertex, export a signature taking the features as tensors. Vertex's
+    `ExplanationMetadata` has no `framework` or `unresolved` field: drop both first.
+
+    Anything that cannot be resolved (keys that are not constants, ragged features,
+    composite tensors, name clashes) is listed under `"unresolved"` as `{"name": ...,
+    "reason": ...}`; nothing is dropped silently.
+
+    Raises:
+        SourceError: not a SavedModel (see `read_saved_model`), or no such signature.
+    """
+    meta_graph = _serving_meta_graph(path)
+    available = sorted(set(meta_graph.signature_def) - _INTERNAL_SIGNATURES)
+    if signature not in available:
+        raise SourceError(
+            f"the SavedModel at {path} has no signature {signature!r}; it has {available}"
+        )
+    definition = meta_graph.signature_def[signature]
+    library = _Library(meta_graph)
+    inputs: dict[str, dict[str, str]] = {}
+    unresolved: list[dict[str, str]] = []
+
+    def add_input(name: str, entry: dict[str, str]) -> None:
+        if name in inputs:
+            unresolved.append(
+                {"name": name, "reason": "two inputs of the signature resolve to this name"}
+            )
+        else:
+            inputs[name] = entry
+
+    for key in sorted(definition.inputs):
+        info = definition.inputs[key]
+        encoding = info.WhichOneof("encoding")
+        if encoding == "coo_sparse":
+            add_input(key, _sparse_entry(info.coo_sparse, info.dtype))
+        elif encoding != "name":
+            unresolved.append({"name": key, "reason": f"input is a composite tensor ({encoding})"})
+        elif info.dtype != _DT_STRING:
+            add_input(key, {"input_tensor_name": info.name})
+        else:
+            found = library.find_parse_op(info.name)
+            if found is None:
+                add_input(key, {"input_tensor_name": info.name, "modality": "categorical"})
+                continue
+            features, problems = library.parsed_features(*found, input_key=key)
+            for name, entry in features:
+                add_input(name, entry)
+            unresolved.extend(problems)
+
+    outputs: dict[str, dict[str, str]] = {}
+    for key in sorted(definition.outputs):
+        info = definition.outputs[key]
+        if info.WhichOneof("encoding") == "name":
+            outputs[key] = {"output_tensor_name": info.name}
+        else:
+            unresolved.append({"name": key, "reason": "output is not a dense tensor"})
+    return {
+        "inputs": dict(sorted(inputs.items())),
+        "outputs": outputs,
+        "framework": "tensorflow",
+        "unresolved": sorted(unresolved, key=lambda u: (u["name"], u["reason"])),
+    }
+
+
+def _serving_meta_graph(path: str) -> Any:
+    """The MetaGraphDef tagged "serve" (else the first) of the SavedModel in `path`."""
+    from google.protobuf import message
+    from tensorflow.core.protobuf import saved_model_pb2
+    from tfx.dsl.io import fileio
+
+    pb_path = os.path.join(path, SAVED_MODEL_FILE)
+    if not fileio.exists(pb_path):
+        raise SourceError(
+            f"expected a SavedModel directory at {path}, but it has no {SAVED_MODEL_FILE}"
+        )
+    saved_model = saved_model_pb2.SavedModel()
+    try:
+        saved_model.ParseFromString(files.read_bytes(pb_path))
+    except message.DecodeError as e:
+        raise SourceError(f"{pb_path} is not a SavedModel proto: {e}") from e
+    if not saved_model.meta_graphs:
+        raise SourceError(f"{pb_path} holds no meta graph; expected a SavedModel")
+    for meta_graph in saved_model.meta_graphs:
+        if _SERVE_TAG in meta_graph.meta_info_def.tags:
+            return meta_graph
+    return saved_model.meta_graphs[0]
+
+
+def _tensor_spec(key: str, info: Any) -> TensorSpec:
+    encoding = info.WhichOneof("encoding")
+    if encoding == "name":
+        tensor_name = info.name
+    elif encoding == "coo_sparse":
+        tensor_name = info.coo_sparse.values_tensor_name
+    else:
+        tensor_name = ""
+    shape = None
+    if info.HasField("tensor_shape") and not info.tensor_shape.unknown_rank:
+        shape = tuple(d.size if d.size >= 0 else None for d in info.tensor_shape.dim)
+    return TensorSpec(key=key, tensor_name=tensor_name, dtype=_dtype_name(info.dtype), shape=shape)
+
+
+def _dtype_name(dtype: int) -> str:
+    import tensorflow as tf
+    from tensorflow.core.framework import types_pb2
+
+    try:
+        return tf.dtypes.as_dtype(dtype).name
+    except TypeError:  # DT_INVALID, as composite tensors' TensorInfo has
+        return types_pb2.DataType.Name(dtype).removeprefix("DT_").lower()
+
+
+def _sparse_entry(coo_sparse: Any, dtype: int) -> dict[str, str]:
+    entry = {
+        "input_tensor_name": coo_sparse.values_tensor_name,
+        "indices_tensor_name": coo_sparse.indices_tensor_name,
+        "dense_shape_tensor_name": coo_sparse.dense_shape_tensor_name,
+    }
+    if dtype == _DT_STRING:
+        entry["modality"] = "categorical"
+    return entry
+
+
+class _Library:
+    """The meta graph's top-level graph and function library, for tracing tensors.
+
+    A scope is None for the top-level graph or a function's name. References are kept in
+    each scope's own syntax: "node:index" in the graph, and "arg" or "node:output_arg:index"
+    in a function body.
+    """
+
+    def __init__(self, meta_graph: Any) -> None:
+        self._graph_nodes = list(meta_graph.graph_def.node)
+        self._functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
+        self._op_defs = {op.name: op for op in meta_graph.meta_info_def.stripped_op_list.op}
+
+    def _nodes(self, scope: str | None) -> list[Any]:
+        return self._graph_nodes if scope is None else list(self._functions[scope].node_def)
+
+    def _node(self, scope: str | None, name: str) -> Any | None:
+        return next((n for n in self._nodes(scope) if n.name == name), None)
+
+    def find_parse_op(self, tensor_name: str) -> tuple[str | None, Any] | None:
+        """The first parse op fed by `tensor_name` (breadth-first through calls), or None.
+
+        Returns:
+            (scope, NodeDef) of the parse op.
+        """
+        queue = collections.deque([(None, _canonical(tensor_name, None))])
+        seen = set()
+        while queue:
+            scope, ref = queue.popleft()
+            if (scope, ref) in seen:
+                continue
+            seen.add((scope, ref))
+            for node in self._nodes(scope):
+                data_inputs = [_canonical(i, scope) for i in node.input if not i.startswith("^")]
+                for position, value in enumerate(data_inputs):
+                    if value != ref:
+                        continue
+                    if node.op in _PARSE_OPS and position == 0:
+                        return scope, node
+                    queue.extend(self._forwarded(scope, node, position))
+        return None
+
+    def _forwarded(self, scope: str | None, node: Any, position: int) -> list[tuple]:
+        """Where a node passes its input `position` on unchanged: identities and calls."""
+        if node.op in ("Identity", "IdentityN"):
+            index = 0 if node.op == "Identity" else position
+            ref = f"{node.name}:{index}" if scope is None else f"{node.name}:output:{index}"
+            return [(scope, ref)]
+        callee = node.attr["f"].func.name if node.op in _CALL_OPS else node.op
+        function = self._functions.get(callee)
+        if function is None or position >= len(function.signature.input_arg):
+            return []
+        return [(callee, function.signature.input_arg[position].name)]
+
+    def parsed_features(
+        self, scope: str | None, node: Any, input_key: str
+    ) -> tuple[list[tuple[str, dict[str, str]]], list[dict[str, str]]]:
+        """The features a parse op produces, as explanation inputs, and what failed.
+
+        Returns:
+            ([(feature key, input metadata entry)], [unresolved entries]).
+        """
+        where = f"{node.op} node {node.name!r} in {scope or 'the top-level graph'}"
+        try:
+            sparse_keys, dense_keys, ragged_keys = self._parse_keys(scope, node)
+            op_def = self._op_defs.get(node.op)
+            if op_def is None:
+                raise ValueError("the SavedModel does not hold its op definition")
+            offsets = {
+                arg: _output_offset(op_def, node, arg)
+                for arg in ("sparse_indices", "sparse_values", "sparse_shapes", "dense_values")
+            }
+        except ValueError as e:
+            reason = f"input {input_key!r} is parsed by {where}, but {e}"
+            return [], [{"name": input_key, "reason": reason}]
+
+        def tensor(output_arg: str, i: int) -> str:
+            return f"{node.name}:{offsets[output_arg] + i}"
+
+        sparse_types = list(node.attr["sparse_types"].list.type)
+        dense_types = list(node.attr["Tdense"].list.type)
+        features, unresolved = [], []
+        for i, key in enumerate(sparse_keys):
+            entry = {
+                "input_tensor_name": tensor("sparse_values", i),
+                "indices_tensor_name": tensor("sparse_indices", i),
+                "dense_shape_tensor_name": tensor("sparse_shapes", i),
+            }
+            features.append((key, _with_modality(entry, sparse_types[i])))
+        for i, key in enumerate(dense_keys):
+            entry = {"input_tensor_name": tensor("dense_values", i)}
+            features.append((key, _with_modality(entry, dense_types[i])))
+        for key in ragged_keys:
+            reason = (
+                f"ragged feature parsed by {where}: explanation metadata cannot name row splits"
+            )
+            unresolved.append({"name": key, "reason": reason})
+        return features, unresolved
+
+    def _parse_keys(self, scope: str | None, node: Any) -> tuple[list[str], list[str], list[str]]:
+        """The sparse, dense and ragged feature keys of a parse op.
+
+        Raises:
+            ValueError: the keys are not constants of the same scope, or do not match the
+                op's attributes.
+        """
+        attr = node.attr
+        data_inputs = [i for i in node.input if not i.startswith("^")]
+        if node.op == "ParseSingleExample":
+            sparse = [k.decode() for k in attr["sparse_keys"].list.s]
+            dense = [k.decode() for k in attr["dense_keys"].list.s]
+            ragged: list[str] = []
+        elif node.op == "ParseExample":
+            num_sparse, num_dense = attr["Nsparse"].i, attr["Ndense"].i
+            keys = [self._constant_strings(scope, ref) for ref in data_inputs[2:]]
+            if len(keys) < num_sparse + num_dense or any(len(k) != 1 for k in keys):
+                raise ValueError("its feature keys are not scalar string constants")
+            sparse = [k[0] for k in keys[:num_sparse]]
+            dense = [k[0] for k in keys[num_sparse : num_sparse + num_dense]]
+            ragged = []
+        else:  # ParseExampleV2
+            sparse, dense, ragged = (self._constant_strings(scope, r) for r in data_inputs[2:5])
+        expected = (
+            attr["num_sparse"].i if node.op != "ParseExample" else attr["Nsparse"].i,
+            len(attr["Tdense"].list.type),
+            len(attr["ragged_value_types"].list.type),
+        )
+        if (len(sparse), len(dense), len(ragged)) != expected:
+            raise ValueError(
+                f"it has {len(sparse)} sparse, {len(dense)} dense and {len(ragged)} ragged "
+                f"keys where its attributes declare {expected[0]}, {expected[1]} and {expected[2]}"
+            )
+        return sparse, dense, ragged
+
+    def _constant_strings(self, scope: str | None, ref: str) -> list[str]:
+        """The strings of the Const a reference points at (through identities).
+
+        Raises:
+            ValueError: the reference is not a string Const of this scope.
+        """
+        node = self._node(scope, ref.split(":")[0])
+        while node is not None and node.op == "Identity":
+            node = self._node(scope, node.input[0].split(":")[0])
+        if node is None or node.op != "Const":
+            raise ValueError(f"its feature keys ({ref!r}) are not constants of that scope")
+        return [s.decode() for s in node.attr["value"].tensor.string_val]
+
+
+def _canonical(ref: str, scope: str | None) -> str:
+    """A graph reference with its implicit ":0" made explicit; function refs unchanged."""
+    return f"{ref}:0" if scope is None and ":" not in ref else ref
+
+
+def _output_offset(op_def: Any, node: Any, output_arg: str) -> int:
+    """The flat index of the first tensor of `output_arg` among the node's outputs."""
+    offset = 0
+    for arg in op_def.output_arg:
+        if arg.name == output_arg:
+            return offset
+        if arg.number_attr:
+            offset += node.attr[arg.number_attr].i
+        elif arg.type_list_attr:
+            offset += len(node.attr[arg.type_list_attr].list.type)
+        else:
+            offset += 1
+    raise ValueError(f"op {op_def.name} has no output {output_arg!r}")
+
+
+def _with_modality(entry: dict[str, str], dtype: int) -> dict[str, str]:
+    return {**entry, "modality": "categorical"} if dtype == _DT_STRING else entry

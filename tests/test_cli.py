@@ -1,0 +1,117 @@
+"""`mct-card generate` on real MLMD stores, including one from a pipeline without our component."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from mct_component import card, cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.tf]
+
+
+def read_json(folder) -> dict:
+    with open(os.path.join(folder, "model_card.json")) as f:
+        return json.load(f)
+
+
+def test_same_card_as_the_pipeline_component(penguin_run, tmp_path):
+    from mct_component.artifact import ModelCard
+
+    pipeline_card = read_json(penguin_run.artifact(ModelCard.TYPE_NAME).uri)
+    content = os.path.join(os.path.dirname(__file__), "..", "pipelines", "card_content.yaml")
+    code = cli.main(
+        [
+            "generate",
+            "--metadata",
+            penguin_run.metadata_path,
+            "--pipeline",
+            "penguin-test",
+            "--output-dir",
+            str(tmp_path),
+            "--card-content",
+            content,
+        ]
+    )
+    assert code == 0
+    assert read_json(tmp_path) == pipeline_card
+    assert sorted(os.listdir(tmp_path))[:4] == [
+        "charts",
+        "explanation_metadata.json",
+        "model_card.html",
+        "model_card.json",
+    ]
+
+
+def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
+    trained, imported = minimal_run.artifacts("Model")
+    assert (
+        cli.main(
+            [
+                "generate",
+                "--metadata",
+                minimal_run.metadata_path,
+                "--model-id",
+                str(trained.id),
+                "--output-dir",
+                str(tmp_path / "t"),
+                "--format",
+                "json,md",
+            ]
+        )
+        == 0
+    )
+    data = read_json(tmp_path / "t")
+    card.validate_card_dict(data)
+    assert data["model_details"]["name"] == "penguin-minimal"
+    assert data["training"]["transform"] is False
+    assert [s["name"] for s in data["datasets"]] == ["train", "eval"]
+    assert any("No ModelEvaluation" in note for note in data["missing"])
+    assert not os.path.exists(tmp_path / "t" / "model_card.html")
+
+    assert (
+        cli.main(
+            [
+                "generate",
+                "--metadata",
+                minimal_run.metadata_path,
+                "--model-id",
+                str(imported.id),
+                "--output-dir",
+                str(tmp_path / "i"),
+            ]
+        )
+        == 0
+    )
+    data = read_json(tmp_path / "i")
+    assert data["training"] is None
+    assert data["model_details"]["signatures"]  # still read from the imported SavedModel
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metadata", "/no/such.sqlite", "--pipeline", "p"], "MLMD store not found"),
+        (["--metadata", "{readme}", "--pipeline", "p"], "is not an MLMD store"),
+        (["--metadata", "{store}", "--model-id", "999999"], "MLMD has no artifact with id 999999"),
+        (["--metadata", "{store}", "--pipeline", "other"], "no pipeline named 'other'"),
+        (
+            ["--metadata", "{store}", "--pipeline", "penguin-test", "--format", "pdf"],
+            "output_formats",
+        ),
+        (
+            ["--metadata", "{store}", "--pipeline", "penguin-test", "--card-content", "/no.yaml"],
+            "card_content file not found",
+        ),
+    ],
+)
+def test_clear_errors(penguin_run, tmp_path, capsys, args, message):
+    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
+    args = [a.format(readme=readme, store=penguin_run.metadata_path) for a in args]
+    assert cli.main(["generate", *args, "--output-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mct-card: error: ") and message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()

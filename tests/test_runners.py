@@ -1,0 +1,246 @@
+"""The penguin pipeline on the other runners.
+
+BeamDagRunner runs the whole pipeline, with its components on a multi-process Beam
+DirectRunner. For Kubeflow Pipelines v2 the pipeline is compiled, then our step is run
+the way the KFP launcher runs it: the container command and arguments from the compiled
+IR, with the executor input built from real upstream artifacts of `penguin_run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from mct_component import card
+
+pytestmark = [pytest.mark.slow, pytest.mark.tf]
+
+CARD_FILES = ["model_card.html", "model_card.json", "model_card.md"]
+MODEL_NAME = "Palmer penguins species classifier"
+BEAM_ARGS = "--direct_running_mode=multi_processing --direct_num_workers=2"
+IMAGE = "registry.example.com/mct-component:test"
+ENTRYPOINT = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
+# Vertex ML Metadata schema titles are `<namespace>.<Title>`; TFX checks the same pattern.
+SCHEMA_TITLE = re.compile(r"[a-z][a-z0-9-_]{2,20}[.][A-Z][a-zA-Z0-9-_]{2,49}")
+STORE = "projects/1/locations/us-central1/metadataStores/default/artifacts"
+
+
+def read_card(uri: str) -> dict:
+    assert sorted(os.listdir(uri)) == CARD_FILES, f"card files in {uri}"
+    with open(os.path.join(uri, "model_card.json")) as f:
+        data = json.load(f)
+    card.validate_card_dict(data)
+    return data
+
+
+# --- BeamDagRunner ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def beam_store(tmp_path_factory):
+    """The MLMD store of one full pipeline run through `python -m pipelines.run_beam`."""
+    from mct_component import lineage
+    from pipelines import run_beam, run_local
+
+    output_dir = str(tmp_path_factory.mktemp("beam"))
+    argv = ["--output-dir", output_dir, "--train-steps", "100", "--beam-pipeline-args", BEAM_ARGS]
+    assert run_beam.main(argv) == 0
+    return lineage.connect_sqlite(run_local.demo_paths(output_dir)["metadata_path"])
+
+
+def test_beam_run_registers_the_card_as_generator_output(beam_store):
+    from ml_metadata.proto import metadata_store_pb2
+
+    from mct_component.artifact import ModelCard
+
+    (artifact,) = beam_store.get_artifacts_by_type(ModelCard.TYPE_NAME)
+    events = beam_store.get_events_by_artifact_ids([artifact.id])
+    outputs = [e for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+    assert len(outputs) == 1
+    (execution,) = beam_store.get_executions_by_id([outputs[0].execution_id])
+    assert execution.last_known_state == metadata_store_pb2.Execution.COMPLETE
+    (execution_type,) = beam_store.get_execution_types_by_id([execution.type_id])
+    assert execution_type.name.endswith("ModelCardGenerator")
+
+
+def test_beam_run_writes_a_valid_card(beam_store):
+    from mct_component.artifact import ModelCard
+
+    (artifact,) = beam_store.get_artifacts_by_type(ModelCard.TYPE_NAME)
+    data = read_card(artifact.uri)
+    assert data["model_details"]["name"] == MODEL_NAME
+    assert data["missing"] == []
+    assert data["quantitative_analysis"]["overall"]
+
+
+# --- Kubeflow Pipelines v2 -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline_job(tmp_path_factory) -> dict:
+    """The compiled PipelineJob, with a non-local (in-memory) pipeline root."""
+    from pipelines import run_kubeflow
+
+    output_file = tmp_path_factory.mktemp("kubeflow") / "pipeline.json"
+    argv = ["--pipeline-root", "ram://kfp/root", "--image", IMAGE]
+    argv += ["--output-file", str(output_file), "--train-steps", "100"]
+    assert run_kubeflow.main(argv) == 0
+    with open(output_file) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def card_step(pipeline_job) -> dict:
+    """Our step in the IR: its component definition, DAG task and container."""
+    spec = pipeline_job["pipelineSpec"]
+    task = spec["root"]["dag"]["tasks"]["ModelCardGenerator"]
+    component = spec["components"][task["componentRef"]["name"]]
+    container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
+    return {"component": component, "task": task, "container": container}
+
+
+def test_kubeflow_ir_runs_our_executor_in_the_image(pipeline_job, card_step):
+    assert pipeline_job["runtimeConfig"]["gcsOutputDirectory"] == "ram://kfp/root"
+    assert pipeline_job["pipelineSpec"]["schemaVersion"] == "2.1.0"
+    container = card_step["container"]
+    assert container["image"] == IMAGE
+    assert container["command"] == ["python", "-m", ENTRYPOINT]
+    args = container["args"]
+    assert args[args.index("--executor_class_path") + 1] == "mct_component.executor.Executor"
+    assert args[args.index("--json_serialized_invocation_args") + 1] == "{{$}}"
+
+
+def test_kubeflow_ir_wires_every_card_input(card_step):
+    sources = {
+        key: value["taskOutputArtifact"]
+        for key, value in card_step["task"]["inputs"]["artifacts"].items()
+    }
+    producers = {key: (s["producerTask"], s["outputArtifactKey"]) for key, s in sources.items()}
+    assert producers == {
+        "model": ("Trainer", "model"),
+        "statistics": ("StatisticsGen", "statistics"),
+        "schema": ("SchemaGen", "schema"),
+        "evaluation": ("Evaluator", "evaluation"),
+        "blessing": ("Evaluator", "blessing"),
+        "pushed_model": ("Pusher", "pushed_model"),
+    }
+    parameters = card_step["task"]["inputs"]["parameters"]
+    content = json.loads(parameters["card_content"]["runtimeValue"]["constant"])
+    assert content["model_details"]["name"] == MODEL_NAME
+
+
+def test_kubeflow_ir_declares_a_valid_custom_artifact_type(card_step):
+    from mct_component.artifact import ModelCard
+
+    output = card_step["component"]["outputDefinitions"]["artifacts"]["model_card"]
+    schema = output["artifactType"]["instanceSchema"]
+    title = re.fullmatch(r"title: (\S+)\ntype: object\n", schema).group(1)
+    assert title == ModelCard.TYPE_NAME
+    assert SCHEMA_TITLE.fullmatch(title), f"{title!r} is not a <namespace>.<Title> schema title"
+
+
+def _upstream_artifact(store, producer: str, output_key: str):
+    """The artifact that pipeline node `producer` last output under `output_key`."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    complete = metadata_store_pb2.Execution.COMPLETE
+    executions = [
+        execution
+        for context in store.get_contexts_by_type("node")
+        if context.name.endswith(f".{producer}")
+        for execution in store.get_executions_by_context(context.id)
+        if execution.last_known_state == complete
+    ]
+    assert executions, f"no finished execution of node {producer!r} in the store"
+    newest = max(executions, key=lambda e: e.id)
+    ids = [
+        event.artifact_id
+        for event in store.get_events_by_execution_ids([newest.id])
+        if event.type == metadata_store_pb2.Event.OUTPUT and event.path.steps[0].key == output_key
+    ]
+    assert len(ids) == 1, f"node {producer!r} output {output_key!r}: artifacts {ids}"
+    return store.get_artifacts_by_id(ids)[0]
+
+
+def _runtime_artifact(artifact, artifact_type: dict) -> dict:
+    """An MLMD artifact as the KFP launcher passes it: properties become metadata."""
+    from google.protobuf import json_format
+
+    metadata = {}
+    for key, value in [*artifact.properties.items(), *artifact.custom_properties.items()]:
+        kind = value.WhichOneof("value")
+        if kind in ("int_value", "double_value"):
+            metadata[key] = float(getattr(value, kind))
+        elif kind == "string_value":
+            metadata[key] = value.string_value
+        elif kind == "struct_value":
+            metadata[key] = json_format.MessageToDict(value.struct_value)
+    return {
+        "name": f"{STORE}/{artifact.id}",
+        "type": artifact_type,
+        "uri": artifact.uri,
+        "metadata": metadata,
+    }
+
+
+def executor_input(card_step, store, output_uri: str, output_file: str) -> dict:
+    """The ExecutorInput the KFP launcher would hand our step (pipeline spec 2.1)."""
+    definitions = card_step["component"]["inputDefinitions"]["artifacts"]
+    artifacts = {}
+    for key, value in card_step["task"]["inputs"]["artifacts"].items():
+        source = value["taskOutputArtifact"]
+        upstream = _upstream_artifact(store, source["producerTask"], source["outputArtifactKey"])
+        runtime = _runtime_artifact(upstream, definitions[key]["artifactType"])
+        artifacts[key] = {"artifacts": [runtime]}
+    parameters = card_step["task"]["inputs"]["parameters"]
+    output_type = card_step["component"]["outputDefinitions"]["artifacts"]["model_card"]
+    output = {"name": f"{STORE}/card", "type": output_type["artifactType"], "uri": output_uri}
+    return {
+        "inputs": {
+            "artifacts": artifacts,
+            "parameterValues": {k: v["runtimeValue"]["constant"] for k, v in parameters.items()},
+        },
+        "outputs": {
+            "artifacts": {"model_card": {"artifacts": [output]}},
+            "outputFile": output_file,
+        },
+    }
+
+
+def test_kubeflow_step_writes_the_card_from_real_upstream_artifacts(
+    card_step, penguin_run, tmp_path
+):
+    output_uri = str(tmp_path / "pipeline_root" / "ModelCardGenerator" / "model_card")
+    output_file = str(tmp_path / "kfp_outputs" / "output_metadata.json")
+    invocation = json.dumps(executor_input(card_step, penguin_run.store(), output_uri, output_file))
+    container = card_step["container"]
+    # The image's `python` is this interpreter; `{{$}}` is the launcher's placeholder for
+    # the whole executor input.
+    assert container["command"][0] == "python"
+    command = [sys.executable, *container["command"][1:]]
+    args = [invocation if arg == "{{$}}" else arg for arg in container["args"]]
+    assert not [a for a in args if "{{$" in a], "unsubstituted KFP placeholder in args"
+    result = subprocess.run(
+        command + args,
+        cwd=tmp_path,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, f"KFP step failed:\n{result.stderr[-4000:]}"
+
+    data = read_card(output_uri)
+    assert data["model_details"]["name"] == MODEL_NAME
+    assert data["missing"] == []
+    with open(output_file) as f:
+        (reported,) = json.load(f)["artifacts"]["model_card"]["artifacts"]
+    assert reported["name"] == f"{STORE}/card"
+    assert reported["uri"] == output_uri
+    assert reported["metadata"]["model_name"] == MODEL_NAME
+    assert reported["metadata"]["formats"] == "json,html,md"
