@@ -6,7 +6,7 @@ STAMP := .venv/.installed
 DEMO_DIR ?= build/demo
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo demo-beam compile-kubeflow test lint format lock clean
+.PHONY: demo demo-beam compile-kubeflow bench test lint format lock clean
 
 $(STAMP): requirements.lock setup.py pyproject.toml
 	@bash scripts/bootstrap.sh
@@ -24,6 +24,12 @@ IMAGE ?= mct-component:latest
 compile-kubeflow: $(STAMP)
 	@test -n "$(PIPELINE_ROOT)" || { echo "set PIPELINE_ROOT, e.g. PIPELINE_ROOT=gs://BUCKET/penguin make compile-kubeflow" >&2; exit 2; }
 	$(PYTHON) -m pipelines.run_kubeflow --pipeline-root "$(PIPELINE_ROOT)" --image "$(IMAGE)"
+
+# Benchmark against Model Card Toolkit 2.0 and lineage at scale; long (tens of minutes).
+# Inputs and MLMD stores are cached in build/bench/; results go to bench/RESULTS.md.
+bench: $(STAMP)
+	$(PYTHON) -m bench.run --update-results-md
+	$(PYTHON) -m bench.lineage_scale --update-results-md
 
 test: $(STAMP) lint
 	$(PYTHON) -m pytest

@@ -5,12 +5,18 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from mct_component import card, content, sources
+from mct_component.errors import SourceError
 from mct_component.lineage import ArtifactRef, CardInputs
 
+logger = logging.getLogger(__name__)
+SERVING_DIR = "Format-Serving"
+NO_SAVED_MODEL = "No SavedModel found in the model artifact: signatures are unknown."
 MISSING_NOTES = {
     "statistics": "No ExampleStatistics: dataset splits and feature statistics are unknown.",
     "schema": "No Schema: schema facts are unknown.",
@@ -36,8 +42,9 @@ def build_card(
     overrides, considerations, status = content.parse_card_content(card_content or {})
     splits = sources.dataset_splits(inputs.statistics) if inputs.statistics else ()
     analysis = _quantitative_analysis(inputs)
+    saved_model = read_saved_model(inputs.model)
     return card.ModelCard(
-        model_details=_model_details(inputs, overrides),
+        model_details=_model_details(inputs, overrides, saved_model),
         datasets=splits,
         schema=sources.schema_summary(inputs.schema) if inputs.schema else None,
         training=_training(inputs),
@@ -48,9 +55,29 @@ def build_card(
         status=status,
         missing=(
             *(note for name, note in MISSING_NOTES.items() if getattr(inputs, name) is None),
+            *(() if saved_model is not None else (NO_SAVED_MODEL,)),
             *notes,
         ),
     )
+
+
+def serving_dir(model: ArtifactRef) -> str:
+    """Where the model's SavedModel is: Trainer output puts it under `Format-Serving`."""
+    from tfx.dsl.io import fileio
+
+    serving = os.path.join(model.uri, SERVING_DIR)
+    return serving if fileio.exists(serving) else model.uri
+
+
+def read_saved_model(model: ArtifactRef) -> Any:
+    """The model's SavedModel metadata, or None when the model is not a SavedModel."""
+    from mct_component import savedmodel
+
+    try:
+        return savedmodel.read_saved_model(serving_dir(model))
+    except SourceError as e:
+        logger.warning("No SavedModel metadata for %s: %s", model.uri, e)
+        return None
 
 
 def _quantitative_analysis(inputs: CardInputs) -> card.QuantitativeAnalysis:
@@ -70,11 +97,15 @@ def _training(inputs: CardInputs) -> card.Training | None:
     return sources.training(inputs.trainer, inputs.hyperparameters, inputs.transform is not None)
 
 
-def _model_details(inputs: CardInputs, overrides: Mapping[str, Any]) -> card.ModelDetails:
+def _model_details(
+    inputs: CardInputs, overrides: Mapping[str, Any], saved_model: Any
+) -> card.ModelDetails:
     model = inputs.model
-    versions = (
-        {"tfx": str(model.properties["tfx_version"])} if "tfx_version" in model.properties else {}
-    )
+    versions = {}
+    if "tfx_version" in model.properties:
+        versions["tfx"] = str(model.properties["tfx_version"])
+    if saved_model is not None and saved_model.tensorflow_version:
+        versions["tensorflow"] = saved_model.tensorflow_version
     auto = {
         "name": inputs.pipeline.name if inputs.pipeline else _default_name(model),
         "version": _default_version(inputs),
@@ -84,6 +115,7 @@ def _model_details(inputs: CardInputs, overrides: Mapping[str, Any]) -> card.Mod
         "pipeline_name": inputs.pipeline.name if inputs.pipeline else "",
         "run_id": inputs.run.name if inputs.run else "",
         "framework_versions": versions,
+        "signatures": saved_model.signatures if saved_model is not None else (),
     }
     return card.ModelDetails(**{**auto, **overrides})
 

@@ -39,7 +39,13 @@ class Owner:
 
 @dataclasses.dataclass(frozen=True)
 class TensorInfo:
-    """One input or output of a SavedModel signature."""
+    """One input or output of a SavedModel signature.
+
+    `tensor_name` is the graph tensor (`name:index`) of the SignatureDef, or for a sparse
+    tensor its values tensor, and "" for other composite tensors. `dtype` is TF's name
+    ("string", "float32"); `shape` is None when the rank is unknown and holds None for
+    each unknown dimension.
+    """
 
     key: str
     tensor_name: str
@@ -49,6 +55,8 @@ class TensorInfo:
 
 @dataclasses.dataclass(frozen=True)
 class Signature:
+    """A serving signature; inputs and outputs are sorted by key."""
+
     name: str
     method_name: str
     inputs: tuple[TensorInfo, ...] = ()

@@ -30,7 +30,7 @@ class LineageDriver(base_driver.BaseDriver, portable_base_driver.BaseDriver):
         if len(models) != 1:
             return output
         try:
-            with self._metadata_handler as handle:
+            with self._metadata_handle as handle:
                 inputs = lineage.resolve_lineage(handle.store, models[0].id)
         except ModelCardError as e:
             logger.warning("Lineage of model %s not resolved: %s", models[0].id, e)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +14,6 @@ from mct_component.lineage import CardInputs
 logger = logging.getLogger(__name__)
 
 EXPLANATION_METADATA_FILE = "explanation_metadata.json"
-SERVING_DIR = "Format-Serving"
 
 
 def write_card(
@@ -42,58 +40,22 @@ def write_card(
         The card that was written.
     """
     model_card = assemble.build_card(inputs, card_content, notes)
-    signatures, extra_files = _model_metadata(inputs.model.uri)
-    if signatures:
-        details = model_card.model_details
-        model_card = _replace_details(model_card, details, signatures)
     card_dict = model_card.to_dict()
     card.validate_card_dict(card_dict)
     custom = {fmt: files.read_text(path) for fmt, path in (templates or {}).items()}
     outputs = render.render(card_dict, formats, custom)
-    outputs.update(extra_files)
+    if model_card.model_details.signatures:
+        outputs.update(_explanation_metadata_file(inputs))
     files.write_files(output_dir, outputs)
     return model_card
 
 
-def _replace_details(
-    model_card: card.ModelCard, details: card.ModelDetails, info: Any
-) -> card.ModelCard:
-    import dataclasses
-
-    versions = dict(details.framework_versions)
-    if info.tensorflow_version:
-        versions["tensorflow"] = info.tensorflow_version
-    signatures = tuple(
-        card.Signature(
-            name=s.name,
-            method_name=s.method_name,
-            inputs=tuple(card.TensorInfo(t.key, t.tensor_name, t.dtype, t.shape) for t in s.inputs),
-            outputs=tuple(
-                card.TensorInfo(t.key, t.tensor_name, t.dtype, t.shape) for t in s.outputs
-            ),
-        )
-        for s in info.signatures
-    )
-    new_details = dataclasses.replace(details, framework_versions=versions, signatures=signatures)
-    return dataclasses.replace(model_card, model_details=new_details)
-
-
-def _model_metadata(model_uri: str) -> tuple[Any, dict[str, str]]:
-    """SavedModel facts and the explanation metadata file, when the model is a SavedModel."""
+def _explanation_metadata_file(inputs: CardInputs) -> dict[str, str]:
     from mct_component import savedmodel
 
-    serving = os.path.join(model_uri, SERVING_DIR)
-    path = serving if _exists(serving) else model_uri
     try:
-        info = savedmodel.read_saved_model(path)
-    except SourceError as e:
-        logger.warning("No SavedModel metadata for %s: %s", model_uri, e)
-        return None, {}
-    metadata = savedmodel.explanation_metadata(path)
-    return info, {EXPLANATION_METADATA_FILE: json.dumps(metadata, indent=2, sort_keys=True) + "\n"}
-
-
-def _exists(path: str) -> bool:
-    from tfx.dsl.io import fileio
-
-    return fileio.exists(path)
+        metadata = savedmodel.explanation_metadata(assemble.serving_dir(inputs.model))
+    except SourceError as e:  # e.g. no serving_default signature
+        logger.warning("No explanation metadata for %s: %s", inputs.model.uri, e)
+        return {}
+    return {EXPLANATION_METADATA_FILE: json.dumps(metadata, indent=2, sort_keys=True) + "\n"}

@@ -145,7 +145,10 @@ def _unwrap(value: Any) -> Any:
     if kind == "struct_value":
         from google.protobuf import json_format
 
-        return json_format.MessageToDict(value.struct_value)
+        decoded = json_format.MessageToDict(value.struct_value)
+        # TFX stores a single JSON value as {"__value__": v}; on Kubeflow Pipelines v2
+        # every custom property arrives that way (e.g. a ModelBlessing's `blessed`: 1.0).
+        return decoded["__value__"] if set(decoded) == {"__value__"} else decoded
     if kind == "proto_value":
         return None
     return getattr(value, kind) if kind else None

@@ -12,7 +12,7 @@ import dataclasses
 import os
 from typing import Any
 
-from mct_component import files
+from mct_component import card, files
 from mct_component.errors import SourceError
 
 SAVED_MODEL_FILE = "saved_model.pb"
@@ -26,40 +26,14 @@ _DT_STRING = 7  # tensorflow.core.framework.types_pb2.DT_STRING
 
 
 @dataclasses.dataclass(frozen=True)
-class TensorSpec:
-    """One input or output of a signature.
-
-    `tensor_name` is the graph tensor (`name:index`) of the SignatureDef, or for a sparse
-    tensor its values tensor, and "" for other composite tensors. `dtype` is TF's name
-    ("string", "float32"); `shape` is None when the rank is unknown and holds None for
-    each unknown dimension.
-    """
-
-    key: str
-    tensor_name: str
-    dtype: str
-    shape: tuple[int | None, ...] | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Signature:
-    """A serving signature; inputs and outputs are sorted by key."""
-
-    name: str
-    method_name: str
-    inputs: tuple[TensorSpec, ...]
-    outputs: tuple[TensorSpec, ...]
-
-
-@dataclasses.dataclass(frozen=True)
 class SavedModelInfo:
     """What a model card needs from a SavedModel: its signatures and the TF that saved it."""
 
-    signatures: tuple[Signature, ...]
+    signatures: tuple[card.Signature, ...]
     tensorflow_version: str
     tensorflow_git_version: str
 
-    def signature(self, name: str) -> Signature:
+    def signature(self, name: str) -> card.Signature:
         """The signature called `name`.
 
         Raises:
@@ -83,7 +57,7 @@ def read_saved_model(path: str) -> SavedModelInfo:
     """
     meta_graph = _serving_meta_graph(path)
     signatures = tuple(
-        Signature(
+        card.Signature(
             name=name,
             method_name=definition.method_name,
             inputs=tuple(_tensor_spec(k, definition.inputs[k]) for k in sorted(definition.inputs)),
@@ -213,14 +187,14 @@ def _serving_meta_graph(path: str) -> Any:
     except message.DecodeError as e:
         raise SourceError(f"{pb_path} is not a SavedModel proto: {e}") from e
     if not saved_model.meta_graphs:
-        raise SourceError(f"{pb_path} holds no meta graph; expected a SavedModel")
+        raise SourceError(f"{pb_path} is not a SavedModel proto: it holds no meta graph")
     for meta_graph in saved_model.meta_graphs:
         if _SERVE_TAG in meta_graph.meta_info_def.tags:
             return meta_graph
     return saved_model.meta_graphs[0]
 
 
-def _tensor_spec(key: str, info: Any) -> TensorSpec:
+def _tensor_spec(key: str, info: Any) -> card.TensorInfo:
     encoding = info.WhichOneof("encoding")
     if encoding == "name":
         tensor_name = info.name
@@ -231,7 +205,9 @@ def _tensor_spec(key: str, info: Any) -> TensorSpec:
     shape = None
     if info.HasField("tensor_shape") and not info.tensor_shape.unknown_rank:
         shape = tuple(d.size if d.size >= 0 else None for d in info.tensor_shape.dim)
-    return TensorSpec(key=key, tensor_name=tensor_name, dtype=_dtype_name(info.dtype), shape=shape)
+    return card.TensorInfo(
+        key=key, tensor_name=tensor_name, dtype=_dtype_name(info.dtype), shape=shape
+    )
 
 
 def _dtype_name(dtype: int) -> str:
@@ -369,7 +345,9 @@ class _Library:
             ragged: list[str] = []
         elif node.op == "ParseExample":
             num_sparse, num_dense = attr["Nsparse"].i, attr["Ndense"].i
-            keys = [self._constant_strings(scope, ref) for ref in data_inputs[2:]]
+            # Inputs: serialized, names, one scalar key per feature, then dense defaults.
+            key_refs = data_inputs[2 : 2 + num_sparse + num_dense]
+            keys = [self._constant_strings(scope, ref) for ref in key_refs]
             if len(keys) < num_sparse + num_dense or any(len(k) != 1 for k in keys):
                 raise ValueError("its feature keys are not scalar string constants")
             sparse = [k[0] for k in keys[:num_sparse]]

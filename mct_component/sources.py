@@ -143,14 +143,20 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def slice_metrics(metrics_for_slice: Any) -> card.SliceMetrics | None:
-    """The scalar, non-diff metrics of one slice; None for cross-slice comparisons."""
+def slice_metrics(
+    metrics_for_slice: Any, baseline_models: frozenset[str] = frozenset()
+) -> card.SliceMetrics | None:
+    """The candidate model's scalar metrics of one slice; None for cross-slice comparisons.
+
+    Diff metrics and the metrics of `baseline_models` (TFMA evaluates the baseline too
+    when the Evaluator is given one) are left out.
+    """
     if metrics_for_slice.WhichOneof("slicing_spec_oneof") == "cross_slice_key":
         return None
     metrics = []
     for kv in metrics_for_slice.metric_keys_and_values:
         value = _scalar(kv.value)
-        if value is None or kv.key.is_diff:
+        if value is None or kv.key.is_diff or kv.key.model_name in baseline_models:
             continue
         lower = upper = None
         if kv.HasField("confidence_interval"):
@@ -179,8 +185,9 @@ def quantitative_analysis(
     overall: tuple[card.Metric, ...] = ()
     slices: list[card.SliceMetrics] = []
     if evaluation is not None:
+        baselines = baseline_model_names(evaluation)
         for record in read_metrics(evaluation):
-            entry = slice_metrics(record)
+            entry = slice_metrics(record, baselines)
             if entry is None:
                 continue
             if entry.slice == "Overall":
@@ -195,6 +202,12 @@ def quantitative_analysis(
         source=source_of(evaluation) if evaluation is not None else None,
         blessing_source=source_of(blessing) if blessing is not None else None,
     )
+
+
+def baseline_model_names(evaluation: ArtifactRef) -> frozenset[str]:
+    """Names of the baseline models in the evaluation's EvalConfig (TFX calls it "baseline")."""
+    specs = eval_config(evaluation).get("modelSpecs", [])
+    return frozenset(spec.get("name", "") for spec in specs if spec.get("isBaseline"))
 
 
 def read_blessing(ref: ArtifactRef) -> bool:
@@ -466,10 +479,11 @@ def _failed_metrics(evaluation: ArtifactRef) -> set[str]:
 
 
 def plot_charts(evaluation: ArtifactRef) -> tuple[Any, ...]:
-    """Charts of the plots TFMA computed for the overall slice."""
+    """Charts of the plots TFMA computed for the candidate model on the overall slice."""
     from tensorflow_model_analysis.proto import metrics_for_slice_pb2
     from tfx.dsl.io import fileio
 
+    baselines = baseline_model_names(evaluation)
     result = []
     for path in sorted(fileio.glob(os.path.join(evaluation.uri, "plots*"))):
         for raw in _read_tfrecords(path):
@@ -478,6 +492,8 @@ def plot_charts(evaluation: ArtifactRef) -> tuple[Any, ...]:
             if plots.slice_key.single_slice_keys:
                 continue
             for kv in plots.plot_keys_and_values:
+                if kv.key.model_name in baselines:
+                    continue
                 result.extend(_plot_to_charts(kv.key.name, kv.value))
     return tuple(result)
 

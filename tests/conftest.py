@@ -43,6 +43,13 @@ class PipelineRun:
         found = sorted(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
         return [artifact_utils.deserialize_artifact(artifact_type, a) for a in found]
 
+    def trained_and_imported_models(self):
+        """The model this run trained (under its own root) and the one it imported."""
+        models = self.artifacts("Model")
+        (trained,) = [m for m in models if m.uri.startswith(self.output_dir)]
+        (imported,) = [m for m in models if m.id != trained.id]
+        return trained, imported
+
     def artifact(self, type_name: str):
         """The newest artifact of a type, as a `tfx.types.Artifact`."""
         return self.artifacts(type_name)[-1]

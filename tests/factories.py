@@ -73,8 +73,12 @@ def make_card(**overrides) -> card.ModelCard:
         comparison=card.Comparison(
             baseline_model=card.Source("Model", "/root/Trainer/model/2", 2),
             baseline_version="2026-11-21T10:00:00",
-            metric_deltas=(card.MetricDelta("Overall", "sparse_categorical_accuracy", 0.99, 0.97, 0.02),),
-            config_changes=(card.Change("Trainer.train_args", '{"num_steps": 100}', '{"num_steps": 50}'),),
+            metric_deltas=(
+                card.MetricDelta("Overall", "sparse_categorical_accuracy", 0.99, 0.97, 0.02),
+            ),
+            config_changes=(
+                card.Change("Trainer.train_args", '{"num_steps": 100}', '{"num_steps": 50}'),
+            ),
         ),
         quantitative_analysis=card.QuantitativeAnalysis(
             overall=(
@@ -90,7 +94,9 @@ def make_card(**overrides) -> card.ModelCard:
             ),
             blessed=True,
             thresholds=(
-                card.Threshold("sparse_categorical_accuracy", "value", lower_bound=0.6, passed=True),
+                card.Threshold(
+                    "sparse_categorical_accuracy", "value", lower_bound=0.6, passed=True
+                ),
             ),
             charts=(
                 charts.Matrix(

@@ -46,7 +46,7 @@ def test_same_card_as_the_pipeline_component(penguin_run, tmp_path):
 
 
 def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
-    trained, imported = minimal_run.artifacts("Model")
+    trained, imported = minimal_run.trained_and_imported_models()
     assert (
         cli.main(
             [

@@ -101,7 +101,7 @@ def test_explicit_inputs_win(resolved):
 
 
 def test_pipeline_without_transform_or_evaluator(minimal_run):
-    trained, _imported = minimal_run.artifacts("Model")
+    trained, _imported = minimal_run.trained_and_imported_models()
     inputs = lineage.resolve_lineage(minimal_run.store(), trained.id)
     assert inputs.trainer.component == "Trainer"
     assert inputs.transform is None and inputs.transformed_examples is None
@@ -113,7 +113,7 @@ def test_pipeline_without_transform_or_evaluator(minimal_run):
 
 
 def test_imported_model_has_no_training_lineage(minimal_run, penguin_run):
-    _trained, imported = minimal_run.artifacts("Model")
+    _trained, imported = minimal_run.trained_and_imported_models()
     inputs = lineage.resolve_lineage(minimal_run.store(), imported.id)
     assert inputs.model.uri == penguin_run.artifacts("Model")[0].uri
     assert inputs.trainer is None and inputs.statistics is None and inputs.examples is None

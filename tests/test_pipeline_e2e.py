@@ -35,7 +35,13 @@ def test_card_is_an_output_of_the_generator_execution(penguin_run, card_artifact
 
 def test_card_files_are_written_and_valid(card_artifact):
     names = sorted(n for n in os.listdir(card_artifact.uri))
-    assert names == ["model_card.html", "model_card.json", "model_card.md"]
+    assert names == [
+        "charts",
+        "explanation_metadata.json",
+        "model_card.html",
+        "model_card.json",
+        "model_card.md",
+    ]
     with open(os.path.join(card_artifact.uri, "model_card.json")) as f:
         data = json.load(f)
     card.validate_card_dict(data)

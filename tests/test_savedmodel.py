@@ -64,7 +64,7 @@ def _save_module(path: str) -> None:
         ragged = {"r": tf.io.RaggedFeature(tf.int64)}
         parsed = tf.io.parse_example(examples, {**spec, **ragged})
         score = parsed["a"][:, 0] + tf.cast(tf.reduce_sum(parsed["r"], axis=1), tf.float32)
-        return {"score": score + tf.cast(tf.sparse.to_dense(parsed["tags"]).shape[1], tf.float32)}
+        return {"score": score + tf.cast(parsed["tags"].dense_shape[1], tf.float32)}
 
     @tf.function(input_signature=[batch])
     def parse_v1(examples):
@@ -162,7 +162,7 @@ def evaluate(path: str, signature: str, tensor_names: list[str], serialized) -> 
             graph.as_graph_def(), {feed_name: feed}, return_elements=tensor_names, name=""
         )
         with tf.compat.v1.Session() as session:
-            return dict(zip(tensor_names, session.run(fetched, {feed: serialized})))
+            return dict(zip(tensor_names, session.run(fetched, {feed: serialized}), strict=True))
 
 
 def test_module_signatures(module_path):
@@ -294,9 +294,14 @@ def test_directory_without_saved_model(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"this is not a SavedModel", "is not a SavedModel proto"),
+        # protobuf reads this as an (empty) message, with a RuntimeWarning
+        pytest.param(
+            b"this is not a SavedModel",
+            "is not a SavedModel proto",
+            marks=pytest.mark.filterwarnings("ignore:Unexpected end-group tag"),
+        ),
         (b"\xff\xff\xff\xff", "is not a SavedModel proto"),
-        (b"", "holds no meta graph"),
+        (b"", "is not a SavedModel proto: it holds no meta graph"),
     ],
 )
 @pytest.mark.parametrize("read", [savedmodel.read_saved_model, savedmodel.explanation_metadata])

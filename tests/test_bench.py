@@ -1,0 +1,90 @@
+"""A tiny run of the benchmark (`make bench`), so that its code cannot rot unnoticed."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from bench import inputs, lineage_scale, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.tf]
+
+TINY_ROWS = {"train": 40, "eval": 80, "test": 20}
+N_FEATURES = 5
+
+
+@pytest.fixture(scope="module")
+def tiny_inputs(tmp_path_factory) -> inputs.BenchInputs:
+    return inputs.ensure_inputs(
+        N_FEATURES,
+        tmp_path_factory.mktemp("bench-inputs"),
+        rows=TINY_ROWS,
+        confidence_intervals=False,
+    )
+
+
+def test_inputs_have_the_producers_layout(tiny_inputs):
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    for split, count in TINY_ROWS.items():
+        stats = statistics_pb2.DatasetFeatureStatisticsList()
+        path = pathlib.Path(tiny_inputs.statistics_uri, f"Split-{split}", "FeatureStats.pb")
+        stats.ParseFromString(path.read_bytes())
+        assert stats.datasets[0].num_examples == count
+        assert len(stats.datasets[0].features) == N_FEATURES
+    names = sorted(p.name.split("-")[0] for p in pathlib.Path(tiny_inputs.evaluation_uri).iterdir())
+    assert {"eval_config.json", "metrics", "plots", "validations.tfrecord"} <= set(names)
+
+
+def test_cached_inputs_are_reused(tiny_inputs):
+    manifest = pathlib.Path(tiny_inputs.directory, "manifest.json")
+    before = manifest.stat().st_mtime_ns
+    again = inputs.ensure_inputs(
+        N_FEATURES, pathlib.Path(tiny_inputs.directory).parent, TINY_ROWS, False
+    )
+    assert again == tiny_inputs
+    assert manifest.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("tool", ["ours", "mct"])
+def test_each_tool_builds_a_card_with_charts(tool, tiny_inputs, tmp_path):
+    measured = run.measure(tool, tiny_inputs, 1, None, str(tmp_path / tool))
+    assert measured.html_bytes > 1000
+    assert measured.peak_rss_bytes >= measured.rss_after_imports_bytes > 0
+    html_files = list(tmp_path.rglob("model_card.html"))
+    assert len(html_files) == 1
+    if tool == "mct":
+        # One histogram per feature of the first two splits MCT lists, plus metric charts.
+        assert measured.charts > 2 * N_FEATURES
+
+
+def test_report_compares_and_checks_targets():
+    def fake(tool: str, n: int, seconds: float, html: int) -> run.Measurement:
+        return run.Measurement(tool, n, (seconds,), 1.0, 100, 300 * run.MIB, html, 3, "/x")
+
+    measurements = [
+        fake("ours", 200, 0.5, 1_000),
+        fake("mct", 200, 20.0, 50_000),
+        fake("ours", 2000, 12.0, 9_000),
+    ]
+    comparisons = run.compare(measurements)
+    assert comparisons[0]["speedup"] == pytest.approx(40.0)
+    assert comparisons[0]["html_ratio"] == pytest.approx(0.02)
+    verdicts = {t["target"]: t["met"] for t in run.check_targets(measurements, comparisons)}
+    assert list(verdicts.values()) == [True, True, False, True]
+    table = run.markdown_tables(
+        measurements, comparisons, run.check_targets(measurements, comparisons)
+    )
+    assert "| 200 | 40.0x | 0.020 |" in table
+
+
+def test_lineage_scale_on_a_small_store(tmp_path):
+    report = lineage_scale.measure([3], tmp_path, repeats=2)
+    (row,) = report["rows"]
+    # MCT also picks up Transform's pre/post-transform statistics of the same examples.
+    assert row["mct"]["found"] == {"statistics": 3, "evaluations": 1}
+    if report["resolver"] is not None:
+        assert row["ours"]["problems"] == []
+        assert row["ours"]["store_calls"] > 0
+    assert "| 3 |" in lineage_scale.markdown(report)
