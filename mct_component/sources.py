@@ -530,24 +530,8 @@ def _plot_to_charts(name: str, plot: Any) -> list[Any]:
         points = plot.confusion_matrix_at_thresholds.matrices
         roc = _finite_points((m.false_positive_rate, m.recall) for m in points)
         pr = _finite_points((m.recall, m.precision) for m in points)
-        out.append(
-            charts.Curve(
-                title="ROC curve",
-                description="True positive rate against false positive rate over thresholds.",
-                x_label="false positive rate",
-                y_label="true positive rate",
-                series=(charts.Series(name=name, points=roc),),
-            )
-        )
-        out.append(
-            charts.Curve(
-                title="Precision-recall curve",
-                description="Precision against recall over thresholds.",
-                x_label="recall",
-                y_label="precision",
-                series=(charts.Series(name=name, points=pr),),
-            )
-        )
+        out.append(_curve("ROC curve", "false positive rate", "true positive rate", name, roc))
+        out.append(_curve("Precision-recall curve", "recall", "precision", name, pr))
     if plot.HasField("calibration_histogram_buckets"):
         buckets = [
             b
@@ -562,16 +546,22 @@ def _plot_to_charts(name: str, plot: Any) -> list[Any]:
             for b in buckets
         )
         if calibration:
-            out.append(
-                charts.Curve(
-                    title="Calibration",
-                    description="Mean label against mean prediction per prediction bucket.",
-                    x_label="mean prediction",
-                    y_label="mean label",
-                    series=(charts.Series(name=name, points=calibration),),
-                )
-            )
+            out.append(_curve("Calibration", "mean prediction", "mean label", name, calibration))
     return out
+
+
+def _curve(
+    title: str, x_label: str, y_label: str, name: str, points: tuple[tuple[float, float], ...]
+) -> Any:
+    from mct_component import charts
+
+    return charts.Curve(
+        title=title,
+        description=f"{title}: {y_label} against {x_label}, {len(points)} points.",
+        x_label=x_label,
+        y_label=y_label,
+        series=(charts.Series(name=name, points=points),),
+    )
 
 
 def _finite_points(points: Iterator[tuple[float, float]]) -> tuple[tuple[float, float], ...]:

@@ -45,23 +45,25 @@ def test_same_card_as_the_pipeline_component(penguin_run, tmp_path):
     ]
 
 
+def generate(metadata_path: str, model_id: int, output_dir, *extra: str) -> int:
+    return cli.main(
+        [
+            "generate",
+            "--metadata",
+            metadata_path,
+            "--model-id",
+            str(model_id),
+            "--output-dir",
+            str(output_dir),
+            *extra,
+        ]
+    )
+
+
 def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
     trained, imported = minimal_run.trained_and_imported_models()
     assert (
-        cli.main(
-            [
-                "generate",
-                "--metadata",
-                minimal_run.metadata_path,
-                "--model-id",
-                str(trained.id),
-                "--output-dir",
-                str(tmp_path / "t"),
-                "--format",
-                "json,md",
-            ]
-        )
-        == 0
+        generate(minimal_run.metadata_path, trained.id, tmp_path / "t", "--format", "json,md") == 0
     )
     data = read_json(tmp_path / "t")
     card.validate_card_dict(data)
@@ -71,20 +73,7 @@ def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
     assert any("No ModelEvaluation" in note for note in data["missing"])
     assert not os.path.exists(tmp_path / "t" / "model_card.html")
 
-    assert (
-        cli.main(
-            [
-                "generate",
-                "--metadata",
-                minimal_run.metadata_path,
-                "--model-id",
-                str(imported.id),
-                "--output-dir",
-                str(tmp_path / "i"),
-            ]
-        )
-        == 0
-    )
+    assert generate(minimal_run.metadata_path, imported.id, tmp_path / "i") == 0
     data = read_json(tmp_path / "i")
     assert data["training"] is None
     assert data["model_details"]["signatures"]  # still read from the imported SavedModel
