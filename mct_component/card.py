@@ -189,6 +189,8 @@ class Threshold:
     lower_bound: float | None = None
     upper_bound: float | None = None
     direction: str = ""
+    absolute: float | None = None
+    relative: float | None = None
     passed: bool | None = None
 
 

@@ -438,6 +438,8 @@ def thresholds(evaluation: ArtifactRef) -> tuple[card.Threshold, ...]:
                         lower_bound=_bound(body.get("lowerBound")),
                         upper_bound=_bound(body.get("upperBound")),
                         direction=body.get("direction", ""),
+                        absolute=_bound(body.get("absolute")),
+                        relative=_bound(body.get("relative")),
                         passed=(name not in failed) if validated else None,
                     )
                 )

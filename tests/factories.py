@@ -97,6 +97,13 @@ def make_card(**overrides) -> card.ModelCard:
                 card.Threshold(
                     "sparse_categorical_accuracy", "value", lower_bound=0.6, passed=True
                 ),
+                card.Threshold(
+                    "sparse_categorical_accuracy",
+                    "change",
+                    direction="HIGHER_IS_BETTER",
+                    absolute=-1e-10,
+                    passed=True,
+                ),
             ),
             charts=(
                 charts.Matrix(

@@ -147,6 +147,8 @@ def test_thresholds_and_plots_come_from_tfma(inputs, tmp_path):
     assert ("sparse_categorical_accuracy", "value") in kinds
     # the second run had a blessed baseline, so TFMA kept the change threshold too
     assert ("sparse_categorical_accuracy", "change") in kinds
+    (change,) = [t for t in qa["thresholds"] if t["kind"] == "change"]
+    assert (change["absolute"], change["direction"]) == (-1e-10, "HIGHER_IS_BETTER")
     assert all(t["passed"] is validation.validation_ok for t in qa["thresholds"])
     titles = [c["title"] for c in qa["charts"]]
     assert "sparse_categorical_accuracy by slice" in titles

@@ -41,6 +41,7 @@ def test_html_shows_training_thresholds_and_comparison(outputs):
     html = outputs["model_card.html"]
     assert "<h2>Training</h2>" in html and "hidden_units" in html
     assert '<span class="pass">passed</span>' in html
+    assert "change (higher is better)</td><td>change -1e-10</td>" in html
     assert "Changes since the previous blessed model" in html and "+0.02" in html
 
 
