@@ -440,7 +440,7 @@ def thresholds(evaluation: ArtifactRef) -> tuple[card.Threshold, ...]:
                         direction=body.get("direction", ""),
                         absolute=_bound(body.get("absolute")),
                         relative=_bound(body.get("relative")),
-                        passed=(name not in failed) if validated else None,
+                        passed=((name, kind) not in failed) if validated else None,
                     )
                 )
     return tuple(result)
@@ -467,16 +467,21 @@ def _validation_files(evaluation: ArtifactRef) -> list[str]:
     return sorted(fileio.glob(os.path.join(evaluation.uri, "validations*")))
 
 
-def _failed_metrics(evaluation: ArtifactRef) -> set[str]:
+def _failed_metrics(evaluation: ArtifactRef) -> set[tuple[str, str]]:
+    """(metric name, "value" or "change") of every threshold TFMA's validation failed."""
     from tensorflow_model_analysis.proto import validation_result_pb2
 
-    failed: set[str] = set()
+    failed: set[tuple[str, str]] = set()
     for path in _validation_files(evaluation):
         for raw in _read_tfrecords(path):
             result = validation_result_pb2.ValidationResult()
             result.ParseFromString(raw)
             for per_slice in result.metric_validations_per_slice:
-                failed.update(f.metric_key.name for f in per_slice.failures)
+                for failure in per_slice.failures:
+                    threshold = failure.metric_threshold
+                    for kind in ("value", "change"):
+                        if threshold.HasField(f"{kind}_threshold"):
+                            failed.add((failure.metric_key.name, kind))
     return failed
 
 

@@ -33,7 +33,7 @@ def test_card_is_an_output_of_the_generator_execution(penguin_run, card_artifact
     assert execution_type.name.endswith("ModelCardGenerator")
 
 
-def test_card_files_are_written_and_valid(card_artifact):
+def test_card_files_are_written_and_valid(penguin_run, card_artifact):
     names = sorted(n for n in os.listdir(card_artifact.uri))
     assert names == [
         "charts",
@@ -48,8 +48,12 @@ def test_card_files_are_written_and_valid(card_artifact):
     assert data["model_details"]["name"] == "Palmer penguins species classifier"
     assert [d["name"] for d in data["datasets"]] == ["train", "eval"]
     assert data["missing"] == []
-    assert data["quantitative_analysis"]["blessed"] is True
-    assert data["deployment"]["pushed"] is True
+    blessing = penguin_run.artifact("ModelBlessing")
+    pushed = penguin_run.artifact("PushedModel")
+    assert data["quantitative_analysis"]["blessed"] is (
+        blessing.get_int_custom_property("blessed") == 1
+    )
+    assert data["deployment"]["pushed"] is (pushed.get_int_custom_property("pushed") == 1)
 
 
 def test_html_shows_overall_and_per_slice_metrics_offline(card_artifact):
@@ -82,6 +86,7 @@ def test_artifact_properties_summarise_the_card(penguin_run, card_artifact):
     )
     props = card_artifact.mlmd_artifact.custom_properties
     assert props["model_name"].string_value == "Palmer penguins species classifier"
-    assert props["blessed"].int_value == 1
+    blessing = penguin_run.artifact("ModelBlessing")
+    assert props["blessed"].int_value == blessing.get_int_custom_property("blessed")
     assert float(props["metric:sparse_categorical_accuracy"].string_value) == accuracy
     assert props["formats"].string_value == "json,html,md"
