@@ -446,6 +446,23 @@ def markdown(report: Mapping[str, Any]) -> str:
             f"| {row['runs']:,} | {row['store_bytes'] / 2**20:,.1f} | {ours_cells} "
             f"| {mct['median_ms']:.2f} | {mct['store_calls']} |"
         )
+    measured = [r for r in report["rows"] if "ours" in r]
+    if len(measured) >= 2:
+        small, large = measured[0]["ours"], measured[-1]["ours"]
+        methods = sorted(
+            large["mean_ms_by_method"],
+            key=lambda m: small["mean_ms_by_method"].get(m, 0) - large["mean_ms_by_method"][m],
+        )
+        growth = ", ".join(
+            f"`{m}` ×{large['calls_by_method'][m]}: "
+            f"{small['mean_ms_by_method'].get(m, 0):.2f} → {large['mean_ms_by_method'][m]:.2f}"
+            for m in methods
+        )
+        lines += [
+            "",
+            f"Store time per resolution by method, {measured[0]['runs']:,} → "
+            f"{measured[-1]['runs']:,} runs (ms, biggest growth first): {growth}.",
+        ]
     flat = report["flat"]
     if flat:
         lines += [

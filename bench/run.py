@@ -163,7 +163,13 @@ def measure_in_subprocess(
         "warmup": _inputs_to_json(warmup_inputs),
         "output_dir": output_dir,
     }
-    env = {**os.environ, "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # Quiet workers: TF's and Google client libraries' start-up warnings drown the progress.
+    env = {
+        **os.environ,
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONWARNINGS": "ignore",
+    }
     completed = subprocess.run(
         [sys.executable, "-m", "bench.run", "--worker", json.dumps(job)],
         stdout=subprocess.PIPE,

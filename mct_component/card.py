@@ -332,8 +332,11 @@ def _card_validator() -> Any:
     import referencing
 
     chart = load_schema("chart.schema.json")
-    registry = referencing.Registry().with_resource(
-        chart["$id"], referencing.Resource.from_contents(chart)
+    # Crawled once here: an uncrawled registry is crawled again on every `$ref` lookup.
+    registry = (
+        referencing.Registry()
+        .with_resource(chart["$id"], referencing.Resource.from_contents(chart))
+        .crawl()
     )
     return jsonschema.Draft202012Validator(load_schema("model_card.schema.json"), registry=registry)
 

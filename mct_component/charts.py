@@ -342,11 +342,12 @@ def _histogram(chart: Histogram, width: int, parts: list[str]) -> int:
         # A gap between neighbours; zero-width buckets (one distinct value) stay visible.
         x0, x1 = (x0 + 0.5, x1 - 0.5) if x1 - x0 > 3 else ((x0 + x1) / 2 - 1.5, (x0 + x1) / 2 + 1.5)
         top = py(b.count)
+        # No per-bucket tooltip: a card holds hundreds of histograms, and the exact
+        # counts are in the card's JSON.
         if abs(base - top) >= 0.05:
-            tip = f"[{_fmt(b.low)}, {_fmt(b.high)}]: {_fmt(b.count)}"
             parts.append(
                 f'<rect x="{_n(x0)}" y="{_n(min(base, top))}" width="{_n(x1 - x0)}" '
-                f'height="{_n(abs(base - top))}"><title>{_esc(tip)}</title></rect>'
+                f'height="{_n(abs(base - top))}"/>'
             )
     parts.append("</g>")
     parts.append(axis)

@@ -6,8 +6,6 @@ contents, so nothing is written until every format has rendered.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import math
 import re
@@ -65,7 +63,7 @@ def _custom_name(fmt: str) -> str:
     return f"custom.{fmt}.jinja"
 
 
-def _environment(custom_sources: Mapping[str, str]) -> Any:
+def _environment(custom_sources: Mapping[str, str], chart_set: ChartSet) -> Any:
     import jinja2
 
     custom = {_custom_name(fmt): text for fmt, text in custom_sources.items()}
@@ -85,11 +83,8 @@ def _environment(custom_sources: Mapping[str, str]) -> Any:
     env.filters["metric_columns"] = metric_columns
     env.filters["by_label"] = metrics_by_label
     env.filters["index_by"] = index_by
-    chart_ids = itertools.count(1)
-    env.filters["svg"] = lambda chart, width=480: inline_svg(
-        chart, width, f"chart-{next(chart_ids)}"
-    )
-    env.filters["chart_path"] = chart_path
+    env.filters["svg"] = chart_set.inline_svg
+    env.filters["chart_path"] = chart_set.path
     return env
 
 
@@ -98,24 +93,51 @@ def index_by(items: Iterable[Mapping[str, Any]], key: str) -> dict[Any, Mapping[
     return {item[key]: item for item in items}
 
 
-def inline_svg(chart: Mapping[str, Any], width: int, chart_id: str) -> Any:
-    """A chart (JSON form) as SVG markup, marked safe for HTML templates.
+class ChartSet:
+    """The charts of one card, each drawn once and shared by the HTML and the SVG files.
 
-    `chart_id` must be unique within the page: SVG element ids share the HTML id space.
+    Charts are numbered in document order; the number makes both the SVG element ids
+    (unique within the HTML page) and the file names of the Markdown's images.
     """
-    import markupsafe
 
-    from mct_component import charts
+    def __init__(self, card_dict: Mapping[str, Any]):
+        self._charts = iter_charts(card_dict)
+        self._index = {id(chart): i for i, chart in enumerate(self._charts, start=1)}
+        self._svg: dict[int, str] = {}
 
-    svg = charts.to_svg(charts.chart_from_dict(chart), width=width, chart_id=chart_id)
-    return markupsafe.Markup(svg)
+    def _number(self, chart: Mapping[str, Any]) -> int:
+        try:
+            return self._index[id(chart)]
+        except KeyError:
+            raise TemplateError(
+                "templates may only draw charts that are part of the card "
+                "(datasets[].features[].chart, quantitative_analysis.charts[])"
+            ) from None
 
+    def svg(self, chart: Mapping[str, Any]) -> str:
+        """The chart's SVG document (drawn on first use)."""
+        from mct_component import charts
 
-def chart_path(chart: Mapping[str, Any]) -> str:
-    """The file a chart is written to for Markdown: `charts/<title>-<content hash>.svg`."""
-    digest = hashlib.sha1(json.dumps(chart, sort_keys=True).encode("utf-8")).hexdigest()[:10]
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", str(chart.get("title", "chart"))).strip("-").lower()
-    return f"{CHART_DIR}/{slug[:40] or 'chart'}-{digest}.svg"
+        number = self._number(chart)
+        if number not in self._svg:
+            drawing = charts.chart_from_dict(chart)
+            self._svg[number] = charts.to_svg(drawing, chart_id=f"chart-{number}")
+        return self._svg[number]
+
+    def inline_svg(self, chart: Mapping[str, Any]) -> Any:
+        """The chart as SVG markup for HTML (CSS may resize it: it has a viewBox)."""
+        import markupsafe
+
+        return markupsafe.Markup(self.svg(chart))
+
+    def path(self, chart: Mapping[str, Any]) -> str:
+        """The file the chart is written to for Markdown: `charts/<number>-<title>.svg`."""
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", str(chart.get("title", ""))).strip("-").lower()
+        return f"{CHART_DIR}/{self._number(chart):04d}-{slug[:40] or 'chart'}.svg"
+
+    def files(self) -> dict[str, str]:
+        """Every chart as an SVG file, keyed by `path`."""
+        return {self.path(chart): self.svg(chart) for chart in self._charts}
 
 
 def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -125,16 +147,6 @@ def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         found.extend(f["chart"] for f in split.get("features", []) if f.get("chart"))
     found.extend(card_dict.get("quantitative_analysis", {}).get("charts", []))
     return found
-
-
-def chart_files(card_dict: Mapping[str, Any]) -> dict[str, str]:
-    """SVG files for every chart of the card, keyed by `chart_path`."""
-    from mct_component import charts
-
-    return {
-        chart_path(chart): charts.to_svg(charts.chart_from_dict(chart))
-        for chart in iter_charts(card_dict)
-    }
 
 
 def metric_label(metric: Mapping[str, Any]) -> str:
@@ -188,7 +200,8 @@ def render(
     formats = check_formats(formats)
     custom_templates = dict(custom_templates or {})
     check_template_formats(custom_templates)
-    env = _environment(custom_templates)
+    chart_set = ChartSet(card_dict)
+    env = _environment(custom_templates, chart_set)
     files = {}
     for fmt in formats:
         if fmt == "json":
@@ -207,5 +220,5 @@ def render(
                 ) from None
         files[FILE_NAMES[fmt]] = text
     if "md" in formats:
-        files.update(chart_files(card_dict))
+        files.update(chart_set.files())
     return files

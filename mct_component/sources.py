@@ -311,7 +311,7 @@ def _numeric_chart(name: str, num: Any) -> Any:
         title=name,
         description=f"Distribution of {name}: {len(buckets)} equal-width buckets "
         f"from {num.min:g} to {num.max:g}.",
-        x_label=name,
+        x_label="",  # the title already names the feature
         buckets=buckets,
     )
 
@@ -330,7 +330,7 @@ def _categorical_chart(name: str, strings: Any) -> Any:
         title=name,
         description=f"Most frequent values of {name} ({strings.unique} distinct).",
         x_label="count",
-        y_label=name,
+        y_label="",  # the title already names the feature
         bars=tuple(charts.Bar(label=label, value=count) for label, count in pairs),
     )
 
