@@ -205,7 +205,10 @@ def render(
     files = {}
     for fmt in formats:
         if fmt == "json":
-            text = json.dumps(card_dict, indent=2, sort_keys=True, allow_nan=False) + "\n"
+            # Compact: the C encoder only runs without `indent` (about 10x faster on a
+            # 2,000-feature card). `python -m json.tool` pretty-prints it.
+            text = json.dumps(card_dict, sort_keys=True, allow_nan=False, separators=(",", ":"))
+            text += "\n"
         else:
             name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
             try:
