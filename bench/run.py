@@ -397,15 +397,17 @@ def run(
     return measurements
 
 
-def report(measurements: Sequence[Measurement], inputs_root: pathlib.Path) -> dict[str, Any]:
-    """The JSON document written to `results.json`."""
+def report(
+    measurements: Sequence[Measurement], inputs_root: pathlib.Path, machine: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The JSON document written to `results.json`; `machine` as `machine_info()` returns."""
     comparisons = compare(measurements)
     manifests = {}
     for n in sorted({m.n_features for m in measurements}):
         marker = inputs_root / f"features-{n}" / "manifest.json"
         manifests[str(n)] = json.loads(marker.read_text()) if marker.exists() else None
     return {
-        "machine": machine_info(),
+        "machine": dict(machine),
         "inputs": manifests,
         "measurements": [m.to_dict() for m in measurements],
         "comparisons": comparisons,
@@ -435,8 +437,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.runs
         else DEFAULT_RUNS
     )
+    # Taken before measuring: the commit is that of the code measured.
+    machine = machine_info()
     measurements = run(args.features, runs, args.inputs_root, args.output_dir, args.tools)
-    results = report(measurements, args.inputs_root)
+    results = report(measurements, args.inputs_root, machine)
     tables = markdown_tables(measurements, results["comparisons"], results["targets"])
     print(tables)
     args.output_dir.mkdir(parents=True, exist_ok=True)

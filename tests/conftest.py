@@ -55,6 +55,19 @@ class PipelineRun:
         return self.artifacts(type_name)[-1]
 
 
+def assert_output_of_card_generator(store, artifact_id: int) -> None:
+    """Checks that MLMD records the artifact as the output of one finished generator run."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    events = store.get_events_by_artifact_ids([artifact_id])
+    outputs = [e for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+    assert len(outputs) == 1
+    (execution,) = store.get_executions_by_id([outputs[0].execution_id])
+    assert execution.last_known_state == metadata_store_pb2.Execution.COMPLETE
+    (execution_type,) = store.get_execution_types_by_id([execution.type_id])
+    assert execution_type.name.endswith("ModelCardGenerator")
+
+
 def _cached_or_new(tmp_path_factory, name: str) -> tuple[str, bool]:
     """The folder for a run, and whether it already holds a finished one."""
     root = os.environ.get("MCT_TEST_PIPELINE_DIR")

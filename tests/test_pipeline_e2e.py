@@ -9,6 +9,7 @@ import re
 import pytest
 
 from mct_component import card
+from tests.conftest import assert_output_of_card_generator
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
@@ -21,16 +22,7 @@ def card_artifact(penguin_run):
 
 
 def test_card_is_an_output_of_the_generator_execution(penguin_run, card_artifact):
-    from ml_metadata.proto import metadata_store_pb2
-
-    store = penguin_run.store()
-    events = store.get_events_by_artifact_ids([card_artifact.id])
-    outputs = [e for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
-    assert len(outputs) == 1
-    (execution,) = store.get_executions_by_id([outputs[0].execution_id])
-    assert execution.last_known_state == metadata_store_pb2.Execution.COMPLETE
-    (execution_type,) = store.get_execution_types_by_id([execution.type_id])
-    assert execution_type.name.endswith("ModelCardGenerator")
+    assert_output_of_card_generator(penguin_run.store(), card_artifact.id)
 
 
 def test_card_files_are_written_and_valid(penguin_run, card_artifact):

@@ -17,6 +17,7 @@ import sys
 import pytest
 
 from mct_component import card
+from tests.conftest import assert_output_of_card_generator
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
@@ -55,18 +56,10 @@ def beam_store(tmp_path_factory):
 
 
 def test_beam_run_registers_the_card_as_generator_output(beam_store):
-    from ml_metadata.proto import metadata_store_pb2
-
     from mct_component.artifact import ModelCard
 
     (artifact,) = beam_store.get_artifacts_by_type(ModelCard.TYPE_NAME)
-    events = beam_store.get_events_by_artifact_ids([artifact.id])
-    outputs = [e for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
-    assert len(outputs) == 1
-    (execution,) = beam_store.get_executions_by_id([outputs[0].execution_id])
-    assert execution.last_known_state == metadata_store_pb2.Execution.COMPLETE
-    (execution_type,) = beam_store.get_execution_types_by_id([execution.type_id])
-    assert execution_type.name.endswith("ModelCardGenerator")
+    assert_output_of_card_generator(beam_store, artifact.id)
 
 
 def test_beam_run_writes_a_valid_card(beam_store):
