@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: demo demo-beam compile-kubeflow bench test lint format lock clean
 
-$(STAMP): requirements.lock setup.py pyproject.toml
+$(STAMP): requirements.lock bench/requirements-peer.txt setup.py pyproject.toml
 	@bash scripts/bootstrap.sh
 
 demo: $(STAMP)
