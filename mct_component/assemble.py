@@ -12,7 +12,7 @@ from typing import Any
 
 from mct_component import card, content, sources
 from mct_component.errors import SourceError
-from mct_component.lineage import ArtifactRef, CardInputs
+from mct_component.lineage import PREVIOUS_BLESSED, ArtifactRef, CardInputs
 
 logger = logging.getLogger(__name__)
 SERVING_DIR = "Format-Serving"
@@ -148,6 +148,7 @@ def _comparison(
     return card.Comparison(
         baseline_model=sources.source_of(baseline.model),
         baseline_version=_default_version(baseline),
+        basis=inputs.baseline_basis or PREVIOUS_BLESSED,
         metric_deltas=metric_deltas(analysis, base_analysis),
         data_changes=data_changes(splits, base_splits),
         config_changes=config_changes(inputs, baseline),

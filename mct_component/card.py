@@ -227,10 +227,16 @@ class Change:
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
-    """How this model differs from the previous blessed model of the same pipeline."""
+    """How this model differs from its baseline model.
+
+    `basis` says how the baseline was chosen: "evaluator_baseline" (the model the
+    Evaluator compared this one with) or "previous_blessed" (the previous blessed model
+    of the same pipeline, when the Evaluator had no baseline).
+    """
 
     baseline_model: Source
     baseline_version: str
+    basis: str
     metric_deltas: tuple[MetricDelta, ...] = ()
     data_changes: tuple[Change, ...] = ()
     config_changes: tuple[Change, ...] = ()

@@ -48,7 +48,8 @@ class ModelCardGenerator(base_component.BaseComponent):
     Only `model` is required: on LocalDagRunner and BeamDagRunner the component's driver
     walks MLMD lineage from the model to its Trainer run and config, training data, TFDV
     statistics and schema, Transform, Evaluator results and blessing, Pusher output,
-    pipeline run, and the previous blessed model. Inputs given explicitly win over
+    pipeline run, and the baseline model (the Evaluator's, else the previous blessed
+    model of the pipeline). Inputs given explicitly win over
     discovered ones.
 
     Inputs:

@@ -4,8 +4,15 @@
 hop by hop: back to the Trainer and its inputs (examples, Transform, schema,
 hyperparameters), back through Transform to the raw examples and forward to their
 StatisticsGen output, forward to the Evaluator and Pusher runs that consumed the model,
-and to the previous blessed model of the same pipeline. Every hop is one batched query,
-so the number of store calls is fixed: it does not grow with the size of the store.
+and to the baseline model the Evaluator compared it with. Every hop is one batched
+query by id, so the number of store calls is fixed.
+
+Their cost is fixed too: MLMD's SQLite schema (ml-metadata 1.16) has no index from an
+execution or artifact to its contexts, nor on types, so `get_contexts_by_execution` and
+queries filtered by type read a table that grows with every run. The run and pipeline
+contexts, and the previous blessed model when the Evaluator had no baseline, are found
+among the newest records instead (indexed by creation time and id), each candidate
+confirmed by an indexed lookup; the unindexed queries are only a fallback.
 """
 
 from __future__ import annotations
@@ -17,9 +24,28 @@ from typing import Any
 
 from mct_component.errors import LineageError
 
-# MLMD Event.Type values (ml_metadata.proto.metadata_store_pb2.Event.Type).
-_INPUT_TYPES = (3, 6)  # INPUT, DECLARED_INPUT
-_OUTPUT_TYPES = (4, 5)  # OUTPUT, DECLARED_OUTPUT
+# MLMD Event.Type values (ml_metadata.proto.metadata_store_pb2.Event.Type). INTERNAL_INPUT
+# and INTERNAL_OUTPUT (5, 6) are neither: a TFX Resolver records the artifacts it picked
+# as INTERNAL_OUTPUT, and it does not consume them.
+_INPUT_TYPES = (2, 3)  # DECLARED_INPUT, INPUT
+_OUTPUT_TYPES = (1, 4)  # DECLARED_OUTPUT, OUTPUT
+
+# How far back the searches among the newest records go before falling back to a query
+# that reads a whole table. Both read pages, newest first, and stop at the first match:
+# contexts created up to an execution (a run's context is created before its first
+# execution; TFX adds a node and a cache context per component), checking at most
+# RUN_CANDIDATES `pipeline_run` contexts; and artifacts created before a model (a run of
+# the penguin pipeline writes 17). Small pages keep a search's cost the same in a
+# young store and an old one.
+RECENT_CONTEXT_PAGE = 20
+RECENT_CONTEXT_PAGES = 5
+RUN_CANDIDATES = 5
+RECENT_ARTIFACT_PAGE = 32
+RECENT_ARTIFACT_PAGES = 16
+
+# How `CardInputs.baseline` was chosen.
+EVALUATOR_BASELINE = "evaluator_baseline"
+PREVIOUS_BLESSED = "previous_blessed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +108,9 @@ class CardInputs:
     """Everything a card is built from; only the model is required.
 
     The first six fields are the component's own inputs; the rest is only known from
-    lineage. `baseline` holds the inputs of the previous blessed model of the pipeline.
+    lineage. `baseline` holds the inputs of the model this one is compared with: the
+    Evaluator's baseline model, or else the previous blessed model of the pipeline
+    (`baseline_basis` says which: `EVALUATOR_BASELINE` or `PREVIOUS_BLESSED`).
     """
 
     model: ArtifactRef
@@ -101,6 +129,7 @@ class CardInputs:
     pipeline: ContextRef | None = None
     run: ContextRef | None = None
     baseline: CardInputs | None = None
+    baseline_basis: str | None = None
 
     def with_explicit(self, **explicit: ArtifactRef | None) -> CardInputs:
         """These inputs with every non-None explicit artifact replacing the discovered one."""
@@ -123,8 +152,8 @@ _CONTEXT_FIELDS = ("pipeline", "run")
 def _inputs_from_dict(data: Mapping[str, Any]) -> CardInputs:
     fields = {}
     for key, value in data.items():
-        if value is None:
-            fields[key] = None
+        if value is None or key == "baseline_basis":
+            fields[key] = value
         elif key == "baseline":
             fields[key] = _inputs_from_dict(value)
         elif key in _CONTEXT_FIELDS:
@@ -196,28 +225,35 @@ class _Graph:
     def load_artifacts(self, ids: Iterable[int]) -> None:
         missing = sorted(set(ids) - set(self.artifacts))
         if missing:
-            for artifact in self.store.get_artifacts_by_id(missing):
-                self.artifacts[artifact.id] = artifact
-            self._load_types("artifact", {a.type_id for a in self.artifacts.values()})
+            found = self.store.get_artifacts_by_id(missing)
+            self.artifacts.update((a.id, a) for a in found)
+            self.name_types("artifact", found)
 
     def load_executions(self, ids: Iterable[int]) -> None:
         missing = sorted(set(ids) - set(self.executions))
         if missing:
-            for execution in self.store.get_executions_by_id(missing):
-                self.executions[execution.id] = execution
-            self._load_types("execution", {e.type_id for e in self.executions.values()})
+            found = self.store.get_executions_by_id(missing)
+            self.executions.update((e.id, e) for e in found)
+            self.name_types("execution", found)
 
-    def _load_types(self, kind: str, type_ids: set[int]) -> None:
-        missing = sorted(t for t in type_ids if (kind, t) not in self.type_names)
-        if not missing:
-            return
-        getter = (
-            self.store.get_artifact_types_by_id
-            if kind == "artifact"
-            else self.store.get_execution_types_by_id
-        )
-        for t in getter(missing):
-            self.type_names[(kind, t.id)] = t.name
+    def name_types(self, kind: str, nodes: Iterable[Any]) -> None:
+        """Records the type names of artifacts, executions or contexts.
+
+        MLMD fills in each node's `type`; a store that does not costs one call for them.
+        """
+        unnamed = set()
+        for node in nodes:
+            if node.type:
+                self.type_names[(kind, node.type_id)] = node.type
+            elif (kind, node.type_id) not in self.type_names:
+                unnamed.add(node.type_id)
+        if unnamed:
+            getter = getattr(self.store, f"get_{kind}_types_by_id")
+            for t in getter(sorted(unnamed)):
+                self.type_names[(kind, t.id)] = t.name
+
+    def type_name(self, kind: str, node: Any) -> str:
+        return self.type_names[(kind, node.type_id)]
 
     def expand_artifacts(self, ids: Iterable[int]) -> None:
         """Loads the events of these artifacts and the executions at their other end."""
@@ -242,7 +278,7 @@ class _Graph:
         self.load_artifacts(e.artifact_id for i in missing for e in self.events_by_execution[i])
 
     def artifact_type(self, artifact_id: int) -> str:
-        return self.type_names[("artifact", self.artifacts[artifact_id].type_id)]
+        return self.type_name("artifact", self.artifacts[artifact_id])
 
     def artifact_ref(self, artifact_id: int | None) -> ArtifactRef | None:
         if artifact_id is None or artifact_id not in self.artifacts:
@@ -254,7 +290,7 @@ class _Graph:
             return None
         execution = self.executions[execution_id]
         return ExecutionRef(
-            type_name=self.type_names[("execution", execution.type_id)],
+            type_name=self.type_name("execution", execution),
             id=execution.id,
             properties=_properties(execution),
             create_time_ms=execution.create_time_since_epoch,
@@ -300,12 +336,16 @@ def resolve_lineage(store: Any, model_id: int, with_baseline: bool = True) -> Ca
     Args:
         store: an `ml_metadata.MetadataStore`.
         model_id: the MLMD id of a `Model` artifact.
-        with_baseline: also resolve the previous blessed model of the same pipeline.
+        with_baseline: also resolve the model it is compared with: the Evaluator's
+            baseline model, or else the previous blessed model of the same pipeline.
 
     Raises:
         LineageError: no artifact has that id, or it is not a Model.
     """
-    graph = _Graph(store)
+    return _resolve(_Graph(store), model_id, with_baseline)
+
+
+def _resolve(graph: _Graph, model_id: int, with_baseline: bool) -> CardInputs:
     graph.load_artifacts([model_id])
     if model_id not in graph.artifacts:
         raise LineageError(f"MLMD has no artifact with id {model_id}")
@@ -356,7 +396,7 @@ def resolve_lineage(store: Any, model_id: int, with_baseline: bool = True) -> Ca
         candidates = [o for o in outputs if o is not None]
         statistics_id = max(candidates) if candidates else None
 
-    contexts = _contexts(store, producer_id, model_id)
+    contexts = _contexts(graph, producer_id, model_id)
     inputs = CardInputs(
         model=graph.artifact_ref(model_id),
         statistics=graph.artifact_ref(statistics_id),
@@ -374,13 +414,20 @@ def resolve_lineage(store: Any, model_id: int, with_baseline: bool = True) -> Ca
         pipeline=contexts.get("pipeline"),
         run=contexts.get("pipeline_run"),
     )
-    if with_baseline and inputs.pipeline is not None:
-        previous = previous_blessed_model(store, inputs.pipeline, graph.artifacts[model_id])
-        if previous is not None:
-            inputs = dataclasses.replace(
-                inputs, baseline=resolve_lineage(store, previous, with_baseline=False)
-            )
-    return inputs
+    if not with_baseline:
+        return inputs
+    # Hop 7: the model the Evaluator compared this one with (TFX's latest blessed model
+    # resolver feeds it), else a search for the pipeline's previous blessed model.
+    baseline_id = evaluator_id and graph.io(evaluator_id, True, "baseline_model")
+    basis = EVALUATOR_BASELINE
+    if baseline_id in (None, model_id) and inputs.pipeline is not None:
+        baseline_id = _previous_blessed_model(graph, inputs.pipeline, graph.artifacts[model_id])
+        basis = PREVIOUS_BLESSED
+    if baseline_id in (None, model_id):
+        return inputs
+    return dataclasses.replace(
+        inputs, baseline=_resolve(graph, baseline_id, with_baseline=False), baseline_basis=basis
+    )
 
 
 def _latest_consumer_writing(graph: _Graph, model_id: int, type_name: str) -> int | None:
@@ -396,21 +443,131 @@ def _latest_consumer_writing(graph: _Graph, model_id: int, type_name: str) -> in
     return max(matches) if matches else None
 
 
-def _contexts(store: Any, execution_id: int | None, model_id: int) -> dict[str, ContextRef]:
-    found = (
-        store.get_contexts_by_execution(execution_id)
-        if execution_id is not None
-        else store.get_contexts_by_artifact(model_id)
-    )
-    result = {}
+def _contexts(graph: _Graph, execution_id: int | None, model_id: int) -> dict[str, ContextRef]:
+    """The `pipeline` and `pipeline_run` contexts of the execution that produced the model."""
+    found = []
+    run = _run_context(graph, execution_id) if execution_id is not None else None
+    if run is not None:
+        found = [run, *graph.store.get_parent_contexts_by_context(run.id)]
+        graph.name_types("context", found)
+    if not any(graph.type_name("context", c) == "pipeline" for c in found):
+        # No run found among the newest contexts, or one without a parent pipeline
+        # (a store written by hand or by an older orchestrator): ask MLMD, which reads
+        # every association.
+        found = (
+            graph.store.get_contexts_by_execution(execution_id)
+            if execution_id is not None
+            else graph.store.get_contexts_by_artifact(model_id)
+        )
+        graph.name_types("context", found)
+    result: dict[str, ContextRef] = {}
     for context in found:
-        if context.type in ("pipeline", "pipeline_run"):
-            result[context.type] = ContextRef(context.type, context.name, context.id)
+        type_name = graph.type_name("context", context)
+        if type_name in ("pipeline", "pipeline_run") and type_name not in result:
+            result[type_name] = ContextRef(type_name, context.name, context.id)
     return result
 
 
-def previous_blessed_model(store: Any, pipeline: ContextRef, model: Any) -> int | None:
-    """The id of the newest model of the pipeline blessed before this model was created."""
+def _run_context(graph: _Graph, execution_id: int) -> Any | None:
+    """The `pipeline_run` context of an execution, if it is among the newest contexts.
+
+    A run's context is created before its executions, so it is one of the contexts
+    created up to the execution (MLMD indexes their creation time), read newest first
+    in pages. Each `pipeline_run` among them is checked for the execution with one
+    indexed lookup: concurrent runs of other pipelines are skipped.
+    """
+    from ml_metadata.metadata_store import metadata_store
+
+    created = int(graph.executions[execution_id].create_time_since_epoch)
+    condition = f"create_time_since_epoch <= {created}"
+    checked = 0
+    for _ in range(RECENT_CONTEXT_PAGES):
+        options = metadata_store.ListOptions(
+            limit=RECENT_CONTEXT_PAGE,
+            order_by=metadata_store.OrderByField.ID,
+            is_asc=False,
+            filter_query=condition,
+        )
+        page = graph.store.get_contexts(list_options=options)
+        graph.name_types("context", page)
+        for context in page:
+            if graph.type_name("context", context) != "pipeline_run":
+                continue
+            if checked == RUN_CANDIDATES:
+                return None
+            checked += 1
+            members = graph.store.get_executions_by_context(context.id)
+            if any(e.id == execution_id for e in members):
+                return context
+        if len(page) < RECENT_CONTEXT_PAGE:
+            return None
+        condition = f"create_time_since_epoch <= {created} AND id < {page[-1].id}"
+    return None
+
+
+def previous_blessed_model(store: Any, pipeline: ContextRef, model_id: int) -> int | None:
+    """The id of the newest model of the pipeline blessed before this model was created.
+
+    Args:
+        store: an `ml_metadata.MetadataStore`.
+        pipeline: the model's pipeline context.
+        model_id: the MLMD id of the model.
+
+    Raises:
+        LineageError: no artifact has that id.
+    """
+    graph = _Graph(store)
+    graph.load_artifacts([model_id])
+    if model_id not in graph.artifacts:
+        raise LineageError(f"MLMD has no artifact with id {model_id}")
+    return _previous_blessed_model(graph, pipeline, graph.artifacts[model_id])
+
+
+def _previous_blessed_model(graph: _Graph, pipeline: ContextRef, model: Any) -> int | None:
+    """See `previous_blessed_model`.
+
+    MLMD numbers artifacts in the order they are created, so the artifacts created just
+    before the model are the ids just below its own: they are read a page at a time, by
+    id (a primary-key lookup), newest first, until a ModelBlessing that blessed another
+    model of the pipeline turns up. After `RECENT_ARTIFACT_PAGES` pages, it asks MLMD
+    for the pipeline's blessings instead, a query that reads all of them.
+    """
+    before = model.id
+    for _ in range(RECENT_ARTIFACT_PAGES):
+        ids = range(before - 1, max(before - 1 - RECENT_ARTIFACT_PAGE, 0), -1)
+        if not ids:
+            return None  # the start of the store
+        page = sorted(graph.store.get_artifacts_by_id(list(ids)), key=lambda a: -a.id)
+        graph.name_types("artifact", page)
+        for artifact in page:
+            blessed = _blessed_model_id(graph, artifact)
+            if blessed not in (None, model.id) and _in_context(graph.store, artifact, pipeline):
+                return blessed
+        before = ids[-1]
+    return _previous_blessed_model_by_query(graph.store, pipeline, model)
+
+
+def _blessed_model_id(graph: _Graph, artifact: Any) -> int | None:
+    """The model a ModelBlessing artifact blessed; None for anything else."""
+    if graph.type_name("artifact", artifact) != "ModelBlessing":
+        return None
+    properties = _properties(artifact)
+    if properties.get("blessed") != 1 or properties.get("current_model_id") is None:
+        return None
+    return int(properties["current_model_id"])
+
+
+def _in_context(store: Any, artifact: Any, context: ContextRef) -> bool:
+    """Whether the artifact is attributed to the context (one lookup by both ids)."""
+    from ml_metadata.metadata_store import metadata_store
+
+    options = metadata_store.ListOptions(
+        filter_query=f"id = {int(artifact.id)} AND contexts_a.id = {int(context.id)}"
+    )
+    return bool(store.get_artifacts(list_options=options))
+
+
+def _previous_blessed_model_by_query(store: Any, pipeline: ContextRef, model: Any) -> int | None:
     from ml_metadata.metadata_store import metadata_store
 
     options = metadata_store.ListOptions(

@@ -73,6 +73,7 @@ def make_card(**overrides) -> card.ModelCard:
         comparison=card.Comparison(
             baseline_model=card.Source("Model", "/root/Trainer/model/2", 2),
             baseline_version="2026-11-21T10:00:00",
+            basis="evaluator_baseline",
             metric_deltas=(
                 card.MetricDelta("Overall", "sparse_categorical_accuracy", 0.99, 0.97, 0.02),
             ),

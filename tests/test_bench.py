@@ -84,7 +84,8 @@ def test_lineage_scale_on_a_small_store(tmp_path):
     (row,) = report["rows"]
     # MCT also picks up Transform's pre/post-transform statistics of the same examples.
     assert row["mct"]["found"] == {"statistics": 3, "evaluations": 1}
-    if report["resolver"] is not None:
-        assert row["ours"]["problems"] == []
-        assert row["ours"]["store_calls"] > 0
-    assert "| 3 |" in lineage_scale.markdown(report)
+    assert row["ours"]["problems"] == []
+    assert row["search"]["problems"] == []
+    assert row["ours"]["store_calls"] > 0
+    table = lineage_scale.markdown(report)
+    assert "| 3 |" in table and "`previous_blessed_model` (search alone)" in table

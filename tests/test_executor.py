@@ -211,6 +211,7 @@ def test_driver_lineage_fills_a_model_only_card(penguin_run, inputs, tmp_path):
     assert data["model_details"]["run_id"] == resolved.run.name
     assert data["training"]["train_steps"] == 150
     assert data["comparison"]["baseline_model"]["artifact_id"] == resolved.baseline.model.id
+    assert data["comparison"]["basis"] == "evaluator_baseline"
 
 
 def test_lineage_error_is_reported_in_the_card(inputs, tmp_path):

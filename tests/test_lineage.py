@@ -70,12 +70,31 @@ def test_each_model_gets_its_own_runs_artifacts(resolved, models):
     )
 
 
-def test_previous_blessed_model_is_the_baseline(resolved, models):
+def test_the_evaluators_baseline_is_the_baseline(resolved, models):
     assert resolved[0].baseline is None
     baseline = resolved[1].baseline
     assert baseline.model.id == models[0].id
+    assert resolved[1].baseline_basis == lineage.EVALUATOR_BASELINE
     assert baseline.evaluation.id == resolved[0].evaluation.id
+    assert baseline.run == resolved[0].run
     assert baseline.baseline is None
+
+
+def test_search_finds_the_same_previous_blessed_model(penguin_run, resolved, models):
+    store = penguin_run.store()
+    pipeline = resolved[1].pipeline
+    assert lineage.previous_blessed_model(store, pipeline, models[1].id) == models[0].id
+    assert lineage.previous_blessed_model(store, pipeline, models[0].id) is None
+
+
+def test_contexts_are_the_ones_mlmd_associates(penguin_run, resolved):
+    store = penguin_run.store()
+    for inputs in resolved:
+        contexts = {c.type: c.id for c in store.get_contexts_by_execution(inputs.trainer.id)}
+        assert (inputs.pipeline.id, inputs.run.id) == (
+            contexts["pipeline"],
+            contexts["pipeline_run"],
+        )
 
 
 def test_store_calls_are_a_fixed_number(penguin_run, models):

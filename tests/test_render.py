@@ -42,7 +42,8 @@ def test_html_shows_training_thresholds_and_comparison(outputs):
     assert "<h2>Training</h2>" in html and "hidden_units" in html
     assert '<span class="pass">passed</span>' in html
     assert "change (higher is better)</td><td>change -1e-10</td>" in html
-    assert "Changes since the previous blessed model" in html and "+0.02" in html
+    assert "Changes since the baseline model" in html and "+0.02" in html
+    assert "the model the Evaluator compared this one with" in html
 
 
 def test_json_is_the_card(outputs):
