@@ -26,6 +26,7 @@ setup(
         "tfx>=1.14,<1.17",
         "jinja2>=3.0",
         "jsonschema>=4.18",
+        "fastjsonschema>=2.16",
         "pyyaml>=5.4",
     ],
     entry_points={"console_scripts": ["mct-card=mct_component.cli:main"]},

@@ -324,15 +324,24 @@ def load_schema(name: str) -> dict[str, Any]:
 def validate_card_dict(card: dict[str, Any]) -> None:
     """Checks a card's JSON form against `model_card.schema.json`.
 
+    A compiled validator checks the card; only when it finds a fault does `jsonschema`,
+    the reference, validate it again, to name the most relevant error.
+
     Raises:
         CardValidationError: naming the first offending field and the schema's rule.
     """
+    import fastjsonschema
     import jsonschema
 
-    error = jsonschema.exceptions.best_match(_card_validator().iter_errors(card))
-    if error is not None:
-        where = json_path(error.absolute_path) or "<card>"
-        raise CardValidationError(f"generated card is invalid at {where}: {error.message}")
+    try:
+        _compiled_card_check()(card)
+    except fastjsonschema.JsonSchemaException:
+        error = jsonschema.exceptions.best_match(_card_validator().iter_errors(card))
+        if error is not None:
+            where = json_path(error.absolute_path) or "<card>"
+            raise CardValidationError(
+                f"generated card is invalid at {where}: {error.message}"
+            ) from None
 
 
 @functools.cache
@@ -345,6 +354,87 @@ def _card_validator() -> Any:
     # the checks themselves on a 2,000-feature card: validate against an inlined copy.
     flat = _inline_refs(card_schema, card_schema, {chart["$id"]: chart})
     return jsonschema.Draft202012Validator(flat)
+
+
+@functools.cache
+def _compiled_card_check() -> Any:
+    """`model_card.schema.json` compiled to Python by fastjsonschema (about 0.1 s, once).
+
+    It validates a 2,000-feature card six times faster than `jsonschema`.
+    """
+    import fastjsonschema
+
+    chart = load_schema("chart.schema.json")
+    card_schema = load_schema("model_card.schema.json")
+    return fastjsonschema.compile(_as_draft7(card_schema, {chart["$id"]: ("chart__", chart)}))
+
+
+# The keywords the draft-07 translation carries over (see `_as_draft7`). `format` is
+# left out on purpose: fastjsonschema checks formats, `jsonschema` does not by default.
+_DRAFT7_KEYWORDS = frozenset(
+    {
+        "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "default",
+        "type", "enum", "const", "properties", "additionalProperties", "required",
+        "patternProperties", "minProperties", "maxProperties", "items", "prefixItems",
+        "minItems", "maxItems", "uniqueItems", "minimum", "maximum", "exclusiveMinimum",
+        "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "pattern",
+        "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+    }
+)  # fmt: skip
+
+
+def _as_draft7(
+    schema: Mapping[str, Any], others: Mapping[str, tuple[str, Mapping[str, Any]]]
+) -> dict[str, Any]:
+    """A draft-07 copy of a 2020-12 schema, for fastjsonschema (which stops at draft 7).
+
+    `$defs` become `definitions`; `prefixItems` (and `items` after it) become `items`
+    (and `additionalItems`). `others` maps the `$id` of each referenced schema document
+    to a prefix for its definitions and the document itself; references to it point
+    at a copy under `definitions`.
+
+    Raises:
+        ValueError: the schema uses a keyword outside `_DRAFT7_KEYWORDS`.
+    """
+
+    def convert(node: Any, prefix: str) -> Any:
+        if isinstance(node, list):
+            return [convert(item, prefix) for item in node]
+        if not isinstance(node, dict):
+            return node
+        unknown = set(node) - _DRAFT7_KEYWORDS
+        if unknown:
+            raise ValueError(f"schema keywords not translated to draft 7: {sorted(unknown)}")
+        out = {}
+        for key, value in node.items():
+            if key in ("$schema", "$id", "$defs"):  # definitions are gathered below
+                continue
+            if key == "$ref":
+                local = value.startswith("#/$defs/")
+                target = prefix + value.removeprefix("#/$defs/") if local else others[value][0]
+                out[key] = f"#/definitions/{target}"
+            elif key in ("properties", "patternProperties"):
+                out[key] = {name: convert(sub, prefix) for name, sub in value.items()}
+            elif key in ("const", "enum", "default", "required"):  # values, not schemas
+                out[key] = value
+            else:
+                out[key] = convert(value, prefix)
+        if "prefixItems" in node:
+            out["items"] = out.pop("prefixItems")
+            if "items" in node:
+                out["additionalItems"] = convert(node["items"], prefix)
+        return out
+
+    definitions = {name: convert(sub, "") for name, sub in schema.get("$defs", {}).items()}
+    for prefix, document in others.values():
+        definitions[prefix] = convert(document, prefix)
+        for name, sub in document.get("$defs", {}).items():
+            definitions[prefix + name] = convert(sub, prefix)
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        **convert(schema, ""),
+        "definitions": definitions,
+    }
 
 
 def _inline_refs(node: Any, document: Mapping[str, Any], documents: Mapping[str, Any]) -> Any:

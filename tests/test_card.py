@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import fastjsonschema
 import pytest
 
-from mct_component import card
+from mct_component import card, charts
 from mct_component.errors import CardValidationError
 from tests.factories import make_card
 
@@ -39,29 +40,65 @@ def test_to_dict_is_json_with_lists():
     assert json.loads(json.dumps(data)) == data
 
 
-@pytest.mark.parametrize(
-    ("mutate", "where"),
-    [
-        (lambda d: d["model_details"].update(name=""), r"model_details\.name"),
-        (lambda d: d["datasets"][0].update(num_examples=-1), r"datasets\[0\]\.num_examples"),
-        (lambda d: d.update(status="shipped"), r"at status"),
-        (lambda d: d.update(extra=1), r"<card>: Additional properties"),
-        (
-            lambda d: d["datasets"][0]["features"][0]["chart"].update(kind="pie"),
-            r"datasets\[0\]\.features\[0\]\.chart",
-        ),
-        (lambda d: d["training"].update(train_steps="many"), r"training\.train_steps"),
-        (
-            lambda d: d["quantitative_analysis"]["overall"][0].update(value="high"),
-            r"quantitative_analysis\.overall\[0\]\.value",
-        ),
-    ],
-)
+def _with_curve(data):
+    curve = charts.Curve(
+        title="ROC",
+        description="True against false positive rate.",
+        x_label="FPR",
+        y_label="TPR",
+        series=(charts.Series("model", ((0.0, 0.0), (0.5, 0.8), (1.0, 1.0))),),
+    )
+    data["quantitative_analysis"]["charts"].append(charts.chart_to_dict(curve))
+    return data
+
+
+def _points(data):
+    return data["quantitative_analysis"]["charts"][-1]["series"][0]["points"]
+
+
+INVALID = [
+    (lambda d: d["model_details"].update(name=""), r"model_details\.name"),
+    (lambda d: d["datasets"][0].update(num_examples=-1), r"datasets\[0\]\.num_examples"),
+    (lambda d: d.update(status="shipped"), r"at status"),
+    (lambda d: d.update(extra=1), r"<card>: Additional properties"),
+    (
+        lambda d: d["datasets"][0]["features"][0]["chart"].update(kind="pie"),
+        r"datasets\[0\]\.features\[0\]\.chart",
+    ),
+    (lambda d: d["training"].update(train_steps="many"), r"training\.train_steps"),
+    (
+        lambda d: d["quantitative_analysis"]["overall"][0].update(value="high"),
+        r"quantitative_analysis\.overall\[0\]\.value",
+    ),
+    (lambda d: _points(d)[1].append(0.3), r"charts\[1\]"),
+    (lambda d: _points(d)[1].pop(), r"charts\[1\]"),
+    (lambda d: d["comparison"].update(basis="latest"), r"comparison"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "where"), INVALID)
 def test_invalid_cards_are_rejected_naming_the_field(mutate, where):
-    data = make_card().to_dict()
+    data = _with_curve(make_card().to_dict())
+    card.validate_card_dict(data)
     mutate(data)
     with pytest.raises(CardValidationError, match=where):
         card.validate_card_dict(data)
+
+
+@pytest.mark.parametrize(("mutate", "where"), INVALID)
+def test_compiled_check_rejects_what_the_reference_rejects(mutate, where):
+    # The compiled check is a draft-07 translation: if it let a fault through, the
+    # reference validator (which only runs after a fault) would never see it.
+    data = _with_curve(make_card().to_dict())
+    card._compiled_card_check()(data)
+    mutate(data)
+    with pytest.raises(fastjsonschema.JsonSchemaException):
+        card._compiled_card_check()(data)
+
+
+def test_draft7_translation_refuses_keywords_it_does_not_know():
+    with pytest.raises(ValueError, match=r"not translated to draft 7: \['unevaluatedProperties'\]"):
+        card._as_draft7({"type": "object", "unevaluatedProperties": False}, {})
 
 
 def test_metric_label_includes_sub_key():
