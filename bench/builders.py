@@ -35,7 +35,9 @@ def build_ours(inputs: BenchInputs, output_dir: str) -> str:
         ),
         evaluation=ArtifactRef(type_name="ModelEvaluation", uri=inputs.evaluation_uri),
     )
-    model_card = assemble.build_card(card_inputs)
+    model_card = assemble.build_card(
+        card_inputs, saved_model=assemble.read_saved_model(card_inputs.model)
+    )
     card_dict = model_card.to_dict()
     card.validate_card_dict(card_dict)
     outputs = render.render(card_dict)

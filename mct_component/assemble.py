@@ -8,11 +8,14 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mct_component import card, content, sources
 from mct_component.errors import SourceError
 from mct_component.lineage import PREVIOUS_BLESSED, ArtifactRef, CardInputs
+
+if TYPE_CHECKING:
+    from mct_component.savedmodel import SavedModelInfo
 
 logger = logging.getLogger(__name__)
 SERVING_DIR = "Format-Serving"
@@ -31,6 +34,8 @@ def build_card(
     inputs: CardInputs,
     card_content: Mapping[str, Any] | None = None,
     notes: tuple[str, ...] = (),
+    saved_model: SavedModelInfo | None = None,
+    label_vocabulary: str = "",
 ) -> card.ModelCard:
     """Reads every available input and merges the human-written content into one card.
 
@@ -38,11 +43,13 @@ def build_card(
         inputs: the artifacts to read; missing optional ones are listed in `card.missing`.
         card_content: validated human-written content (see `content.load_card_content`).
         notes: extra lines for `card.missing` (e.g. why lineage could not be resolved).
+        saved_model: the model's SavedModel metadata (`read_saved_model`); None if it has none.
+        label_vocabulary: the Transform vocabulary that names the label's classes.
     """
     overrides, considerations, status = content.parse_card_content(card_content or {})
     splits = sources.dataset_splits(inputs.statistics) if inputs.statistics else ()
-    analysis = _quantitative_analysis(inputs)
-    saved_model = read_saved_model(inputs.model)
+    names, names_missing = _class_names(inputs.transform_graph, label_vocabulary)
+    analysis = _quantitative_analysis(inputs, names)
     return card.ModelCard(
         model_details=_model_details(inputs, overrides, saved_model),
         datasets=splits,
@@ -56,6 +63,7 @@ def build_card(
         missing=(
             *(note for name, note in MISSING_NOTES.items() if getattr(inputs, name) is None),
             *(() if saved_model is not None else (NO_SAVED_MODEL,)),
+            *names_missing,
             *notes,
         ),
     )
@@ -69,7 +77,7 @@ def serving_dir(model: ArtifactRef) -> str:
     return serving if fileio.exists(serving) else model.uri
 
 
-def read_saved_model(model: ArtifactRef) -> Any:
+def read_saved_model(model: ArtifactRef) -> SavedModelInfo | None:
     """The model's SavedModel metadata, or None when the model is not a SavedModel."""
     from mct_component import savedmodel
 
@@ -80,14 +88,36 @@ def read_saved_model(model: ArtifactRef) -> Any:
         return None
 
 
-def _quantitative_analysis(inputs: CardInputs) -> card.QuantitativeAnalysis:
-    analysis = sources.quantitative_analysis(inputs.evaluation, inputs.blessing)
-    if inputs.evaluation is None:
-        return analysis
+def _class_names(
+    transform_graph: ArtifactRef | None, vocabulary: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The label's class names, or a note for `card.missing` saying why there are none."""
+    if not vocabulary:
+        return (), ()
+    fallback = "the confusion matrix shows class ids."
+    if transform_graph is None:
+        return (), (f"Label vocabulary {vocabulary!r} not read: no Transform graph; {fallback}",)
+    try:
+        return sources.class_names(transform_graph, vocabulary), ()
+    except SourceError as e:
+        return (), (f"Label vocabulary not read: {e}; {fallback}",)
+
+
+def _quantitative_analysis(
+    inputs: CardInputs, class_names: tuple[str, ...] = ()
+) -> card.QuantitativeAnalysis:
+    evaluation = inputs.evaluation
+    if evaluation is None:
+        return sources.quantitative_analysis(None, inputs.blessing)
+    config = sources.eval_config(evaluation)
+    analysis = sources.quantitative_analysis(evaluation, inputs.blessing, config)
     return dataclasses.replace(
         analysis,
-        thresholds=sources.thresholds(inputs.evaluation),
-        charts=(*sources.slice_charts(analysis.slices), *sources.plot_charts(inputs.evaluation)),
+        thresholds=sources.thresholds(evaluation, config),
+        charts=(
+            *sources.slice_charts(analysis.slices),
+            *sources.plot_charts(evaluation, config, class_names),
+        ),
     )
 
 

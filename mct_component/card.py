@@ -16,7 +16,7 @@ from typing import Any
 
 from mct_component.errors import CardValidationError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 RISK_RATINGS = ("low", "medium", "high", "unknown")
 STATUSES = ("draft", "pending_review", "approved", "archived")
 

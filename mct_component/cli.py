@@ -1,7 +1,8 @@
 """`mct-card`: build a model card outside a pipeline, from an existing MLMD store.
 
     mct-card generate --metadata mlmd.sqlite [--model-id N | --pipeline NAME] \\
-        --output-dir DIR [--format html,md,json] [--card-content FILE]
+        --output-dir DIR [--format html,md,json] [--card-content FILE] \\
+        [--label-vocabulary NAME]
 """
 
 from __future__ import annotations
@@ -27,13 +28,18 @@ def _parser() -> argparse.ArgumentParser:
         "--format", default="json,html,md", help="comma-separated: json, html, md (default: all)"
     )
     generate.add_argument("--card-content", help="human-written content (.json, .yaml, .yml)")
+    generate.add_argument(
+        "--label-vocabulary",
+        help="Transform vocabulary (vocab_filename) naming the label's classes",
+    )
     return parser
 
 
 def generate(args: argparse.Namespace) -> str:
     """Runs `mct-card generate`; returns the output directory."""
-    from mct_component import content, generate, lineage, render
+    from mct_component import content, generate, lineage, parameters, render
 
+    parameters.check_label_vocabulary(args.label_vocabulary or "")
     formats = render.check_formats(f.strip() for f in args.format.split(",") if f.strip())
     card_content = content.load_card_content(args.card_content)
     store = lineage.connect_sqlite(args.metadata)
@@ -43,7 +49,13 @@ def generate(args: argparse.Namespace) -> str:
         else lineage.newest_model_id(store, args.pipeline)
     )
     inputs = lineage.resolve_lineage(store, model_id)
-    generate.write_card(inputs, args.output_dir, card_content=card_content, formats=formats)
+    generate.write_card(
+        inputs,
+        args.output_dir,
+        card_content=card_content,
+        formats=formats,
+        label_vocabulary=args.label_vocabulary or "",
+    )
     return args.output_dir
 
 

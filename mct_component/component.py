@@ -20,6 +20,7 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
         parameters.CARD_CONTENT: ExecutionParameter(type=str, optional=True),
         parameters.TEMPLATES: ExecutionParameter(type=str, optional=True),
         parameters.OUTPUT_FORMATS: ExecutionParameter(type=str, optional=True),
+        parameters.LABEL_VOCABULARY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "model": ChannelParameter(type=standard_artifacts.Model),
@@ -28,6 +29,7 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
         "evaluation": ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
         "blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
         "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
+        "transform_graph": ChannelParameter(type=standard_artifacts.TransformGraph, optional=True),
     }
     OUTPUTS = {"model_card": ChannelParameter(type=ModelCard)}
 
@@ -59,12 +61,15 @@ class ModelCardGenerator(base_component.BaseComponent):
         evaluation: the TFMA `ModelEvaluation` (overall and per-slice metrics).
         blessing: the Evaluator's `ModelBlessing` verdict.
         pushed_model: the Pusher's `PushedModel` (deployment destination).
+        transform_graph: Transform's `TransformGraph` (for `label_vocabulary`).
 
     Parameters:
         card_content: human-written sections, as a dict or a path to a JSON/YAML file,
             validated here against `schemas/card_content.schema.json`.
         templates: format ("html" or "md") -> Jinja template path replacing the default.
         output_formats: any of "json", "html", "md" (default: all three).
+        label_vocabulary: the Transform vocabulary (its `vocab_filename`) that maps the
+            label's class ids to names: the confusion matrix then shows class names.
 
     Outputs:
         model_card: the `ModelCard` artifact (see `mct_component.artifact.ModelCard`).
@@ -85,9 +90,11 @@ class ModelCardGenerator(base_component.BaseComponent):
         evaluation: types.BaseChannel | None = None,
         blessing: types.BaseChannel | None = None,
         pushed_model: types.BaseChannel | None = None,
+        transform_graph: types.BaseChannel | None = None,
         card_content: content.ContentInput = None,
         templates: Mapping[str, str] | None = None,
         output_formats: Sequence[str] = render.FORMATS,
+        label_vocabulary: str | None = None,
     ):
         spec = ModelCardGeneratorSpec(
             model=model,
@@ -96,7 +103,8 @@ class ModelCardGenerator(base_component.BaseComponent):
             evaluation=evaluation,
             blessing=blessing,
             pushed_model=pushed_model,
+            transform_graph=transform_graph,
             model_card=types.Channel(type=ModelCard),
-            **parameters.encode(card_content, templates, output_formats),
+            **parameters.encode(card_content, templates, output_formats, label_vocabulary),
         )
         super().__init__(spec=spec)

@@ -11,7 +11,14 @@ from mct_component import card, generate, parameters
 from mct_component.errors import SourceError
 from mct_component.lineage import ArtifactRef, CardInputs
 
-OPTIONAL_INPUTS = ("statistics", "schema", "evaluation", "blessing", "pushed_model")
+OPTIONAL_INPUTS = (
+    "statistics",
+    "schema",
+    "evaluation",
+    "blessing",
+    "pushed_model",
+    "transform_graph",
+)
 
 
 class Executor(base_executor.BaseExecutor):
@@ -37,6 +44,7 @@ class Executor(base_executor.BaseExecutor):
             templates=params.templates,
             formats=params.output_formats,
             notes=notes,
+            label_vocabulary=params.label_vocabulary,
         )
         record_summary(artifact, model_card, params.output_formats)
 

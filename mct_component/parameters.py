@@ -20,6 +20,7 @@ from mct_component.lineage import CardInputs
 CARD_CONTENT = "card_content"
 TEMPLATES = "templates"
 OUTPUT_FORMATS = "output_formats"
+LABEL_VOCABULARY = "label_vocabulary"
 # Set by the driver, not by users: the resolved lineage (JSON) or why it failed.
 LINEAGE = "lineage"
 LINEAGE_ERROR = "lineage_error"
@@ -32,6 +33,7 @@ class Parameters:
     card_content: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     templates: Mapping[str, str] = dataclasses.field(default_factory=dict)
     output_formats: tuple[str, ...] = render.FORMATS
+    label_vocabulary: str = ""
     lineage: CardInputs | None = None
     lineage_error: str = ""
 
@@ -40,6 +42,7 @@ def encode(
     card_content: content.ContentInput = None,
     templates: Mapping[str, str] | None = None,
     output_formats: Sequence[str] = render.FORMATS,
+    label_vocabulary: str | None = None,
 ) -> dict[str, str]:
     """Validates construction-time arguments and returns them as execution properties.
 
@@ -50,6 +53,7 @@ def encode(
         raise CardContentError(
             f"output_formats must be a list such as ['html', 'md'], got the string {output_formats!r}"
         )
+    check_label_vocabulary(label_vocabulary or "")
     templates = dict(templates or {})
     _check_templates(templates)
     for fmt, path in templates.items():
@@ -59,6 +63,7 @@ def encode(
         CARD_CONTENT: json.dumps(content.load_card_content(card_content), sort_keys=True),
         TEMPLATES: json.dumps(templates, sort_keys=True),
         OUTPUT_FORMATS: json.dumps(list(render.check_formats(output_formats))),
+        LABEL_VOCABULARY: label_vocabulary or "",
     }
 
 
@@ -75,6 +80,8 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
     formats = _json_property(exec_properties, OUTPUT_FORMATS, list(render.FORMATS))
     if not isinstance(formats, list):
         raise CardContentError(f"{OUTPUT_FORMATS} must be a JSON list, got {formats!r}")
+    label_vocabulary = exec_properties.get(LABEL_VOCABULARY) or ""
+    check_label_vocabulary(label_vocabulary)
     raw_lineage = exec_properties.get(LINEAGE)
     try:
         resolved = CardInputs.from_json(raw_lineage) if raw_lineage else None
@@ -86,9 +93,19 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
         card_content=card_content,
         templates=templates,
         output_formats=render.check_formats(formats),
+        label_vocabulary=label_vocabulary,
         lineage=resolved,
         lineage_error=str(exec_properties.get(LINEAGE_ERROR) or ""),
     )
+
+
+def check_label_vocabulary(name: Any) -> None:
+    """Raises CardContentError unless `name` can be a Transform vocabulary name."""
+    if not isinstance(name, str) or "/" in name or "\\" in name or name in (".", ".."):
+        raise CardContentError(
+            "label_vocabulary must be the name of a Transform vocabulary (the "
+            f"`vocab_filename` given to tft.compute_and_apply_vocabulary), e.g. 'species', got {name!r}"
+        )
 
 
 def _check_templates(templates: Any) -> None:

@@ -27,11 +27,16 @@ _DT_STRING = 7  # tensorflow.core.framework.types_pb2.DT_STRING
 
 @dataclasses.dataclass(frozen=True)
 class SavedModelInfo:
-    """What a model card needs from a SavedModel: its signatures and the TF that saved it."""
+    """What a model card needs from a SavedModel: its signatures and the TF that saved it.
+
+    `meta_graph` is the parsed serving MetaGraphDef, kept for `explanation_metadata`.
+    """
 
     signatures: tuple[card.Signature, ...]
     tensorflow_version: str
     tensorflow_git_version: str
+    path: str = dataclasses.field(default="", compare=False)
+    meta_graph: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def signature(self, name: str) -> card.Signature:
         """The signature called `name`.
@@ -72,11 +77,17 @@ def read_saved_model(path: str) -> SavedModelInfo:
         signatures=signatures,
         tensorflow_version=meta_graph.meta_info_def.tensorflow_version,
         tensorflow_git_version=meta_graph.meta_info_def.tensorflow_git_version,
+        path=path,
+        meta_graph=meta_graph,
     )
 
 
-def explanation_metadata(path: str, signature: str = DEFAULT_SIGNATURE) -> dict[str, Any]:
-    """The explanation metadata of one signature of the SavedModel in directory `path`.
+def explanation_metadata(
+    saved_model: str | SavedModelInfo, signature: str = DEFAULT_SIGNATURE
+) -> dict[str, Any]:
+    """The explanation metadata of one signature of a SavedModel.
+
+    `saved_model` is the SavedModel's directory, or what `read_saved_model` read from it.
 
     The document has the shape of Explainable AI's `explanation_metadata.json`:
     `{"inputs": {feature: {"input_tensor_name": ...}}, "outputs": {key:
@@ -117,11 +128,12 @@ def explanation_metadata(path: str, signature: str = DEFAULT_SIGNATURE) -> dict[
     Raises:
         SourceError: not a SavedModel (see `read_saved_model`), or no such signature.
     """
-    meta_graph = _serving_meta_graph(path)
+    info = read_saved_model(saved_model) if isinstance(saved_model, str) else saved_model
+    meta_graph = info.meta_graph
     available = sorted(set(meta_graph.signature_def) - _INTERNAL_SIGNATURES)
     if signature not in available:
         raise SourceError(
-            f"the SavedModel at {path} has no signature {signature!r}; it has {available}"
+            f"the SavedModel at {info.path} has no signature {signature!r}; it has {available}"
         )
     definition = meta_graph.signature_def[signature]
     library = _Library(meta_graph)

@@ -179,13 +179,18 @@ def slice_metrics(
 
 
 def quantitative_analysis(
-    evaluation: ArtifactRef | None, blessing: ArtifactRef | None
+    evaluation: ArtifactRef | None,
+    blessing: ArtifactRef | None,
+    config: Mapping[str, Any] | None = None,
 ) -> card.QuantitativeAnalysis:
-    """Overall and per-slice metrics from an evaluation, and the blessing verdict."""
+    """Overall and per-slice metrics from an evaluation, and the blessing verdict.
+
+    `config` is the evaluation's EvalConfig (`eval_config`), read here if not given.
+    """
     overall: tuple[card.Metric, ...] = ()
     slices: list[card.SliceMetrics] = []
     if evaluation is not None:
-        baselines = baseline_model_names(evaluation)
+        baselines = baseline_model_names(eval_config(evaluation) if config is None else config)
         for record in read_metrics(evaluation):
             entry = slice_metrics(record, baselines)
             if entry is None:
@@ -204,9 +209,9 @@ def quantitative_analysis(
     )
 
 
-def baseline_model_names(evaluation: ArtifactRef) -> frozenset[str]:
-    """Names of the baseline models in the evaluation's EvalConfig (TFX calls it "baseline")."""
-    specs = eval_config(evaluation).get("modelSpecs", [])
+def baseline_model_names(config: Mapping[str, Any]) -> frozenset[str]:
+    """Names of the baseline models in an EvalConfig (TFX calls it "baseline")."""
+    specs = config.get("modelSpecs", [])
     return frozenset(spec.get("name", "") for spec in specs if spec.get("isBaseline"))
 
 
@@ -416,12 +421,12 @@ def eval_config(evaluation: ArtifactRef) -> dict[str, Any]:
     return _json_object(files.read_bytes(path).decode("utf-8")).get("evalConfig", {})
 
 
-def thresholds(evaluation: ArtifactRef) -> tuple[card.Threshold, ...]:
+def thresholds(evaluation: ArtifactRef, config: Mapping[str, Any]) -> tuple[card.Threshold, ...]:
     """Every metric threshold of the EvalConfig, and whether TFMA's validation passed it."""
     failed = _failed_metrics(evaluation)
     validated = bool(_validation_files(evaluation))
     result = []
-    for spec in eval_config(evaluation).get("metricsSpecs", []):
+    for spec in config.get("metricsSpecs", []):
         for metric in spec.get("metrics", []):
             threshold = metric.get("threshold", {})
             name = _metric_name(metric)
@@ -485,12 +490,39 @@ def _failed_metrics(evaluation: ArtifactRef) -> set[tuple[str, str]]:
     return failed
 
 
-def plot_charts(evaluation: ArtifactRef) -> tuple[Any, ...]:
-    """Charts of the plots TFMA computed for the candidate model on the overall slice."""
+def class_names(transform_graph: ArtifactRef, vocabulary: str) -> tuple[str, ...]:
+    """The tokens of a Transform vocabulary, in id order (token i is class id i).
+
+    Read with TFT's own `TFTransformOutput.vocabulary_by_name`.
+
+    Raises:
+        SourceError: the graph has no such vocabulary (the message lists those it has).
+    """
+    import tensorflow_transform as tft
+    from tfx.dsl.io import fileio
+
+    output = tft.TFTransformOutput(transform_graph.uri)
+    if output.vocabulary_file_by_name(vocabulary) is None:
+        assets = os.path.join(output.transform_savedmodel_dir, "assets")
+        names = sorted(fileio.listdir(assets)) if fileio.isdir(assets) else []
+        raise SourceError(
+            f"the Transform graph at {transform_graph.uri} has no vocabulary {vocabulary!r}; "
+            f"it has {names}"
+        )
+    return tuple(t.decode("utf-8", "replace") for t in output.vocabulary_by_name(vocabulary))
+
+
+def plot_charts(
+    evaluation: ArtifactRef, config: Mapping[str, Any], class_names: tuple[str, ...] = ()
+) -> tuple[Any, ...]:
+    """Charts of the plots TFMA computed for the candidate model on the overall slice.
+
+    `class_names[i]` names class id i in the confusion matrix (ids are shown otherwise).
+    """
     from tensorflow_model_analysis.proto import metrics_for_slice_pb2
     from tfx.dsl.io import fileio
 
-    baselines = baseline_model_names(evaluation)
+    baselines = baseline_model_names(config)
     result = []
     for path in sorted(fileio.glob(os.path.join(evaluation.uri, "plots*"))):
         for raw in _read_tfrecords(path):
@@ -501,11 +533,11 @@ def plot_charts(evaluation: ArtifactRef) -> tuple[Any, ...]:
             for kv in plots.plot_keys_and_values:
                 if kv.key.model_name in baselines:
                     continue
-                result.extend(_plot_to_charts(kv.key.name, kv.value))
+                result.extend(_plot_to_charts(kv.key.name, kv.value, class_names))
     return tuple(result)
 
 
-def _plot_to_charts(name: str, plot: Any) -> list[Any]:
+def _plot_to_charts(name: str, plot: Any, class_names: tuple[str, ...]) -> list[Any]:
     from mct_component import charts
 
     out = []
@@ -521,11 +553,12 @@ def _plot_to_charts(name: str, plot: Any) -> list[Any]:
                 (e.actual_class_id, e.predicted_class_id): e.num_weighted_examples
                 for e in matrix.entries
             }
-            labels = tuple(str(i) for i in ids)
+            labels = tuple(class_names[i] if 0 <= i < len(class_names) else str(i) for i in ids)
+            what = "class" if class_names else "class id"
             out.append(
                 charts.Matrix(
                     title=f"Confusion matrix ({name})",
-                    description=f"Examples by actual (rows) and predicted (columns) class id, threshold {matrix.threshold:g}.",
+                    description=f"Examples by actual (rows) and predicted (columns) {what}, threshold {matrix.threshold:g}.",
                     row_labels=labels,
                     column_labels=labels,
                     values=tuple(tuple(cells.get((a, p), 0.0) for p in ids) for a in ids),

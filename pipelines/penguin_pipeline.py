@@ -13,6 +13,8 @@ from mct_component import ModelCardGenerator
 MODULE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "penguin_module.py")
 CARD_CONTENT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "card_content.yaml")
 ACCURACY_THRESHOLD = 0.6
+# The vocabulary penguin_module.py builds for the label (its `vocab_filename`).
+LABEL_VOCABULARY = "species"
 
 
 def eval_config() -> tfma.EvalConfig:
@@ -121,7 +123,8 @@ def create_pipeline(
     By default the generator is given only the model (and the human-written content):
     its driver finds everything else through MLMD lineage. Orchestrators that run no
     component drivers (Kubeflow Pipelines v2) need `explicit_card_inputs=True`, which
-    wires statistics, schema, evaluation, blessing and pushed model as inputs.
+    wires statistics, schema, evaluation, blessing, pushed model and Transform graph as
+    inputs.
     """
     parts = training_components(data_root, serving_model_dir, train_steps)
     explicit = {
@@ -130,10 +133,12 @@ def create_pipeline(
         "evaluation": parts["evaluator"].outputs["evaluation"],
         "blessing": parts["evaluator"].outputs["blessing"],
         "pushed_model": parts["pusher"].outputs["pushed_model"],
+        "transform_graph": parts["transform"].outputs["transform_graph"],
     }
     model_card = ModelCardGenerator(
         model=parts["trainer"].outputs["model"],
         card_content=CARD_CONTENT_FILE,
+        label_vocabulary=LABEL_VOCABULARY,
         **(explicit if explicit_card_inputs else {}),
     )
     # The card describes the evaluated, pushed model: run after the Pusher either way.

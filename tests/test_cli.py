@@ -33,6 +33,8 @@ def test_same_card_as_the_pipeline_component(penguin_run, tmp_path):
             str(tmp_path),
             "--card-content",
             content,
+            "--label-vocabulary",
+            "species",
         ]
     )
     assert code == 0
@@ -93,6 +95,10 @@ def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
         (
             ["--metadata", "{store}", "--pipeline", "penguin-test", "--card-content", "/no.yaml"],
             "card_content file not found",
+        ),
+        (
+            ["--metadata", "{store}", "--pipeline", "p", "--label-vocabulary", "a/b"],
+            "label_vocabulary must be the name of a Transform vocabulary",
         ),
     ],
 )

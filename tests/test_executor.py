@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -171,6 +172,40 @@ def test_thresholds_and_plots_come_from_tfma(inputs, tmp_path):
     assert "sparse_categorical_accuracy by slice" in titles
     (matrix,) = [c for c in qa["charts"] if c["kind"] == "matrix"]
     assert sum(map(sum, matrix["values"])) == 103  # every eval example, once
+
+
+def _confusion_matrix(data):
+    (matrix,) = [c for c in data["quantitative_analysis"]["charts"] if c["kind"] == "matrix"]
+    return matrix
+
+
+def test_label_vocabulary_names_the_classes(penguin_run, inputs, tmp_path):
+    import tensorflow_transform as tft
+
+    graph = penguin_run.artifact("TransformGraph")
+    with_graph = {**inputs, "transform_graph": [graph]}
+    data = read_card(run_executor(with_graph, tmp_path, label_vocabulary="species").uri)
+    vocabulary = tft.TFTransformOutput(graph.uri).vocabulary_by_name("species")
+    assert _confusion_matrix(data)["row_labels"] == [t.decode() for t in vocabulary]
+    assert "class, threshold" in _confusion_matrix(data)["description"]
+    assert not [note for note in data["missing"] if "vocabulary" in note]
+
+
+@pytest.mark.parametrize(
+    ("with_graph", "note"),
+    [
+        (True, r"has no vocabulary 'speces'; it has \['island', 'sex', 'species'\]"),
+        (False, r"Label vocabulary 'speces' not read: no Transform graph"),
+    ],
+)
+def test_unknown_label_vocabulary_is_noted_and_ids_are_shown(
+    penguin_run, inputs, tmp_path, with_graph, note
+):
+    graph = {"transform_graph": [penguin_run.artifact("TransformGraph")]} if with_graph else {}
+    data = read_card(run_executor({**inputs, **graph}, tmp_path, label_vocabulary="speces").uri)
+    (missing,) = [m for m in data["missing"] if "vocabulary" in m]
+    assert re.search(note, missing) and missing.endswith("the confusion matrix shows class ids.")
+    assert _confusion_matrix(data)["row_labels"] == ["0", "1", "2"]
 
 
 def test_human_content_is_merged(inputs, tmp_path):

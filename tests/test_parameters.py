@@ -13,12 +13,15 @@ from mct_component.errors import CardContentError
 def test_round_trip(tmp_path):
     template = tmp_path / "card.md.jinja"
     template.write_text("{{ card.model_details.name }}")
-    encoded = parameters.encode({"limitations": ["x"]}, {"md": str(template)}, ["md", "json", "md"])
+    encoded = parameters.encode(
+        {"limitations": ["x"]}, {"md": str(template)}, ["md", "json", "md"], "species"
+    )
     assert all(isinstance(v, str) for v in encoded.values())
     decoded = parameters.decode(encoded)
     assert decoded.card_content == {"limitations": ["x"]}
     assert decoded.templates == {"md": str(template)}
     assert decoded.output_formats == ("md", "json")
+    assert decoded.label_vocabulary == "species"
 
 
 def test_defaults():
@@ -49,6 +52,8 @@ def test_remote_template_paths_are_not_checked_at_construction():
         ({"templates": {"pdf": "x"}}, r"unknown format\(s\) \['pdf'\]"),
         ({"templates": {"html": 3}}, "templates must map a format to a template path"),
         ({"card_content": {"bogus": 1}}, "unknown field 'bogus'"),
+        ({"label_vocabulary": "assets/species"}, "label_vocabulary must be the name of a"),
+        ({"label_vocabulary": 3}, r"e\.g\. 'species', got 3"),
     ],
 )
 def test_encode_rejects_bad_arguments(kwargs, message):

@@ -48,6 +48,18 @@ def test_card_files_are_written_and_valid(penguin_run, card_artifact):
     assert data["deployment"]["pushed"] is (pushed.get_int_custom_property("pushed") == 1)
 
 
+def test_confusion_matrix_names_the_species(penguin_run, card_artifact):
+    import tensorflow_transform as tft
+
+    with open(os.path.join(card_artifact.uri, "model_card.json")) as f:
+        charts = json.load(f)["quantitative_analysis"]["charts"]
+    (matrix,) = [c for c in charts if c["kind"] == "matrix"]
+    graph = penguin_run.artifact("TransformGraph")
+    vocabulary = tft.TFTransformOutput(graph.uri).vocabulary_by_name("species")
+    assert matrix["row_labels"] == matrix["column_labels"] == [t.decode() for t in vocabulary]
+    assert sorted(matrix["row_labels"]) == ["Adelie", "Chinstrap", "Gentoo"]
+
+
 def test_html_shows_overall_and_per_slice_metrics_offline(card_artifact):
     with open(os.path.join(card_artifact.uri, "model_card.html")) as f:
         html = f.read()

@@ -122,6 +122,7 @@ def test_kubeflow_ir_wires_every_card_input(card_step):
         "evaluation": ("Evaluator", "evaluation"),
         "blessing": ("Evaluator", "blessing"),
         "pushed_model": ("Pusher", "pushed_model"),
+        "transform_graph": ("Transform", "transform_graph"),
     }
     parameters = card_step["task"]["inputs"]["parameters"]
     content = json.loads(parameters["card_content"]["runtimeValue"]["constant"])
