@@ -10,9 +10,10 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mct_component import card, content, sources
+from mct_component import card, content
 from mct_component.errors import SourceError
 from mct_component.lineage import PREVIOUS_BLESSED, ArtifactRef, CardInputs
+from mct_component.sources import deployment, evaluation, source_of, statistics, training
 
 if TYPE_CHECKING:
     from mct_component.savedmodel import SavedModelInfo
@@ -47,18 +48,18 @@ def build_card(
         label_vocabulary: the Transform vocabulary that names the label's classes.
     """
     overrides, considerations, status = content.parse_card_content(card_content or {})
-    splits = sources.dataset_splits(inputs.statistics) if inputs.statistics else ()
+    splits = statistics.dataset_splits(inputs.statistics) if inputs.statistics else ()
     names, names_missing = _class_names(inputs.transform_graph, label_vocabulary)
     analysis = _quantitative_analysis(inputs, names)
     return card.ModelCard(
         model_details=_model_details(inputs, overrides, saved_model),
         datasets=splits,
-        schema=sources.schema_summary(inputs.schema) if inputs.schema else None,
+        schema=statistics.schema_summary(inputs.schema) if inputs.schema else None,
         training=_training(inputs),
         quantitative_analysis=analysis,
         comparison=_comparison(inputs, splits, analysis) if inputs.baseline else None,
         considerations=considerations,
-        deployment=sources.deployment(inputs.pushed_model) if inputs.pushed_model else None,
+        deployment=deployment.from_push(inputs.pushed_model) if inputs.pushed_model else None,
         status=status,
         missing=(
             *(note for name, note in MISSING_NOTES.items() if getattr(inputs, name) is None),
@@ -98,7 +99,7 @@ def _class_names(
     if transform_graph is None:
         return (), (f"Label vocabulary {vocabulary!r} not read: no Transform graph; {fallback}",)
     try:
-        return sources.class_names(transform_graph, vocabulary), ()
+        return training.class_names(transform_graph, vocabulary), ()
     except SourceError as e:
         return (), (f"Label vocabulary not read: {e}; {fallback}",)
 
@@ -106,17 +107,17 @@ def _class_names(
 def _quantitative_analysis(
     inputs: CardInputs, class_names: tuple[str, ...] = ()
 ) -> card.QuantitativeAnalysis:
-    evaluation = inputs.evaluation
-    if evaluation is None:
-        return sources.quantitative_analysis(None, inputs.blessing)
-    config = sources.eval_config(evaluation)
-    analysis = sources.quantitative_analysis(evaluation, inputs.blessing, config)
+    artifact = inputs.evaluation
+    if artifact is None:
+        return evaluation.quantitative_analysis(None, inputs.blessing)
+    config = evaluation.eval_config(artifact)
+    analysis = evaluation.quantitative_analysis(artifact, inputs.blessing, config)
     return dataclasses.replace(
         analysis,
-        thresholds=sources.thresholds(evaluation, config),
+        thresholds=evaluation.thresholds(artifact, config),
         charts=(
-            *sources.slice_charts(analysis.slices),
-            *sources.plot_charts(evaluation, config, class_names),
+            *evaluation.slice_charts(analysis.slices),
+            *evaluation.plot_charts(artifact, config, class_names),
         ),
     )
 
@@ -124,7 +125,9 @@ def _quantitative_analysis(
 def _training(inputs: CardInputs) -> card.Training | None:
     if inputs.trainer is None:
         return None
-    return sources.training(inputs.trainer, inputs.hyperparameters, inputs.transform is not None)
+    return training.from_trainer(
+        inputs.trainer, inputs.hyperparameters, inputs.transform is not None
+    )
 
 
 def _model_details(
@@ -141,7 +144,7 @@ def _model_details(
         "version": _default_version(inputs),
         "uri": model.uri,
         "created": _iso_time(model.create_time_ms),
-        "source": sources.source_of(model),
+        "source": source_of(model),
         "pipeline_name": inputs.pipeline.name if inputs.pipeline else "",
         "run_id": inputs.run.name if inputs.run else "",
         "framework_versions": versions,
@@ -173,10 +176,10 @@ def _comparison(
     analysis: card.QuantitativeAnalysis,
 ) -> card.Comparison:
     baseline = inputs.baseline
-    base_analysis = sources.quantitative_analysis(baseline.evaluation, None)
-    base_splits = sources.dataset_splits(baseline.statistics) if baseline.statistics else ()
+    base_analysis = evaluation.quantitative_analysis(baseline.evaluation, None)
+    base_splits = statistics.dataset_splits(baseline.statistics) if baseline.statistics else ()
     return card.Comparison(
-        baseline_model=sources.source_of(baseline.model),
+        baseline_model=source_of(baseline.model),
         baseline_version=_default_version(baseline),
         basis=inputs.baseline_basis or PREVIOUS_BLESSED,
         metric_deltas=metric_deltas(analysis, base_analysis),

@@ -1,13 +1,7 @@
-"""Readers that turn TFDV, TFMA and Pusher outputs into the card's plain data types.
-
-Every reader takes an `ArtifactRef`, reads through `tfx.dsl.io.fileio` (so `gs://`,
-`s3://` and `ram://` URIs work) and raises `SourceError` naming the artifact and file
-when the output is not what its producer writes.
-"""
+"""TFMA results: metrics overall and per slice, thresholds and their verdicts, plots, blessing."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -16,80 +10,9 @@ from typing import Any
 from mct_component import card, files
 from mct_component.errors import SourceError
 from mct_component.lineage import ArtifactRef
+from mct_component.sources import finite, json_object, read_tfrecords, source_of
 
-STATS_FILE = "FeatureStats.pb"
-LEGACY_STATS_FILE = "stats_tfrecord"
 METRICS_PREFIX = "metrics"
-
-
-def source_of(ref: ArtifactRef) -> card.Source:
-    """The provenance record of an artifact."""
-    return card.Source(type_name=ref.type_name, uri=ref.uri, artifact_id=ref.id)
-
-
-def split_names(ref: ArtifactRef) -> list[str]:
-    """The `split_names` property of a split artifact (Examples, ExampleStatistics)."""
-    raw = ref.properties.get("split_names")
-    if not raw:
-        raise SourceError(
-            f"{ref.type_name} artifact {ref.id} at {ref.uri} has no 'split_names' property"
-        )
-    try:
-        names = json.loads(raw)
-    except json.JSONDecodeError:
-        names = None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise SourceError(
-            f"{ref.type_name} artifact {ref.id}: 'split_names' must be a JSON list of "
-            f"strings, got {raw!r}"
-        )
-    return names
-
-
-def read_statistics(ref: ArtifactRef) -> dict[str, Any]:
-    """Reads the TFDV statistics of every split.
-
-    Returns:
-        Split name -> `DatasetFeatureStatistics` proto (the first dataset of the split's
-        `DatasetFeatureStatisticsList`), in the artifact's split order.
-    """
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-    from tfx.dsl.io import fileio
-
-    result = {}
-    for split in split_names(ref):
-        split_dir = os.path.join(ref.uri, f"Split-{split}")
-        stats = statistics_pb2.DatasetFeatureStatisticsList()
-        binary_path = os.path.join(split_dir, STATS_FILE)
-        if fileio.exists(binary_path):
-            stats.ParseFromString(files.read_bytes(binary_path))
-        else:
-            legacy_path = os.path.join(split_dir, LEGACY_STATS_FILE)
-            records = list(_read_tfrecords(legacy_path)) if fileio.exists(legacy_path) else []
-            if not records:
-                raise SourceError(
-                    f"statistics for split {split!r} not found: expected {binary_path}"
-                )
-            stats.ParseFromString(records[0])
-        if not stats.datasets:
-            raise SourceError(f"statistics file for split {split!r} holds no dataset")
-        result[split] = stats.datasets[0]
-    return result
-
-
-def dataset_splits(ref: ArtifactRef) -> tuple[card.DatasetSplit, ...]:
-    """One `DatasetSplit` per split of a statistics artifact."""
-    source = source_of(ref)
-    return tuple(
-        card.DatasetSplit(
-            name=split,
-            num_examples=int(stats.num_examples),
-            num_features=len(stats.features),
-            source=source,
-            features=feature_summaries(stats),
-        )
-        for split, stats in read_statistics(ref).items()
-    )
 
 
 def read_metrics(ref: ArtifactRef) -> list[Any]:
@@ -105,7 +28,7 @@ def read_metrics(ref: ArtifactRef) -> list[Any]:
         )
     records = []
     for path in paths:
-        for raw in _read_tfrecords(path):
+        for raw in read_tfrecords(path):
             metrics = metrics_for_slice_pb2.MetricsForSlice()
             metrics.ParseFromString(raw)
             records.append(metrics)
@@ -138,11 +61,6 @@ def _scalar(value: Any) -> float | None:
     return None
 
 
-def _finite(value: float | None) -> float | None:
-    """NaN/inf (TFMA's answer for undefined metrics) become None: JSON has no NaN."""
-    return value if value is not None and math.isfinite(value) else None
-
-
 def slice_metrics(
     metrics_for_slice: Any, baseline_models: frozenset[str] = frozenset()
 ) -> card.SliceMetrics | None:
@@ -168,9 +86,9 @@ def slice_metrics(
         metrics.append(
             card.Metric(
                 name=kv.key.name,
-                value=_finite(value),
-                lower_bound=_finite(lower),
-                upper_bound=_finite(upper),
+                value=finite(value),
+                lower_bound=finite(lower),
+                upper_bound=finite(upper),
                 sub_key=_sub_key_text(kv.key.sub_key) if kv.key.HasField("sub_key") else "",
             )
         )
@@ -226,191 +144,6 @@ def read_blessing(ref: ArtifactRef) -> bool:
     return blessed == 1
 
 
-def deployment(ref: ArtifactRef) -> card.Deployment:
-    """Where the Pusher pushed the model, from its output properties."""
-    return card.Deployment(
-        pushed=ref.properties.get("pushed") == 1,
-        destination=str(ref.properties.get("pushed_destination", "")),
-        version=str(ref.properties.get("pushed_version", "")),
-        source=source_of(ref),
-    )
-
-
-def _read_tfrecords(path: str) -> Iterator[bytes]:
-    """Yields the records of an uncompressed TFRecord file, checksums verified by TF."""
-    import tensorflow as tf
-
-    try:
-        yield from tf.data.TFRecordDataset(path).as_numpy_iterator()
-    except tf.errors.OpError as e:
-        raise SourceError(f"cannot read TFRecord file {path}: {e.message}") from None
-
-
-def feature_summaries(stats: Any) -> tuple[card.FeatureSummary, ...]:
-    """Per-feature summaries (and a distribution chart each) of one split's statistics."""
-    return tuple(sorted((_feature_summary(f) for f in stats.features), key=lambda f: f.name))
-
-
-def _feature_name(feature: Any) -> str:
-    return ".".join(feature.path.step) if feature.HasField("path") else feature.name
-
-
-def _missing_pct(common: Any) -> float:
-    total = common.num_non_missing + common.num_missing
-    return 100.0 * common.num_missing / total if total else 0.0
-
-
-def _feature_summary(feature: Any) -> card.FeatureSummary:
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    name = _feature_name(feature)
-    type_name = statistics_pb2.FeatureNameStatistics.Type.Name(feature.type)
-    kind = feature.WhichOneof("stats")
-    if kind == "num_stats":
-        num = feature.num_stats
-        return card.FeatureSummary(
-            name=name,
-            type=type_name,
-            missing_pct=_missing_pct(num.common_stats),
-            mean=_finite(num.mean),
-            std_dev=_finite(num.std_dev),
-            min=_finite(num.min),
-            max=_finite(num.max),
-            chart=_numeric_chart(name, num),
-        )
-    if kind == "string_stats":
-        strings = feature.string_stats
-        top = tuple(card.TopValue(v.value, v.frequency) for v in strings.top_values)
-        return card.FeatureSummary(
-            name=name,
-            type=type_name,
-            missing_pct=_missing_pct(strings.common_stats),
-            unique=int(strings.unique),
-            top_values=top[:TOP_VALUES],
-            chart=_categorical_chart(name, strings),
-        )
-    common = getattr(feature, kind).common_stats if kind else None
-    return card.FeatureSummary(
-        name=name, type=type_name, missing_pct=_missing_pct(common) if common else 0.0
-    )
-
-
-TOP_VALUES = 10
-
-
-def _numeric_chart(name: str, num: Any) -> Any:
-    from mct_component import charts
-
-    standard = [h for h in num.histograms if h.type == h.STANDARD]
-    if not standard or not standard[0].buckets:
-        return None
-    # TFDV gives infinite bucket bounds when the data holds inf; charts need finite numbers.
-    buckets = tuple(
-        charts.Bucket(low=b.low_value, high=b.high_value, count=b.sample_count)
-        for b in standard[0].buckets
-        if math.isfinite(b.low_value) and math.isfinite(b.high_value)
-    )
-    if not buckets:
-        return None
-    return charts.Histogram(
-        title=name,
-        description=f"Distribution of {name}: {len(buckets)} equal-width buckets "
-        f"from {num.min:g} to {num.max:g}.",
-        x_label="",  # the title already names the feature
-        buckets=buckets,
-    )
-
-
-def _categorical_chart(name: str, strings: Any) -> Any:
-    from mct_component import charts
-
-    # rank_histogram holds every value TFDV ranked; top_values may be truncated.
-    ranked = [(b.label, b.sample_count) for b in strings.rank_histogram.buckets] or [
-        (v.value, v.frequency) for v in strings.top_values
-    ]
-    if not ranked:
-        return None
-    pairs = charts.top_k(ranked, TOP_VALUES)
-    return charts.BarChart(
-        title=name,
-        description=f"Most frequent values of {name} ({strings.unique} distinct).",
-        x_label="count",
-        y_label="",  # the title already names the feature
-        bars=tuple(charts.Bar(label=label, value=count) for label, count in pairs),
-    )
-
-
-def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
-    """Feature facts from a `schema.pbtxt` written by SchemaGen or ImportSchemaGen."""
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-    from tfx.dsl.io import fileio
-
-    paths = fileio.glob(os.path.join(ref.uri, "*.pbtxt"))
-    if not paths:
-        raise SourceError(f"Schema artifact {ref.id} at {ref.uri} has no .pbtxt file")
-    schema = schema_pb2.Schema()
-    try:
-        text_format.Parse(files.read_bytes(sorted(paths)[0]).decode("utf-8"), schema)
-    except text_format.ParseError as e:
-        raise SourceError(f"schema file {paths[0]} is not a valid Schema: {e}") from None
-    features = []
-    for feature in schema.feature:
-        domain = feature.WhichOneof("domain_info") or ""
-        if domain == "domain":
-            domain = f"string domain {feature.domain}"
-        features.append(
-            card.SchemaFeature(
-                name=feature.name,
-                type=schema_pb2.FeatureType.Name(feature.type),
-                required=feature.presence.min_fraction >= 1.0,
-                domain=domain,
-            )
-        )
-    return card.SchemaSummary(features=tuple(features), source=source_of(ref))
-
-
-def _json_object(raw: Any) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        return {"value": raw}
-    return value if isinstance(value, dict) else {"value": value}
-
-
-def hyperparameters(ref: ArtifactRef) -> dict[str, Any]:
-    """Best hyperparameters a Tuner wrote (`best_hyperparameters.txt`, Keras Tuner JSON)."""
-    from tfx.dsl.io import fileio
-
-    paths = sorted(fileio.glob(os.path.join(ref.uri, "*.txt")))
-    if not paths:
-        raise SourceError(f"HyperParameters artifact {ref.id} at {ref.uri} has no .txt file")
-    config = _json_object(files.read_bytes(paths[0]).decode("utf-8"))
-    return config.get("values", config)
-
-
-def training(
-    trainer: Any, hyperparameter_ref: ArtifactRef | None, transform: bool
-) -> card.Training:
-    """The Trainer's configuration, from its execution properties."""
-    props = trainer.properties
-    train_args = _json_object(props.get("train_args"))
-    eval_args = _json_object(props.get("eval_args"))
-    module = props.get("module_path") or props.get("module_file") or props.get("run_fn") or ""
-    return card.Training(
-        component=trainer.component,
-        train_steps=train_args.get("num_steps"),
-        eval_steps=eval_args.get("num_steps"),
-        module=str(module).split("@", 1)[0],
-        custom_config=_json_object(props.get("custom_config")),
-        hyperparameters=hyperparameters(hyperparameter_ref) if hyperparameter_ref else {},
-        transform=transform,
-        source=card.Source(type_name=trainer.type_name, uri="", execution_id=trainer.id),
-    )
-
-
 def eval_config(evaluation: ArtifactRef) -> dict[str, Any]:
     """The EvalConfig TFMA saved with its results, as JSON (camelCase keys)."""
     from tfx.dsl.io import fileio
@@ -418,7 +151,7 @@ def eval_config(evaluation: ArtifactRef) -> dict[str, Any]:
     path = os.path.join(evaluation.uri, "eval_config.json")
     if not fileio.exists(path):
         return {}
-    return _json_object(files.read_bytes(path).decode("utf-8")).get("evalConfig", {})
+    return json_object(files.read_bytes(path).decode("utf-8")).get("evalConfig", {})
 
 
 def thresholds(evaluation: ArtifactRef, config: Mapping[str, Any]) -> tuple[card.Threshold, ...]:
@@ -478,7 +211,7 @@ def _failed_metrics(evaluation: ArtifactRef) -> set[tuple[str, str]]:
 
     failed: set[tuple[str, str]] = set()
     for path in _validation_files(evaluation):
-        for raw in _read_tfrecords(path):
+        for raw in read_tfrecords(path):
             result = validation_result_pb2.ValidationResult()
             result.ParseFromString(raw)
             for per_slice in result.metric_validations_per_slice:
@@ -488,28 +221,6 @@ def _failed_metrics(evaluation: ArtifactRef) -> set[tuple[str, str]]:
                         if threshold.HasField(f"{kind}_threshold"):
                             failed.add((failure.metric_key.name, kind))
     return failed
-
-
-def class_names(transform_graph: ArtifactRef, vocabulary: str) -> tuple[str, ...]:
-    """The tokens of a Transform vocabulary, in id order (token i is class id i).
-
-    Read with TFT's own `TFTransformOutput.vocabulary_by_name`.
-
-    Raises:
-        SourceError: the graph has no such vocabulary (the message lists those it has).
-    """
-    import tensorflow_transform as tft
-    from tfx.dsl.io import fileio
-
-    output = tft.TFTransformOutput(transform_graph.uri)
-    if output.vocabulary_file_by_name(vocabulary) is None:
-        assets = os.path.join(output.transform_savedmodel_dir, "assets")
-        names = sorted(fileio.listdir(assets)) if fileio.isdir(assets) else []
-        raise SourceError(
-            f"the Transform graph at {transform_graph.uri} has no vocabulary {vocabulary!r}; "
-            f"it has {names}"
-        )
-    return tuple(t.decode("utf-8", "replace") for t in output.vocabulary_by_name(vocabulary))
 
 
 def plot_charts(
@@ -525,7 +236,7 @@ def plot_charts(
     baselines = baseline_model_names(config)
     result = []
     for path in sorted(fileio.glob(os.path.join(evaluation.uri, "plots*"))):
-        for raw in _read_tfrecords(path):
+        for raw in read_tfrecords(path):
             plots = metrics_for_slice_pb2.PlotsForSlice()
             plots.ParseFromString(raw)
             if plots.slice_key.single_slice_keys:

@@ -1,0 +1,54 @@
+"""Readers that turn pipeline outputs into the card's plain data types, one module per producer.
+
+- `statistics`: StatisticsGen's `ExampleStatistics` and SchemaGen's `Schema` (TFDV).
+- `evaluation`: the Evaluator's `ModelEvaluation` and `ModelBlessing` (TFMA).
+- `training`: the Trainer run, Tuner hyperparameters, Transform vocabularies.
+- `deployment`: the Pusher's `PushedModel`.
+
+Every reader takes an `ArtifactRef` (or `ExecutionRef`), reads through
+`tfx.dsl.io.fileio` (so `gs://`, `s3://` and `ram://` URIs work) and raises
+`SourceError` naming the artifact and file when the output is not what its producer
+writes. This module holds what they share.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from mct_component import card
+from mct_component.errors import SourceError
+from mct_component.lineage import ArtifactRef
+
+
+def source_of(ref: ArtifactRef) -> card.Source:
+    """The provenance record of an artifact."""
+    return card.Source(type_name=ref.type_name, uri=ref.uri, artifact_id=ref.id)
+
+
+def read_tfrecords(path: str) -> Iterator[bytes]:
+    """Yields the records of an uncompressed TFRecord file, checksums verified by TF."""
+    import tensorflow as tf
+
+    try:
+        yield from tf.data.TFRecordDataset(path).as_numpy_iterator()
+    except tf.errors.OpError as e:
+        raise SourceError(f"cannot read TFRecord file {path}: {e.message}") from None
+
+
+def json_object(raw: Any) -> dict[str, Any]:
+    """A JSON object from text or an already decoded value; anything else under "value"."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        return {"value": raw}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def finite(value: float | None) -> float | None:
+    """NaN/inf (TFMA's answer for undefined metrics) become None: JSON has no NaN."""
+    return value if value is not None and math.isfinite(value) else None
