@@ -331,11 +331,12 @@ def validate_card_dict(card: dict[str, Any]) -> None:
         CardValidationError: naming the first offending field and the schema's rule.
     """
     import fastjsonschema
-    import jsonschema
 
     try:
         _compiled_card_check()(card)
     except fastjsonschema.JsonSchemaException:
+        import jsonschema
+
         error = jsonschema.exceptions.best_match(_card_validator().iter_errors(card))
         if error is not None:
             where = json_path(error.absolute_path) or "<card>"

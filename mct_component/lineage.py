@@ -222,6 +222,17 @@ class _Graph:
         self.events_by_artifact: dict[int, list[Any]] = {}
         self.events_by_execution: dict[int, list[Any]] = {}
 
+    def artifact(self, artifact_id: int) -> Any:
+        """The artifact with this id, loaded if need be.
+
+        Raises:
+            LineageError: MLMD has no artifact with that id.
+        """
+        self.load_artifacts([artifact_id])
+        if artifact_id not in self.artifacts:
+            raise LineageError(f"MLMD has no artifact with id {artifact_id}")
+        return self.artifacts[artifact_id]
+
     def load_artifacts(self, ids: Iterable[int]) -> None:
         missing = sorted(set(ids) - set(self.artifacts))
         if missing:
@@ -346,9 +357,7 @@ def resolve_lineage(store: Any, model_id: int, with_baseline: bool = True) -> Ca
 
 
 def _resolve(graph: _Graph, model_id: int, with_baseline: bool) -> CardInputs:
-    graph.load_artifacts([model_id])
-    if model_id not in graph.artifacts:
-        raise LineageError(f"MLMD has no artifact with id {model_id}")
+    graph.artifact(model_id)
     if graph.artifact_type(model_id) != "Model":
         raise LineageError(
             f"artifact {model_id} is a {graph.artifact_type(model_id)}, expected a Model"
@@ -517,10 +526,7 @@ def previous_blessed_model(store: Any, pipeline: ContextRef, model_id: int) -> i
         LineageError: no artifact has that id.
     """
     graph = _Graph(store)
-    graph.load_artifacts([model_id])
-    if model_id not in graph.artifacts:
-        raise LineageError(f"MLMD has no artifact with id {model_id}")
-    return _previous_blessed_model(graph, pipeline, graph.artifacts[model_id])
+    return _previous_blessed_model(graph, pipeline, graph.artifact(model_id))
 
 
 def _previous_blessed_model(graph: _Graph, pipeline: ContextRef, model: Any) -> int | None:
