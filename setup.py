@@ -19,7 +19,7 @@ setup(
     packages=["mct_component", "mct_component.sources", "mct_component.templates"],
     package_dir={"mct_component.templates": "templates"},
     package_data={
-        "mct_component": ["schemas/*.json"],
+        "mct_component": ["schemas/*.json", "py.typed"],
         "mct_component.templates": ["*.jinja"],
     },
     install_requires=[

@@ -6,11 +6,10 @@ return the HTML document. Neither touches MLMD.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
-from bench.inputs import SPLIT_NAMES, BenchInputs
+from bench.inputs import BenchInputs
 
 # Charts are inline SVG (ours) or <img> data URIs (MCT's base64 PNGs).
 CHART_TAG = re.compile(r"<(svg|img)\b", re.IGNORECASE)
@@ -22,27 +21,15 @@ def count_charts(html: str) -> int:
 
 
 def build_ours(inputs: BenchInputs, output_dir: str) -> str:
-    """This package: `build_card`, schema validation, rendering of every format, atomic write."""
-    from mct_component import assemble, card, files, render
-    from mct_component.lineage import ArtifactRef, CardInputs
+    """This package's public API: `card_from_files`, then `write_card` (validated, every format)."""
+    import mct_component as mct
 
-    card_inputs = CardInputs(
-        model=ArtifactRef(type_name="Model", uri=inputs.model_uri),
-        statistics=ArtifactRef(
-            type_name="ExampleStatistics",
-            uri=inputs.statistics_uri,
-            properties={"split_names": json.dumps(list(SPLIT_NAMES))},
-        ),
-        evaluation=ArtifactRef(type_name="ModelEvaluation", uri=inputs.evaluation_uri),
+    model_card = mct.card_from_files(
+        inputs.model_uri, statistics=inputs.statistics_uri, evaluation=inputs.evaluation_uri
     )
-    model_card = assemble.build_card(
-        card_inputs, saved_model=assemble.read_saved_model(card_inputs.model)
-    )
-    card_dict = model_card.to_dict()
-    card.validate_card_dict(card_dict)
-    outputs = render.render(card_dict)
-    files.write_files(output_dir, outputs)
-    return outputs[render.FILE_NAMES["html"]]
+    mct.write_card(model_card, output_dir)
+    with open(f"{output_dir}/{mct.constants.CARD_HTML_FILE}", encoding="utf-8") as f:
+        return f.read()
 
 
 def build_mct(inputs: BenchInputs, output_dir: str) -> str:
@@ -75,4 +62,4 @@ def preload(tool: str) -> None:
         import matplotlib.pyplot  # noqa: F401
         import model_card_toolkit  # noqa: F401
     else:
-        from mct_component import assemble, card, files, render, sources  # noqa: F401
+        import mct_component.assemble  # noqa: F401

@@ -1,10 +1,10 @@
 """Lineage resolution at scale: real MLMD SQLite stores holding 10, 1,000 and 10,000 runs.
 
-Each store is populated through the MLMD Python API with runs recorded as TFX 1.16's
-LocalDagRunner records them (contexts of type `pipeline`, `pipeline_run` as its child,
-and `node`; executions of the TFX component types; artifacts with TFX's type properties;
-INPUT/OUTPUT events keyed by role; the latest blessed model resolver's picks as
-INTERNAL_OUTPUT events):
+Each store is written through the MLMD Python API by `tests/mlmd_writer.py` (shared with
+the lineage tests) with runs recorded as TFX 1.16's LocalDagRunner records them (contexts
+of type `pipeline`, `pipeline_run` as its child, and `node`; executions of the TFX
+component types; artifacts with TFX's type properties; INPUT/OUTPUT events keyed by role;
+the latest blessed model resolver's picks as INTERNAL_OUTPUT events):
 
     CsvExampleGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer -> Evaluator -> Pusher
                                     latest_blessed_model_resolver -> Evaluator (baseline_model)
@@ -34,12 +34,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from tests import mlmd_writer
+
 STORE_VERSION = 2
 RUN_COUNTS = (10, 1_000, 10_000)
 DEFAULT_DIR = pathlib.Path("build/bench/lineage")
 PIPELINE = "bench-lineage"
 PIPELINE_ROOT = "/bench/pipeline_root"
-TFX_VERSION = "1.16.0"
 # Every fifth run's model is not blessed (so not pushed): the resolvers (TFX's and ours)
 # must skip them when they look for the previous blessed model.
 UNBLESSED_EVERY = 5
@@ -47,20 +48,6 @@ REPEATS = 50
 # "Flat": the newest-model resolution at 10,000 runs takes at most this multiple of the
 # time at 10 runs, with the same number of store calls.
 FLAT_RATIO = 1.25
-
-# Artifact type -> its TFX properties (name -> MLMD PropertyType name).
-ARTIFACT_TYPES = {
-    "Examples": {"span": "INT", "version": "INT", "split_names": "STRING"},
-    "ExampleStatistics": {"span": "INT", "split_names": "STRING"},
-    "ExampleAnomalies": {"span": "INT", "split_names": "STRING"},
-    "Schema": {},
-    "TransformGraph": {},
-    "Model": {},
-    "ModelRun": {},
-    "ModelEvaluation": {},
-    "ModelBlessing": {},
-    "PushedModel": {},
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +62,7 @@ class Node:
 
 RESOLVER = Node(
     "latest_blessed_model_resolver",
-    "tfx.dsl.components.common.resolver.Resolver",
+    mlmd_writer.COMPONENT_TYPES["Resolver"],
     {},
     {"model": "Model", "model_blessing": "ModelBlessing"},
 )
@@ -84,25 +71,25 @@ NODES = (
     RESOLVER,
     Node(
         "CsvExampleGen",
-        "tfx.components.example_gen.csv_example_gen.component.CsvExampleGen",
+        mlmd_writer.COMPONENT_TYPES["CsvExampleGen"],
         {},
         {"examples": "Examples"},
     ),
     Node(
         "StatisticsGen",
-        "tfx.components.statistics_gen.component.StatisticsGen",
+        mlmd_writer.COMPONENT_TYPES["StatisticsGen"],
         {"examples": ("CsvExampleGen", "examples")},
         {"statistics": "ExampleStatistics"},
     ),
     Node(
         "SchemaGen",
-        "tfx.components.schema_gen.component.SchemaGen",
+        mlmd_writer.COMPONENT_TYPES["SchemaGen"],
         {"statistics": ("StatisticsGen", "statistics")},
         {"schema": "Schema"},
     ),
     Node(
         "Transform",
-        "tfx.components.transform.component.Transform",
+        mlmd_writer.COMPONENT_TYPES["Transform"],
         {"examples": ("CsvExampleGen", "examples"), "schema": ("SchemaGen", "schema")},
         {
             "transform_graph": "TransformGraph",
@@ -116,7 +103,7 @@ NODES = (
     ),
     Node(
         "Trainer",
-        "tfx.components.trainer.component.Trainer",
+        mlmd_writer.COMPONENT_TYPES["Trainer"],
         {
             "examples": ("Transform", "transformed_examples"),
             "transform_graph": ("Transform", "transform_graph"),
@@ -126,7 +113,7 @@ NODES = (
     ),
     Node(
         "Evaluator",
-        "tfx.components.evaluator.component.Evaluator",
+        mlmd_writer.COMPONENT_TYPES["Evaluator"],
         {
             "examples": ("CsvExampleGen", "examples"),
             "model": ("Trainer", "model"),
@@ -137,7 +124,7 @@ NODES = (
     ),
     Node(
         "Pusher",
-        "tfx.components.pusher.component.Pusher",
+        mlmd_writer.COMPONENT_TYPES["Pusher"],
         {"model": ("Trainer", "model"), "model_blessing": ("Evaluator", "blessing")},
         {"pushed_model": "PushedModel"},
     ),
@@ -155,71 +142,40 @@ EXPECTED = {
 }
 
 
-def open_store(path: pathlib.Path) -> Any:
-    """A read-write MLMD store on a SQLite file (created if missing)."""
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = (
-        metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
-    )
-    return metadata_store.MetadataStore(config)
-
-
-def _register_types(store: Any) -> dict[str, dict[str, int]]:
-    from ml_metadata.proto import metadata_store_pb2 as pb
-
-    ids: dict[str, dict[str, int]] = {"artifact": {}, "execution": {}, "context": {}}
-    for name, properties in ARTIFACT_TYPES.items():
-        artifact_type = pb.ArtifactType(name=name)
-        for key, kind in properties.items():
-            artifact_type.properties[key] = pb.PropertyType.Value(kind)
-        ids["artifact"][name] = store.put_artifact_type(artifact_type)
-    for node in NODES:
-        ids["execution"][node.id] = store.put_execution_type(
-            pb.ExecutionType(name=node.execution_type)
-        )
-    for name in ("pipeline", "pipeline_run", "node"):
-        ids["context"][name] = store.put_context_type(pb.ContextType(name=name))
-    return ids
-
-
-def _event(kind: int, role: str) -> Any:
-    from ml_metadata.proto import metadata_store_pb2 as pb
-
-    event = pb.Event(type=kind)
-    event.path.steps.add().key = role
-    event.path.steps.add().index = 0
-    return event
-
-
-def _artifact(type_id: int, type_name: str, node: str, role: str, execution_seq: int) -> Any:
-    from ml_metadata.proto import metadata_store_pb2 as pb
-
-    artifact = pb.Artifact(
-        type_id=type_id,
-        uri=f"{PIPELINE_ROOT}/{node}/{role}/{execution_seq}",
-        state=pb.Artifact.LIVE,
-    )
+def _artifact(
+    writer: mlmd_writer.Writer,
+    type_name: str,
+    node: str,
+    role: str,
+    execution_seq: int,
+    outputs: Mapping[tuple[str, str], Any],
+    blessed: bool,
+) -> Any:
+    """A new output artifact with the properties TFX gives its type and role."""
+    properties: dict[str, mlmd_writer.Value] = {}
+    custom: dict[str, mlmd_writer.Value] = {}
     if type_name in ("Examples", "ExampleStatistics", "ExampleAnomalies"):
-        artifact.properties["span"].int_value = 0
+        properties["span"] = 0
         if role not in ("pre_transform_stats", "post_transform_stats"):
-            artifact.properties["split_names"].string_value = '["train", "eval"]'
+            properties["split_names"] = '["train", "eval"]'
     if type_name == "Examples":
-        artifact.properties["version"].int_value = 0
-    custom = artifact.custom_properties
-    custom["tfx_version"].string_value = TFX_VERSION
-    custom["producer_component"].string_value = node
-    custom["state"].string_value = "published"
-    return artifact
+        properties["version"] = 0
+    if type_name == "ModelBlessing":
+        model = outputs[("Trainer", "model")]
+        custom.update(blessed=int(blessed), current_model=model.uri, current_model_id=model.id)
+    if type_name == "PushedModel":
+        custom["pushed"] = int(blessed)
+        if blessed:
+            custom.update(
+                pushed_destination=f"/serving/{execution_seq}", pushed_version=str(execution_seq)
+            )
+    uri = f"{PIPELINE_ROOT}/{node}/{role}/{execution_seq}"
+    return writer.artifact(type_name, uri, properties, custom)
 
 
 def _put_run(
-    store: Any,
-    types: Mapping[str, Mapping[str, int]],
-    contexts: Mapping[str, Any],
+    writer: mlmd_writer.Writer,
+    pipeline: mlmd_writer.Pipeline,
     run: int,
     last_blessed: Mapping[str, Any],
 ) -> dict[tuple[str, str], Any]:
@@ -228,59 +184,27 @@ def _put_run(
     `last_blessed` holds the newest blessed model and its blessing so far (role ->
     artifact, empty before the first blessing): what the resolver picks for the Evaluator.
     """
-    from ml_metadata.proto import metadata_store_pb2 as pb
-
-    run_context = pb.Context(type_id=types["context"]["pipeline_run"], name=f"run-{run:06d}")
-    [run_context.id] = store.put_contexts([run_context])
-    store.put_parent_contexts(
-        [pb.ParentContext(child_id=run_context.id, parent_id=contexts["pipeline"].id)]
-    )
+    run_context = writer.run(pipeline, f"run-{run:06d}")
     blessed = run % UNBLESSED_EVERY != UNBLESSED_EVERY - 1
     outputs: dict[tuple[str, str], Any] = {}
     for index, node in enumerate(NODES):
+        # TFX ends an output's URI with its execution's id: one execution per node, in order.
         seq = run * len(NODES) + index + 1
-        execution = pb.Execution(
-            type_id=types["execution"][node.id],
-            name=f"{PIPELINE}:run-{run:06d}:{node.id}",
-            last_known_state=pb.Execution.COMPLETE,
-        )
-        execution.custom_properties["pipeline_name"].string_value = PIPELINE
-        pairs = [
-            (outputs[source], _event(pb.Event.INPUT, role))
-            for role, source in node.inputs.items()
-            if source in outputs
-        ]
-        new = []
-        for role, type_name in node.outputs.items():
-            if node is RESOLVER:
-                # A resolver creates nothing: it links the artifacts it picked.
-                if role in last_blessed:
-                    pairs.append((last_blessed[role], _event(pb.Event.INTERNAL_OUTPUT, role)))
-                    outputs[(node.id, role)] = last_blessed[role]
-                continue
-            artifact = _artifact(types["artifact"][type_name], type_name, node.id, role, seq)
-            if type_name == "ModelBlessing":
-                model = outputs[("Trainer", "model")]
-                artifact.custom_properties["blessed"].int_value = int(blessed)
-                artifact.custom_properties["current_model"].string_value = model.uri
-                artifact.custom_properties["current_model_id"].int_value = model.id
-            if type_name == "PushedModel":
-                artifact.custom_properties["pushed"].int_value = int(blessed)
-                if blessed:
-                    artifact.custom_properties[
-                        "pushed_destination"
-                    ].string_value = f"/serving/{seq}"
-                    artifact.custom_properties["pushed_version"].string_value = str(seq)
-            pairs.append((artifact, _event(pb.Event.OUTPUT, role)))
-            new.append((role, artifact))
-        _, artifact_ids, _ = store.put_execution(
-            execution, pairs, [contexts["pipeline"], run_context, contexts[node.id]]
-        )
-        for (role, artifact), artifact_id in zip(
-            new, artifact_ids[len(pairs) - len(new) :], strict=True
-        ):
-            artifact.id = artifact_id
-            outputs[(node.id, role)] = artifact
+        inputs = {
+            role: outputs[source] for role, source in node.inputs.items() if source in outputs
+        }
+        if node is RESOLVER:
+            # A resolver creates nothing: it links the artifacts it picked.
+            picked = {role: last_blessed[role] for role in node.outputs if role in last_blessed}
+            writer.execute(run_context, node.id, inputs=inputs, internal_outputs=picked)
+            written = picked
+        else:
+            new = {
+                role: _artifact(writer, type_name, node.id, role, seq, outputs, blessed)
+                for role, type_name in node.outputs.items()
+            }
+            written = writer.execute(run_context, node.id, inputs=inputs, outputs=new)
+        outputs.update(((node.id, role), artifact) for role, artifact in written.items())
     return outputs
 
 
@@ -301,8 +225,6 @@ def ensure_store(
 
     The manifest (written last, next to the store) records the newest run's artifact ids.
     """
-    from ml_metadata.proto import metadata_store_pb2 as pb
-
     path = directory / f"runs-{runs}.sqlite"
     manifest_path = path.with_suffix(".json")
     if path.exists() and manifest_path.exists():
@@ -312,21 +234,13 @@ def ensure_store(
     directory.mkdir(parents=True, exist_ok=True)
     staging = _staging_path(path)
     staging.unlink(missing_ok=True)
-    store = open_store(staging)
-    types = _register_types(store)
-    contexts = {"pipeline": pb.Context(type_id=types["context"]["pipeline"], name=PIPELINE)}
-    for node in NODES:
-        contexts[node.id] = pb.Context(
-            type_id=types["context"]["node"], name=f"{PIPELINE}.{node.id}"
-        )
-    ids = store.put_contexts(list(contexts.values()))
-    for context, context_id in zip(contexts.values(), ids, strict=True):
-        context.id = context_id
+    writer = mlmd_writer.Writer.open(staging, [node.execution_type for node in NODES])
+    pipeline = writer.pipeline(PIPELINE, {node.id: node.execution_type for node in NODES})
     start = time.perf_counter()
     newest: dict[tuple[str, str], Any] = {}
     last_blessed: dict[str, Any] = {}
     for run in range(runs):
-        newest = _put_run(store, types, contexts, run, last_blessed)
+        newest = _put_run(writer, pipeline, run, last_blessed)
         if newest[("Evaluator", "blessing")].custom_properties["blessed"].int_value:
             last_blessed = {
                 "model": newest[("Trainer", "model")],
@@ -334,7 +248,7 @@ def ensure_store(
             }
         if run and run % 1000 == 0:
             print(f"  {run:,} runs written ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
-    del store
+    del writer
     shutil.move(staging, path)
     manifest = {
         "store_version": STORE_VERSION,
@@ -401,10 +315,10 @@ def check_resolved(resolved: Any, manifest: Mapping[str, Any]) -> list[str]:
 
 def blessed_model_search(store: Any) -> Callable[[Any, int], Any]:
     """`lineage.previous_blessed_model` in the bench pipeline, as `function(store, model_id)`."""
-    from mct_component import lineage
+    from mct_component import lineage, refs
 
     context = store.get_context_by_type_and_name("pipeline", PIPELINE)
-    pipeline = lineage.ContextRef("pipeline", PIPELINE, context.id)
+    pipeline = refs.ContextRef("pipeline", PIPELINE, context.id)
     return lambda s, model_id: lineage.previous_blessed_model(s, pipeline, model_id)
 
 
@@ -465,7 +379,7 @@ def measure(
     for runs in run_counts:
         print(f"store with {runs:,} runs...", file=sys.stderr, flush=True)
         path, manifest = ensure_store(runs, directory)
-        store = open_store(path)
+        store = mlmd_writer.open_store(path)
         model_id = manifest["newest_run"]["Trainer.model"]
         row_cases = {
             "ours": Case(lineage.resolve_lineage, store, model_id),

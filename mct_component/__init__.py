@@ -1,23 +1,40 @@
-"""mct-component: a TFX component that builds model cards from ML Metadata lineage.
+"""mct-component: model cards from ML Metadata lineage, as a TFX component and a Python API.
 
-Importing this package is cheap: the TFX-facing names (`ModelCardGenerator`,
-`ModelCard`) load TFX, and with it TensorFlow, only when first used.
+The card API (`Card`, `card_from_files`, `card_from_mlmd`, `render_card`, `write_card`,
+`explanation_metadata`) works without a pipeline. Importing this package is cheap:
+TensorFlow loads only when a card is built from pipeline outputs, and the TFX-facing
+names (`ModelCardGenerator`, `ModelCard`) load TFX only when first used.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mct_component import constants
+from mct_component.api import (
+    FORMATS,
+    card_from_files,
+    card_from_mlmd,
+    explanation_metadata,
+    render_card,
+    write_card,
+)
+from mct_component.card import Card
 from mct_component.errors import (
     CardContentError,
     CardValidationError,
     LineageError,
     ModelCardError,
+    ParameterError,
     SourceError,
     TemplateError,
     TemplateNotFoundError,
 )
+
+if TYPE_CHECKING:
+    from mct_component.artifact import ModelCard
+    from mct_component.component import ModelCardGenerator
 
 __version__ = "0.1.0"
 
@@ -27,15 +44,24 @@ _LAZY = {
 }
 
 __all__ = [
+    "FORMATS",
+    "Card",
     "CardContentError",
     "CardValidationError",
     "LineageError",
     "ModelCard",
     "ModelCardError",
     "ModelCardGenerator",
+    "ParameterError",
     "SourceError",
     "TemplateError",
     "TemplateNotFoundError",
+    "card_from_files",
+    "card_from_mlmd",
+    "constants",
+    "explanation_metadata",
+    "render_card",
+    "write_card",
 ]
 
 

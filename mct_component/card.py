@@ -1,8 +1,9 @@
-"""The model card data model: frozen dataclasses, their JSON form and its schema.
+"""The model card data model: `Card` and the frozen records it is made of.
 
-Everything past the MLMD boundary is one of these types. `ModelCard.to_dict()` is the
-JSON document written as `model_card.json`; templates render that same dictionary, so
-the schema in `schemas/model_card.schema.json` documents what templates can use.
+`Card.to_dict()` is the JSON document written as `model_card.json` (described by
+`schemas/model_card.schema.json`; templates render that same dictionary) and
+`Card.from_dict` reads it back, charts included, so a saved card can be edited and
+rendered again without the pipeline outputs it was built from.
 """
 
 from __future__ import annotations
@@ -10,19 +11,32 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import types
+import typing
 from collections.abc import Mapping
-from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
+from mct_component.charts import KINDS, Chart, chart_from_dict
 from mct_component.errors import CardValidationError
 
 SCHEMA_VERSION = "1.1"
 RISK_RATINGS = ("low", "medium", "high", "unknown")
 STATUSES = ("draft", "pending_review", "approved", "archived")
+CARD_FILE = "model_card.json"
+
+_R = TypeVar("_R", bound="Record")
+
+
+class Record:
+    """Base of the card's frozen dataclasses: `replace` returns a changed copy."""
+
+    def replace(self: _R, **changes: Any) -> _R:
+        """A copy with the given fields changed (`dataclasses.replace`)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
 @dataclasses.dataclass(frozen=True)
-class Source:
+class Source(Record):
     """Where an auto-filled value came from: an MLMD artifact, or an execution (no URI)."""
 
     type_name: str
@@ -32,13 +46,13 @@ class Source:
 
 
 @dataclasses.dataclass(frozen=True)
-class Owner:
+class Owner(Record):
     name: str
     contact: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(Record):
     """One input or output of a SavedModel signature.
 
     `tensor_name` is the graph tensor (`name:index`) of the SignatureDef, or for a sparse
@@ -54,7 +68,7 @@ class TensorInfo:
 
 
 @dataclasses.dataclass(frozen=True)
-class Signature:
+class Signature(Record):
     """A serving signature; inputs and outputs are sorted by key."""
 
     name: str
@@ -64,7 +78,7 @@ class Signature:
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelDetails:
+class ModelDetails(Record):
     """Identity of the model; `name`/`version` may be overridden by human content.
 
     `version` defaults to the pipeline run that produced the model.
@@ -87,13 +101,13 @@ class ModelDetails:
 
 
 @dataclasses.dataclass(frozen=True)
-class TopValue:
+class TopValue(Record):
     value: str
     frequency: float
 
 
 @dataclasses.dataclass(frozen=True)
-class FeatureSummary:
+class FeatureSummary(Record):
     """TFDV statistics of one feature in one split; numeric or categorical fields are set."""
 
     name: str
@@ -105,11 +119,11 @@ class FeatureSummary:
     max: float | None = None
     unique: int | None = None
     top_values: tuple[TopValue, ...] = ()
-    chart: Any = None
+    chart: Chart | None = None
 
 
 @dataclasses.dataclass(frozen=True)
-class DatasetSplit:
+class DatasetSplit(Record):
     """One split of the data the model was trained or evaluated on, from TFDV statistics."""
 
     name: str
@@ -120,7 +134,7 @@ class DatasetSplit:
 
 
 @dataclasses.dataclass(frozen=True)
-class SchemaFeature:
+class SchemaFeature(Record):
     name: str
     type: str
     required: bool
@@ -128,7 +142,7 @@ class SchemaFeature:
 
 
 @dataclasses.dataclass(frozen=True)
-class SchemaSummary:
+class SchemaSummary(Record):
     """Facts from the TFDV schema the data was validated against."""
 
     features: tuple[SchemaFeature, ...]
@@ -136,7 +150,7 @@ class SchemaSummary:
 
 
 @dataclasses.dataclass(frozen=True)
-class Training:
+class Training(Record):
     """How the model was trained, from the Trainer execution and its inputs."""
 
     component: str
@@ -150,7 +164,7 @@ class Training:
 
 
 @dataclasses.dataclass(frozen=True)
-class Metric:
+class Metric(Record):
     """One scalar TFMA metric; bounds are set when TFMA computed confidence intervals.
 
     `value` is None when TFMA reported NaN (e.g. a metric undefined on a small slice).
@@ -173,7 +187,7 @@ def metric_label(name: str, sub_key: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class SliceMetrics:
+class SliceMetrics(Record):
     """Metrics of one slice; `slice` is "Overall" or e.g. "island=Biscoe"."""
 
     slice: str
@@ -181,7 +195,7 @@ class SliceMetrics:
 
 
 @dataclasses.dataclass(frozen=True)
-class Threshold:
+class Threshold(Record):
     """A metric gate from the EvalConfig; `passed` is None when TFMA did not validate it."""
 
     metric: str
@@ -195,7 +209,7 @@ class Threshold:
 
 
 @dataclasses.dataclass(frozen=True)
-class QuantitativeAnalysis:
+class QuantitativeAnalysis(Record):
     """TFMA results: overall and per-slice metrics, thresholds, plots and the blessing."""
 
     overall: tuple[Metric, ...] = ()
@@ -204,11 +218,11 @@ class QuantitativeAnalysis:
     source: Source | None = None
     blessing_source: Source | None = None
     thresholds: tuple[Threshold, ...] = ()
-    charts: tuple[Any, ...] = ()
+    charts: tuple[Chart, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
-class MetricDelta:
+class MetricDelta(Record):
     slice: str
     metric: str
     value: float | None
@@ -217,7 +231,7 @@ class MetricDelta:
 
 
 @dataclasses.dataclass(frozen=True)
-class Change:
+class Change(Record):
     """A value that differs between this model and the baseline (config or data)."""
 
     key: str
@@ -226,7 +240,7 @@ class Change:
 
 
 @dataclasses.dataclass(frozen=True)
-class Comparison:
+class Comparison(Record):
     """How this model differs from its baseline model.
 
     `basis` says how the baseline was chosen: "evaluator_baseline" (the model the
@@ -243,26 +257,26 @@ class Comparison:
 
 
 @dataclasses.dataclass(frozen=True)
-class IntendedUse:
+class IntendedUse(Record):
     primary_uses: tuple[str, ...] = ()
     primary_users: tuple[str, ...] = ()
     out_of_scope_uses: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
-class EthicalConsideration:
+class EthicalConsideration(Record):
     name: str
     mitigation: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
-class Risk:
+class Risk(Record):
     rating: str = "unknown"
     explanation: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
-class Considerations:
+class Considerations(Record):
     """The human-written judgement about the model."""
 
     intended_use: IntendedUse = IntendedUse()
@@ -273,7 +287,7 @@ class Considerations:
 
 
 @dataclasses.dataclass(frozen=True)
-class Deployment:
+class Deployment(Record):
     """Where the Pusher put the model, if it did."""
 
     pushed: bool
@@ -283,8 +297,14 @@ class Deployment:
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelCard:
-    """A complete model card."""
+class Card(Record):
+    """A complete model card: what MLMD and the pipeline outputs say, and what people wrote.
+
+    Build one with `card_from_files` or `card_from_mlmd`, or read a saved one with
+    `Card.load`; change it with `with_content` (the human-written sections) or
+    `replace` (any field); render it with `render_card` / `write_card`. In a notebook
+    it displays itself as HTML.
+    """
 
     model_details: ModelDetails
     datasets: tuple[DatasetSplit, ...] = ()
@@ -298,9 +318,112 @@ class ModelCard:
     missing: tuple[str, ...] = ()
     schema_version: str = SCHEMA_VERSION
 
+    def replace(self, **changes: Any) -> Card:
+        """A copy with the given fields changed, checked against the card schema.
+
+        Raises:
+            CardValidationError: the changed card does not match the schema.
+        """
+        from mct_component import validation
+
+        changed = dataclasses.replace(self, **changes)
+        validation.validate_card_dict(changed.to_dict())
+        return changed
+
     def to_dict(self) -> dict[str, Any]:
         """The card as JSON-ready data (lists, dicts, scalars), in field order."""
         return _jsonable(self)
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The card as `model_card.json` holds it (compact and key-sorted by default)."""
+        return dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Card:
+        """Reads a card from its JSON form, after checking it against the card schema.
+
+        Raises:
+            CardValidationError: naming the first field that does not match the schema.
+        """
+        from mct_component import validation
+
+        validation.validate_card_dict(data)
+        return typing.cast(Card, _decode(cls, data, "card"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Card:
+        """Reads a card from `model_card.json` text.
+
+        Raises:
+            CardValidationError: the text is not JSON, or not a valid card.
+        """
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise CardValidationError(f"a card must be JSON: {e}") from None
+        if not isinstance(data, Mapping):
+            raise CardValidationError(f"a card must be a JSON object, got {type(data).__name__}")
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str) -> Card:
+        """Reads `model_card.json`, or the one in a card directory (any `fileio` path).
+
+        Raises:
+            SourceError: the file cannot be read.
+            CardValidationError: it is not a valid card.
+        """
+        from mct_component import files
+
+        return cls.from_json(files.read_bytes(files.card_file(path, CARD_FILE)))
+
+    def save(self, path: str) -> None:
+        """Writes the card's JSON to `path` (a file, any `fileio` path), atomically.
+
+        Raises:
+            CardValidationError: the card does not match the card schema.
+        """
+        import os
+
+        from mct_component import files, validation
+
+        data = self.to_dict()
+        validation.validate_card_dict(data)
+        folder, name = os.path.split(path)
+        files.write_files(folder or ".", {name: dumps(data)})
+
+    def with_content(self, content: Any) -> Card:
+        """A copy with human-written content applied; sections not given are kept.
+
+        Args:
+            content: a mapping, or a JSON/YAML file path, in the form of
+                `schemas/card_content.schema.json` (e.g. `{"limitations": [...]}`).
+
+        Raises:
+            CardContentError: the content does not match that schema.
+        """
+        from mct_component import content as content_module
+
+        return content_module.apply_card_content(self, content_module.load_card_content(content))
+
+    def _repr_html_(self) -> str:
+        """The card as a self-contained HTML page (shown by Jupyter)."""
+        from mct_component import render
+
+        return render.render(self.to_dict(), ("html",))[render.FILE_NAMES["html"]]
+
+
+def dumps(card_dict: Mapping[str, Any], indent: int | None = None) -> str:
+    """A card's JSON text: key-sorted, no NaN, newline-terminated.
+
+    Compact by default: the C encoder only runs without `indent` (about 10x faster on a
+    2,000-feature card); `python -m json.tool` pretty-prints it.
+    """
+    separators = (",", ":") if indent is None else None
+    text = json.dumps(
+        card_dict, sort_keys=True, allow_nan=False, indent=indent, separators=separators
+    )
+    return text + "\n"
 
 
 def _jsonable(value: Any) -> Any:
@@ -315,158 +438,38 @@ def _jsonable(value: Any) -> Any:
 
 
 @functools.cache
-def load_schema(name: str) -> dict[str, Any]:
-    """Loads one of the JSON Schemas shipped in `mct_component/schemas`."""
-    text = resources.files("mct_component").joinpath("schemas", name).read_text()
-    return json.loads(text)
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
-def validate_card_dict(card: dict[str, Any]) -> None:
-    """Checks a card's JSON form against `model_card.schema.json`.
-
-    A compiled validator checks the card; only when it finds a fault does `jsonschema`,
-    the reference, validate it again, to name the most relevant error.
-
-    Raises:
-        CardValidationError: naming the first offending field and the schema's rule.
-    """
-    import fastjsonschema
-
-    try:
-        _compiled_card_check()(card)
-    except fastjsonschema.JsonSchemaException:
-        import jsonschema
-
-        error = jsonschema.exceptions.best_match(_card_validator().iter_errors(card))
-        if error is not None:
-            where = json_path(error.absolute_path) or "<card>"
-            raise CardValidationError(
-                f"generated card is invalid at {where}: {error.message}"
-            ) from None
+_CHART_TYPES = frozenset(KINDS.values())
 
 
-@functools.cache
-def _card_validator() -> Any:
-    import jsonschema
-
-    chart = load_schema("chart.schema.json")
-    card_schema = load_schema("model_card.schema.json")
-    # Validating through `$ref`s costs a registry lookup per reference, twice the time of
-    # the checks themselves on a 2,000-feature card: validate against an inlined copy.
-    flat = _inline_refs(card_schema, card_schema, {chart["$id"]: chart})
-    return jsonschema.Draft202012Validator(flat)
-
-
-@functools.cache
-def _compiled_card_check() -> Any:
-    """`model_card.schema.json` compiled to Python by fastjsonschema (about 0.1 s, once).
-
-    It validates a 2,000-feature card six times faster than `jsonschema`.
-    """
-    import fastjsonschema
-
-    chart = load_schema("chart.schema.json")
-    card_schema = load_schema("model_card.schema.json")
-    return fastjsonschema.compile(_as_draft7(card_schema, {chart["$id"]: ("chart__", chart)}))
-
-
-# The keywords the draft-07 translation carries over (see `_as_draft7`). `format` is
-# left out on purpose: fastjsonschema checks formats, `jsonschema` does not by default.
-_DRAFT7_KEYWORDS = frozenset(
-    {
-        "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "default",
-        "type", "enum", "const", "properties", "additionalProperties", "required",
-        "patternProperties", "minProperties", "maxProperties", "items", "prefixItems",
-        "minItems", "maxItems", "uniqueItems", "minimum", "maximum", "exclusiveMinimum",
-        "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "pattern",
-        "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
-    }
-)  # fmt: skip
-
-
-def _as_draft7(
-    schema: Mapping[str, Any], others: Mapping[str, tuple[str, Mapping[str, Any]]]
-) -> dict[str, Any]:
-    """A draft-07 copy of a 2020-12 schema, for fastjsonschema (which stops at draft 7).
-
-    `$defs` become `definitions`; `prefixItems` (and `items` after it) become `items`
-    (and `additionalItems`). `others` maps the `$id` of each referenced schema document
-    to a prefix for its definitions and the document itself; references to it point
-    at a copy under `definitions`.
-
-    Raises:
-        ValueError: the schema uses a keyword outside `_DRAFT7_KEYWORDS`.
-    """
-
-    def convert(node: Any, prefix: str) -> Any:
-        if isinstance(node, list):
-            return [convert(item, prefix) for item in node]
-        if not isinstance(node, dict):
-            return node
-        unknown = set(node) - _DRAFT7_KEYWORDS
-        if unknown:
-            raise ValueError(f"schema keywords not translated to draft 7: {sorted(unknown)}")
-        out = {}
-        for key, value in node.items():
-            if key in ("$schema", "$id", "$defs"):  # definitions are gathered below
-                continue
-            if key == "$ref":
-                local = value.startswith("#/$defs/")
-                target = prefix + value.removeprefix("#/$defs/") if local else others[value][0]
-                out[key] = f"#/definitions/{target}"
-            elif key in ("properties", "patternProperties"):
-                out[key] = {name: convert(sub, prefix) for name, sub in value.items()}
-            elif key in ("const", "enum", "default", "required"):  # values, not schemas
-                out[key] = value
-            else:
-                out[key] = convert(value, prefix)
-        if "prefixItems" in node:
-            out["items"] = out.pop("prefixItems")
-            if "items" in node:
-                out["additionalItems"] = convert(node["items"], prefix)
-        return out
-
-    definitions = {name: convert(sub, "") for name, sub in schema.get("$defs", {}).items()}
-    for prefix, document in others.values():
-        definitions[prefix] = convert(document, prefix)
-        for name, sub in document.get("$defs", {}).items():
-            definitions[prefix + name] = convert(sub, prefix)
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        **convert(schema, ""),
-        "definitions": definitions,
-    }
-
-
-def _inline_refs(node: Any, document: Mapping[str, Any], documents: Mapping[str, Any]) -> Any:
-    """A copy of a (non-recursive) schema with every `$ref` replaced by its target.
-
-    Handles `#/...` pointers within `document` and references to whole `documents`.
-    """
-    if isinstance(node, list):
-        return [_inline_refs(item, document, documents) for item in node]
-    if not isinstance(node, dict):
-        return node
-    rest = {
-        key: _inline_refs(value, document, documents)
-        for key, value in node.items()
-        if key not in ("$ref", "$defs", "$id")
-    }
-    ref = node.get("$ref")
-    if ref is None:
-        return rest
-    if ref.startswith("#/"):
-        target: Any = document
-        for part in ref[2:].split("/"):
-            target = target[part]
-        return {**_inline_refs(target, document, documents), **rest}
-    target_document = documents[ref]
-    return {**_inline_refs(target_document, target_document, documents), **rest}
-
-
-def json_path(parts: Any) -> str:
-    """Formats a jsonschema error path as `a.b[0].c`."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+def _decode(annotation: Any, value: Any, where: str) -> Any:
+    """`value` (JSON data already checked against the schema) as an `annotation` instance."""
+    if value is None:
+        return None
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        hints = _field_types(annotation)
+        fields = {f.name for f in dataclasses.fields(annotation) if f.init}
+        return annotation(
+            **{
+                name: _decode(hints[name], item, f"{where}.{name}")
+                for name, item in value.items()
+                if name in fields
+            }
+        )
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in arguments if a is not type(None)]
+        if set(options) <= _CHART_TYPES:
+            return chart_from_dict(value)
+        (only,) = options  # the card's unions are all "X | None" or charts
+        return _decode(only, value, where)
+    if origin is tuple:
+        item_type = arguments[0]
+        return tuple(_decode(item_type, item, f"{where}[{i}]") for i, item in enumerate(value))
+    if origin in (Mapping, dict):
+        return dict(value)
+    return value

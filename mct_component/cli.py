@@ -3,6 +3,8 @@
     mct-card generate --metadata mlmd.sqlite [--model-id N | --pipeline NAME] \\
         --output-dir DIR [--format html,md,json] [--card-content FILE] \\
         [--label-vocabulary NAME]
+
+It uses only the public API (`mct_component.api`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--card-content", help="human-written content (.json, .yaml, .yml)")
     generate.add_argument(
         "--label-vocabulary",
+        default="",
         help="Transform vocabulary (vocab_filename) naming the label's classes",
     )
     return parser
@@ -37,26 +40,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def generate(args: argparse.Namespace) -> str:
     """Runs `mct-card generate`; returns the output directory."""
-    from mct_component import content, generate, lineage, parameters, render
+    import mct_component as mct
 
-    parameters.check_label_vocabulary(args.label_vocabulary or "")
-    formats = render.check_formats(f.strip() for f in args.format.split(",") if f.strip())
-    card_content = content.load_card_content(args.card_content)
-    store = lineage.connect_sqlite(args.metadata)
-    model_id = (
-        args.model_id
-        if args.model_id is not None
-        else lineage.newest_model_id(store, args.pipeline)
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    if not formats or any(f not in mct.FORMATS for f in formats):
+        raise mct.ParameterError(
+            f"--format must be a comma-separated list of {', '.join(mct.FORMATS)}, "
+            f"got {args.format!r}"
+        )
+    model_card = mct.card_from_mlmd(
+        args.metadata,
+        args.model_id,
+        pipeline=args.pipeline,
+        content=args.card_content,
+        label_vocabulary=args.label_vocabulary,
     )
-    inputs = lineage.resolve_lineage(store, model_id)
-    generate.write_card(
-        inputs,
-        args.output_dir,
-        card_content=card_content,
-        formats=formats,
-        label_vocabulary=args.label_vocabulary or "",
-    )
-    return args.output_dir
+    try:
+        explanation = mct.explanation_metadata(model_card.model_details.uri)
+    except mct.SourceError:  # not a SavedModel, or no serving_default signature
+        explanation = None
+    mct.write_card(model_card, args.output_dir, formats, explanation_metadata=explanation)
+    return str(args.output_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from mct_component import content, driver, executor, parameters, render
+from mct_component import constants, content, driver, executor, parameters, render
 from mct_component.artifact import ModelCard
 
 
@@ -17,21 +17,31 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
     """Inputs, parameters and output of `ModelCardGenerator`."""
 
     PARAMETERS = {
-        parameters.CARD_CONTENT: ExecutionParameter(type=str, optional=True),
-        parameters.TEMPLATES: ExecutionParameter(type=str, optional=True),
-        parameters.OUTPUT_FORMATS: ExecutionParameter(type=str, optional=True),
-        parameters.LABEL_VOCABULARY: ExecutionParameter(type=str, optional=True),
+        constants.CARD_CONTENT_KEY: ExecutionParameter(type=str, optional=True),
+        constants.TEMPLATES_KEY: ExecutionParameter(type=str, optional=True),
+        constants.OUTPUT_FORMATS_KEY: ExecutionParameter(type=str, optional=True),
+        constants.LABEL_VOCABULARY_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
-        "model": ChannelParameter(type=standard_artifacts.Model),
-        "statistics": ChannelParameter(type=standard_artifacts.ExampleStatistics, optional=True),
-        "schema": ChannelParameter(type=standard_artifacts.Schema, optional=True),
-        "evaluation": ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
-        "blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
-        "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
-        "transform_graph": ChannelParameter(type=standard_artifacts.TransformGraph, optional=True),
+        constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+        constants.STATISTICS_KEY: ChannelParameter(
+            type=standard_artifacts.ExampleStatistics, optional=True
+        ),
+        constants.SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema, optional=True),
+        constants.EVALUATION_KEY: ChannelParameter(
+            type=standard_artifacts.ModelEvaluation, optional=True
+        ),
+        constants.BLESSING_KEY: ChannelParameter(
+            type=standard_artifacts.ModelBlessing, optional=True
+        ),
+        constants.PUSHED_MODEL_KEY: ChannelParameter(
+            type=standard_artifacts.PushedModel, optional=True
+        ),
+        constants.TRANSFORM_GRAPH_KEY: ChannelParameter(
+            type=standard_artifacts.TransformGraph, optional=True
+        ),
     }
-    OUTPUTS = {"model_card": ChannelParameter(type=ModelCard)}
+    OUTPUTS = {constants.MODEL_CARD_KEY: ChannelParameter(type=ModelCard)}
 
 
 class ModelCardGenerator(base_component.BaseComponent):
@@ -51,8 +61,7 @@ class ModelCardGenerator(base_component.BaseComponent):
     walks MLMD lineage from the model to its Trainer run and config, training data, TFDV
     statistics and schema, Transform, Evaluator results and blessing, Pusher output,
     pipeline run, and the baseline model (the Evaluator's, else the previous blessed
-    model of the pipeline). Inputs given explicitly win over
-    discovered ones.
+    model of the pipeline). Inputs given explicitly win over discovered ones.
 
     Inputs:
         model: the `Model` the card describes (required).
@@ -75,7 +84,8 @@ class ModelCardGenerator(base_component.BaseComponent):
         model_card: the `ModelCard` artifact (see `mct_component.artifact.ModelCard`).
 
     Raises:
-        CardContentError: (a `ValueError`) at construction, naming the bad parameter or field.
+        ParameterError: (a `ValueError`) at construction, naming the bad parameter.
+        CardContentError: (a `ValueError`) at construction, naming the bad content field.
     """
 
     SPEC_CLASS = ModelCardGeneratorSpec

@@ -6,12 +6,13 @@ typo in a field name fails before any component runs, with a message naming the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
 from typing import Any, Union
 
-from mct_component import card
+from mct_component import card, validation
 from mct_component.errors import CardContentError
 
 ContentInput = Union[Mapping[str, Any], str, "os.PathLike[str]", None]
@@ -73,7 +74,7 @@ def validate_card_content(content: Any) -> None:
     """
     import jsonschema
 
-    schema = card.load_schema("card_content.schema.json")
+    schema = validation.load_schema(validation.CONTENT_SCHEMA)
     if not isinstance(content, Mapping):
         raise CardContentError(
             f"card_content must be a mapping of sections, got {type(content).__name__}"
@@ -86,7 +87,7 @@ def validate_card_content(content: Any) -> None:
 
 
 def _describe(error: Any, schema: Mapping[str, Any]) -> str:
-    where = card.json_path(error.absolute_path)
+    where = validation.json_path(error.absolute_path)
     if error.validator == "additionalProperties":
         known = sorted(error.schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(known))
@@ -107,27 +108,37 @@ def _describe(error: Any, schema: Mapping[str, Any]) -> str:
     return f"card_content field {where or '<root>'!r} is invalid: {error.message}"
 
 
-def parse_card_content(
-    content: Mapping[str, Any],
-) -> tuple[dict[str, Any], card.Considerations, str]:
-    """Splits validated content into model-detail overrides, considerations and status.
+def apply_card_content(model_card: card.Card, content: Mapping[str, Any]) -> card.Card:
+    """The card with validated human-written content applied; sections not given are kept.
 
-    Returns:
-        (model_details fields to apply, the considerations, the card status).
+    `model_details`, `intended_use` and `risk` change only the fields they give; the
+    other sections (lists) replace the card's.
     """
+    considerations = model_card.considerations
+    if "intended_use" in content:
+        use = {k: tuple(v) for k, v in content["intended_use"].items()}
+        considerations = considerations.replace(
+            intended_use=considerations.intended_use.replace(**use)
+        )
+    for key in ("limitations", "tradeoffs"):
+        if key in content:
+            considerations = considerations.replace(**{key: tuple(content[key])})
+    if "ethical_considerations" in content:
+        considerations = considerations.replace(
+            ethical_considerations=tuple(
+                card.EthicalConsideration(**e) for e in content["ethical_considerations"]
+            )
+        )
+    if "risk" in content:
+        considerations = considerations.replace(risk=considerations.risk.replace(**content["risk"]))
     details = dict(content.get("model_details", {}))
     if "owners" in details:
         details["owners"] = tuple(card.Owner(**o) for o in details["owners"])
     if "references" in details:
         details["references"] = tuple(details["references"])
-    use = content.get("intended_use", {})
-    considerations = card.Considerations(
-        intended_use=card.IntendedUse(**{k: tuple(v) for k, v in use.items()}),
-        limitations=tuple(content.get("limitations", ())),
-        tradeoffs=tuple(content.get("tradeoffs", ())),
-        ethical_considerations=tuple(
-            card.EthicalConsideration(**e) for e in content.get("ethical_considerations", ())
-        ),
-        risk=card.Risk(**content.get("risk", {})),
+    return dataclasses.replace(
+        model_card,
+        model_details=model_card.model_details.replace(**details),
+        considerations=considerations,
+        status=content.get("status", model_card.status),
     )
-    return details, considerations, content.get("status", "draft")

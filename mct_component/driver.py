@@ -15,7 +15,7 @@ from tfx.orchestration.portable import base_driver as portable_base_driver
 from tfx.orchestration.portable import data_types
 from tfx.proto.orchestration import driver_output_pb2
 
-from mct_component import lineage, parameters
+from mct_component import constants, lineage
 from mct_component.errors import ModelCardError
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,9 @@ class LineageDriver(base_driver.BaseDriver, portable_base_driver.BaseDriver):
     """Adds the model's resolved lineage to the execution properties."""
 
     def run(self, execution_info: data_types.ExecutionInfo) -> driver_output_pb2.DriverOutput:
+        """Resolves the lineage of the one `model` input; never fails the run for it."""
         output = driver_output_pb2.DriverOutput()
-        models = execution_info.input_dict.get("model") or []
+        models = execution_info.input_dict.get(constants.MODEL_KEY) or []
         if len(models) != 1:
             return output
         try:
@@ -34,7 +35,7 @@ class LineageDriver(base_driver.BaseDriver, portable_base_driver.BaseDriver):
                 inputs = lineage.resolve_lineage(handle.store, models[0].id)
         except ModelCardError as e:
             logger.warning("Lineage of model %s not resolved: %s", models[0].id, e)
-            output.exec_properties[parameters.LINEAGE_ERROR].string_value = str(e)
+            output.exec_properties[constants.LINEAGE_ERROR_KEY].string_value = str(e)
             return output
-        output.exec_properties[parameters.LINEAGE].string_value = inputs.to_json()
+        output.exec_properties[constants.LINEAGE_KEY].string_value = inputs.to_json()
         return output

@@ -1,4 +1,14 @@
-"""The package's exceptions: one root, leaves that also subclass the fitting built-in."""
+"""The package's exceptions: one root, leaves that also subclass the fitting built-in.
+
+ModelCardError
+├── ParameterError (ValueError)         a component parameter or API/CLI argument
+├── CardContentError (ValueError)       human-written content is malformed
+├── CardValidationError (ValueError)    a card does not match the card schema
+├── SourceError (ValueError)            a pipeline output could not be read
+├── LineageError (LookupError)          MLMD does not hold what was asked for
+└── TemplateError (ValueError)          a template does not compile or render
+    └── TemplateNotFoundError (FileNotFoundError)
+"""
 
 from __future__ import annotations
 
@@ -7,20 +17,20 @@ class ModelCardError(Exception):
     """Root of every error raised by mct_component."""
 
 
+class ParameterError(ModelCardError, ValueError):
+    """A component parameter, API argument or CLI option is not what it must be."""
+
+
 class CardContentError(ModelCardError, ValueError):
-    """Human-written card content (or a component parameter) is malformed."""
+    """Human-written card content is malformed (the message names the field)."""
 
 
 class CardValidationError(ModelCardError, ValueError):
-    """A generated card does not match the package's JSON Schema."""
+    """A card does not match the package's JSON Schema."""
 
 
 class SourceError(ModelCardError, ValueError):
     """An upstream artifact (statistics, evaluation, SavedModel...) could not be read."""
-
-
-class TemplateNotFoundError(ModelCardError, FileNotFoundError):
-    """A card template could not be found."""
 
 
 class LineageError(ModelCardError, LookupError):
@@ -29,3 +39,7 @@ class LineageError(ModelCardError, LookupError):
 
 class TemplateError(ModelCardError, ValueError):
     """A card template does not compile or uses a field the card does not have."""
+
+
+class TemplateNotFoundError(TemplateError, FileNotFoundError):
+    """A card template could not be found."""

@@ -7,17 +7,17 @@ from typing import Any
 from tfx import types
 from tfx.dsl.components.base import base_executor
 
-from mct_component import card, generate, parameters
+from mct_component import card, constants, generate, parameters
 from mct_component.errors import SourceError
-from mct_component.lineage import ArtifactRef, CardInputs
+from mct_component.refs import ArtifactRef, CardInputs
 
 OPTIONAL_INPUTS = (
-    "statistics",
-    "schema",
-    "evaluation",
-    "blessing",
-    "pushed_model",
-    "transform_graph",
+    constants.STATISTICS_KEY,
+    constants.SCHEMA_KEY,
+    constants.EVALUATION_KEY,
+    constants.BLESSING_KEY,
+    constants.PUSHED_MODEL_KEY,
+    constants.TRANSFORM_GRAPH_KEY,
 )
 
 
@@ -30,13 +30,27 @@ class Executor(base_executor.BaseExecutor):
         output_dict: dict[str, list[types.Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
+        """Writes the model card of the `model` input into the `model_card` output.
+
+        Args:
+            input_dict: `model` (exactly one `Model`) and, optionally, one artifact each
+                of `statistics`, `schema`, `evaluation`, `blessing`, `pushed_model` and
+                `transform_graph`; given ones win over what lineage found.
+            output_dict: `model_card`: the one `ModelCard` artifact to write into.
+            exec_properties: the parameters `parameters.encode` wrote, plus the driver's
+                `lineage` (JSON `CardInputs`) or `lineage_error`.
+
+        Raises:
+            ModelCardError: an input cannot be read, or a parameter or template is bad;
+                nothing is written then.
+        """
         params = parameters.decode(exec_properties)
-        model = _single(input_dict, "model")
-        explicit = {name: _single(input_dict, name, optional=True) for name in OPTIONAL_INPUTS}
+        model = _single(input_dict, constants.MODEL_KEY)
+        explicit = {name: _optional(input_dict, name) for name in OPTIONAL_INPUTS}
         discovered = params.lineage or CardInputs(model=model)
         inputs = discovered.with_explicit(model=model, **explicit)
         notes = (f"Lineage not resolved: {params.lineage_error}",) if params.lineage_error else ()
-        (artifact,) = output_dict["model_card"]
+        (artifact,) = output_dict[constants.MODEL_CARD_KEY]
         model_card = generate.write_card(
             inputs,
             artifact.uri,
@@ -49,32 +63,34 @@ class Executor(base_executor.BaseExecutor):
         record_summary(artifact, model_card, params.output_formats)
 
 
-def _single(
-    input_dict: dict[str, list[types.Artifact]], key: str, optional: bool = False
-) -> ArtifactRef | None:
+def _single(input_dict: dict[str, list[types.Artifact]], key: str) -> ArtifactRef:
     artifacts = input_dict.get(key) or []
-    if not artifacts and optional:
-        return None
     if len(artifacts) != 1:
         raise SourceError(f"input {key!r} must hold exactly one artifact, got {len(artifacts)}")
     return ArtifactRef.from_tfx(artifacts[0])
 
 
+def _optional(input_dict: dict[str, list[types.Artifact]], key: str) -> ArtifactRef | None:
+    return _single(input_dict, key) if input_dict.get(key) else None
+
+
 def record_summary(
-    artifact: types.Artifact, model_card: card.ModelCard, formats: tuple[str, ...]
+    artifact: types.Artifact, model_card: card.Card, formats: tuple[str, ...]
 ) -> None:
     """Copies the card's headline facts into the artifact's MLMD custom properties."""
     details = model_card.model_details
-    artifact.set_string_custom_property("model_name", details.name)
-    artifact.set_string_custom_property("model_version", details.version)
-    artifact.set_string_custom_property("model_uri", details.uri)
-    artifact.set_string_custom_property("status", model_card.status)
-    artifact.set_string_custom_property("formats", ",".join(formats))
+    artifact.set_string_custom_property(constants.MODEL_NAME_PROPERTY, details.name)
+    artifact.set_string_custom_property(constants.MODEL_VERSION_PROPERTY, details.version)
+    artifact.set_string_custom_property(constants.MODEL_URI_PROPERTY, details.uri)
+    artifact.set_string_custom_property(constants.STATUS_PROPERTY, model_card.status)
+    artifact.set_string_custom_property(constants.FORMATS_PROPERTY, ",".join(formats))
     blessed = model_card.quantitative_analysis.blessed
     if blessed is not None:
-        artifact.set_int_custom_property("blessed", int(blessed))
+        artifact.set_int_custom_property(constants.BLESSED_PROPERTY, int(blessed))
     # Metrics are stored as exact decimal strings: MLMD's SQLite backend keeps only six
     # significant digits of double properties.
     for metric in model_card.quantitative_analysis.overall:
         if metric.value is not None:
-            artifact.set_string_custom_property(f"metric:{metric.label}", repr(metric.value))
+            artifact.set_string_custom_property(
+                f"{constants.METRIC_PROPERTY_PREFIX}{metric.label}", repr(metric.value)
+            )

@@ -1,22 +1,60 @@
-"""The one path from card inputs to files on disk, shared by the executor and the CLI."""
+"""The one path from card inputs to a card's files, shared by the executor, the CLI and the API."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mct_component import assemble, card, files, render
+from mct_component import assemble, card, constants, files, render, savedmodel, validation
 from mct_component.errors import SourceError
-from mct_component.lineage import CardInputs
-
-if TYPE_CHECKING:
-    from mct_component.savedmodel import SavedModelInfo
+from mct_component.refs import CardInputs
 
 logger = logging.getLogger(__name__)
 
-EXPLANATION_METADATA_FILE = "explanation_metadata.json"
+
+def build(
+    inputs: CardInputs,
+    card_content: Mapping[str, Any] | None = None,
+    notes: tuple[str, ...] = (),
+    label_vocabulary: str = "",
+) -> tuple[card.Card, dict[str, Any] | None]:
+    """Builds the card and the model's explanation metadata (None without a SavedModel).
+
+    The SavedModel is parsed once, for both.
+    """
+    saved_model = savedmodel.read_model_artifact(inputs.model.uri)
+    model_card = assemble.build_card(inputs, card_content, notes, saved_model, label_vocabulary)
+    return model_card, _explanation_metadata(saved_model)
+
+
+def card_files(
+    model_card: card.Card,
+    formats: tuple[str, ...] = render.FORMATS,
+    templates: Mapping[str, str] | None = None,
+    explanation_metadata: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """Every file of a card directory, rendered in memory after the card is validated.
+
+    Args:
+        model_card: the card.
+        formats: output formats ("json", "html", "md").
+        templates: format -> custom template path (read through `fileio`).
+        explanation_metadata: written as `explanation_metadata.json` when given.
+
+    Raises:
+        CardValidationError: the card does not match the card schema.
+        TemplateError: a template does not compile or render.
+    """
+    card_dict = model_card.to_dict()
+    validation.validate_card_dict(card_dict)
+    custom = {fmt: files.read_text(path) for fmt, path in (templates or {}).items()}
+    outputs = render.render(card_dict, formats, custom)
+    if explanation_metadata is not None:
+        text = json.dumps(explanation_metadata, indent=2, sort_keys=True) + "\n"
+        outputs[constants.EXPLANATION_METADATA_FILE] = text
+    return outputs
 
 
 def write_card(
@@ -27,7 +65,7 @@ def write_card(
     formats: tuple[str, ...] = render.FORMATS,
     notes: tuple[str, ...] = (),
     label_vocabulary: str = "",
-) -> card.ModelCard:
+) -> card.Card:
     """Builds, validates and renders the card, then writes every file at once.
 
     Nothing is written unless the card validates and every format renders.
@@ -44,24 +82,18 @@ def write_card(
     Returns:
         The card that was written.
     """
-    saved_model = assemble.read_saved_model(inputs.model)
-    model_card = assemble.build_card(inputs, card_content, notes, saved_model, label_vocabulary)
-    card_dict = model_card.to_dict()
-    card.validate_card_dict(card_dict)
-    custom = {fmt: files.read_text(path) for fmt, path in (templates or {}).items()}
-    outputs = render.render(card_dict, formats, custom)
-    if saved_model is not None and saved_model.signatures:
-        outputs.update(_explanation_metadata_file(saved_model))
-    files.write_files(output_dir, outputs)
+    model_card, explanation = build(inputs, card_content, notes, label_vocabulary)
+    files.write_files(output_dir, card_files(model_card, formats, templates, explanation))
     return model_card
 
 
-def _explanation_metadata_file(saved_model: SavedModelInfo) -> dict[str, str]:
-    from mct_component import savedmodel
+def _explanation_metadata(saved_model: savedmodel.SavedModelInfo | None) -> dict[str, Any] | None:
+    if saved_model is None or not saved_model.signatures:
+        return None
+    from mct_component import explanation
 
     try:
-        metadata = savedmodel.explanation_metadata(saved_model)
+        return explanation.explanation_metadata(saved_model)
     except SourceError as e:  # e.g. no serving_default signature
         logger.warning("No explanation metadata for %s: %s", saved_model.path, e)
-        return {}
-    return {EXPLANATION_METADATA_FILE: json.dumps(metadata, indent=2, sort_keys=True) + "\n"}
+        return None

@@ -1,4 +1,4 @@
-"""The MLMD boundary: walks lineage from a model and returns plain, typed references.
+"""The MLMD queries: walks lineage from a model and returns plain, typed references (`refs`).
 
 `resolve_lineage(store, model_id)` starts at one Model artifact and follows MLMD events
 hop by hop: back to the Trainer and its inputs (examples, Transform, schema,
@@ -18,11 +18,19 @@ confirmed by an indexed lookup; the unindexed queries are only a fallback.
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from mct_component.errors import LineageError
+from mct_component.refs import (
+    EVALUATOR_BASELINE,
+    PREVIOUS_BLESSED,
+    ArtifactRef,
+    CardInputs,
+    ContextRef,
+    ExecutionRef,
+    properties_of,
+)
 
 # MLMD Event.Type values (ml_metadata.proto.metadata_store_pb2.Event.Type). INTERNAL_INPUT
 # and INTERNAL_OUTPUT (5, 6) are neither: a TFX Resolver records the artifacts it picked
@@ -42,173 +50,6 @@ RECENT_CONTEXT_PAGES = 5
 RUN_CANDIDATES = 5
 RECENT_ARTIFACT_PAGE = 32
 RECENT_ARTIFACT_PAGES = 16
-
-# How `CardInputs.baseline` was chosen.
-EVALUATOR_BASELINE = "evaluator_baseline"
-PREVIOUS_BLESSED = "previous_blessed"
-
-
-@dataclasses.dataclass(frozen=True)
-class ArtifactRef:
-    """An MLMD artifact reduced to what card building needs.
-
-    `properties` merges MLMD properties and custom properties (properties win), with
-    values unwrapped to Python primitives.
-    """
-
-    type_name: str
-    uri: str
-    id: int | None = None
-    properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    create_time_ms: int = 0
-
-    @classmethod
-    def from_mlmd(cls, artifact: Any, type_name: str) -> ArtifactRef:
-        """Builds a reference from an `ml_metadata` `Artifact` proto and its type's name."""
-        return cls(
-            type_name=type_name,
-            uri=artifact.uri,
-            id=artifact.id if artifact.HasField("id") else None,
-            properties=_properties(artifact),
-            create_time_ms=artifact.create_time_since_epoch,
-        )
-
-    @classmethod
-    def from_tfx(cls, artifact: Any) -> ArtifactRef:
-        """Builds a reference from a `tfx.types.Artifact`."""
-        return cls.from_mlmd(artifact.mlmd_artifact, artifact.type_name)
-
-
-@dataclasses.dataclass(frozen=True)
-class ExecutionRef:
-    """An MLMD execution (a component run) and its execution properties."""
-
-    type_name: str
-    id: int | None = None
-    properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    create_time_ms: int = 0
-
-    @property
-    def component(self) -> str:
-        """The short component class name, e.g. "Trainer"."""
-        return self.type_name.rsplit(".", 1)[-1]
-
-
-@dataclasses.dataclass(frozen=True)
-class ContextRef:
-    """An MLMD context: the pipeline, or one run of it."""
-
-    type_name: str
-    name: str
-    id: int | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class CardInputs:
-    """Everything a card is built from; only the model is required.
-
-    The first six fields are the component's own inputs; the rest is only known from
-    lineage. `baseline` holds the inputs of the model this one is compared with: the
-    Evaluator's baseline model, or else the previous blessed model of the pipeline
-    (`baseline_basis` says which: `EVALUATOR_BASELINE` or `PREVIOUS_BLESSED`).
-    """
-
-    model: ArtifactRef
-    statistics: ArtifactRef | None = None
-    schema: ArtifactRef | None = None
-    evaluation: ArtifactRef | None = None
-    blessing: ArtifactRef | None = None
-    pushed_model: ArtifactRef | None = None
-    examples: ArtifactRef | None = None
-    transformed_examples: ArtifactRef | None = None
-    transform_graph: ArtifactRef | None = None
-    hyperparameters: ArtifactRef | None = None
-    trainer: ExecutionRef | None = None
-    transform: ExecutionRef | None = None
-    evaluator: ExecutionRef | None = None
-    pipeline: ContextRef | None = None
-    run: ContextRef | None = None
-    baseline: CardInputs | None = None
-    baseline_basis: str | None = None
-
-    def with_explicit(self, **explicit: ArtifactRef | None) -> CardInputs:
-        """These inputs with every non-None explicit artifact replacing the discovered one."""
-        return dataclasses.replace(self, **{k: v for k, v in explicit.items() if v is not None})
-
-    def to_json(self) -> str:
-        """Serialises the inputs (to travel as an execution property)."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> CardInputs:
-        """The inverse of `to_json`."""
-        return _inputs_from_dict(json.loads(text))
-
-
-_REF_TYPES = {"trainer": ExecutionRef, "transform": ExecutionRef, "evaluator": ExecutionRef}
-_CONTEXT_FIELDS = ("pipeline", "run")
-
-
-def _inputs_from_dict(data: Mapping[str, Any]) -> CardInputs:
-    fields = {}
-    for key, value in data.items():
-        if value is None or key == "baseline_basis":
-            fields[key] = value
-        elif key == "baseline":
-            fields[key] = _inputs_from_dict(value)
-        elif key in _CONTEXT_FIELDS:
-            fields[key] = ContextRef(**value)
-        else:
-            fields[key] = _REF_TYPES.get(key, ArtifactRef)(**value)
-    return CardInputs(**fields)
-
-
-def _properties(node: Any) -> dict[str, Any]:
-    values = {k: _unwrap(v) for k, v in node.custom_properties.items()}
-    values.update({k: _unwrap(v) for k, v in node.properties.items()})
-    return values
-
-
-def _unwrap(value: Any) -> Any:
-    kind = value.WhichOneof("value")
-    if kind == "struct_value":
-        from google.protobuf import json_format
-
-        decoded = json_format.MessageToDict(value.struct_value)
-        # TFX stores a single JSON value as {"__value__": v}; on Kubeflow Pipelines v2
-        # every custom property arrives that way (e.g. a ModelBlessing's `blessed`: 1.0).
-        return decoded["__value__"] if set(decoded) == {"__value__"} else decoded
-    if kind == "proto_value":
-        return None
-    return getattr(value, kind) if kind else None
-
-
-def connect_sqlite(path: str, read_only: bool = True) -> Any:
-    """Opens an MLMD SQLite store, checking first that the file exists and is MLMD.
-
-    Raises:
-        LineageError: the file is missing or is not an MLMD store.
-    """
-    import os
-    import sqlite3
-
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
-
-    if not os.path.isfile(path):
-        raise LineageError(f"MLMD store not found: {path!r} is not a file")
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as e:
-        raise LineageError(f"{path!r} is not an MLMD store: not a SQLite database ({e})") from None
-    if not {"Artifact", "Execution", "Event", "Type"} <= tables:
-        raise LineageError(f"{path!r} is not an MLMD store: it has no MLMD tables")
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = path
-    mode = metadata_store_pb2.SqliteMetadataSourceConfig
-    config.sqlite.connection_mode = mode.READONLY if read_only else mode.READWRITE
-    return metadata_store.MetadataStore(config)
 
 
 class _Graph:
@@ -303,7 +144,7 @@ class _Graph:
         return ExecutionRef(
             type_name=self.type_name("execution", execution),
             id=execution.id,
-            properties=_properties(execution),
+            properties=properties_of(execution),
             create_time_ms=execution.create_time_since_epoch,
         )
 
@@ -557,7 +398,7 @@ def _blessed_model_id(graph: _Graph, artifact: Any) -> int | None:
     """The model a ModelBlessing artifact blessed; None for anything else."""
     if graph.type_name("artifact", artifact) != "ModelBlessing":
         return None
-    properties = _properties(artifact)
+    properties = properties_of(artifact)
     if properties.get("blessed") != 1 or properties.get("current_model_id") is None:
         return None
     return int(properties["current_model_id"])

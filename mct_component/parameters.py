@@ -14,16 +14,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mct_component import content, render
-from mct_component.errors import CardContentError
-from mct_component.lineage import CardInputs
-
-CARD_CONTENT = "card_content"
-TEMPLATES = "templates"
-OUTPUT_FORMATS = "output_formats"
-LABEL_VOCABULARY = "label_vocabulary"
-# Set by the driver, not by users: the resolved lineage (JSON) or why it failed.
-LINEAGE = "lineage"
-LINEAGE_ERROR = "lineage_error"
+from mct_component.constants import (
+    CARD_CONTENT_KEY,
+    LABEL_VOCABULARY_KEY,
+    LINEAGE_ERROR_KEY,
+    LINEAGE_KEY,
+    OUTPUT_FORMATS_KEY,
+    TEMPLATES_KEY,
+)
+from mct_component.errors import ParameterError
+from mct_component.refs import CardInputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,23 +47,23 @@ def encode(
     """Validates construction-time arguments and returns them as execution properties.
 
     Raises:
-        CardContentError: naming the parameter (and field) that is wrong.
+        ParameterError: naming the parameter (and field) that is wrong.
     """
     if isinstance(output_formats, str):
-        raise CardContentError(
+        raise ParameterError(
             f"output_formats must be a list such as ['html', 'md'], got the string {output_formats!r}"
         )
     check_label_vocabulary(label_vocabulary or "")
     templates = dict(templates or {})
-    _check_templates(templates)
+    check_templates(templates)
     for fmt, path in templates.items():
         if "://" not in path and not os.path.isfile(path):
-            raise CardContentError(f"templates[{fmt!r}]: template file not found: {path!r}")
+            raise ParameterError(f"templates[{fmt!r}]: template file not found: {path!r}")
     return {
-        CARD_CONTENT: json.dumps(content.load_card_content(card_content), sort_keys=True),
-        TEMPLATES: json.dumps(templates, sort_keys=True),
-        OUTPUT_FORMATS: json.dumps(list(render.check_formats(output_formats))),
-        LABEL_VOCABULARY: label_vocabulary or "",
+        CARD_CONTENT_KEY: json.dumps(content.load_card_content(card_content), sort_keys=True),
+        TEMPLATES_KEY: json.dumps(templates, sort_keys=True),
+        OUTPUT_FORMATS_KEY: json.dumps(list(render.check_formats(output_formats))),
+        LABEL_VOCABULARY_KEY: label_vocabulary or "",
     }
 
 
@@ -71,23 +71,23 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
     """Decodes and validates execution properties written by `encode`.
 
     Raises:
-        CardContentError: naming the property and what was received.
+        ParameterError: naming the property and what was received.
     """
-    card_content = _json_property(exec_properties, CARD_CONTENT, {})
+    card_content = _json_property(exec_properties, CARD_CONTENT_KEY, {})
     content.validate_card_content(card_content)
-    templates = _json_property(exec_properties, TEMPLATES, {})
-    _check_templates(templates)
-    formats = _json_property(exec_properties, OUTPUT_FORMATS, list(render.FORMATS))
+    templates = _json_property(exec_properties, TEMPLATES_KEY, {})
+    check_templates(templates)
+    formats = _json_property(exec_properties, OUTPUT_FORMATS_KEY, list(render.FORMATS))
     if not isinstance(formats, list):
-        raise CardContentError(f"{OUTPUT_FORMATS} must be a JSON list, got {formats!r}")
-    label_vocabulary = exec_properties.get(LABEL_VOCABULARY) or ""
+        raise ParameterError(f"{OUTPUT_FORMATS_KEY} must be a JSON list, got {formats!r}")
+    label_vocabulary = exec_properties.get(LABEL_VOCABULARY_KEY) or ""
     check_label_vocabulary(label_vocabulary)
-    raw_lineage = exec_properties.get(LINEAGE)
+    raw_lineage = exec_properties.get(LINEAGE_KEY)
     try:
         resolved = CardInputs.from_json(raw_lineage) if raw_lineage else None
     except (TypeError, ValueError) as e:
-        raise CardContentError(
-            f"execution property {LINEAGE!r} is not valid lineage: {e}"
+        raise ParameterError(
+            f"execution property {LINEAGE_KEY!r} is not valid lineage: {e}"
         ) from None
     return Parameters(
         card_content=card_content,
@@ -95,24 +95,25 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
         output_formats=render.check_formats(formats),
         label_vocabulary=label_vocabulary,
         lineage=resolved,
-        lineage_error=str(exec_properties.get(LINEAGE_ERROR) or ""),
+        lineage_error=str(exec_properties.get(LINEAGE_ERROR_KEY) or ""),
     )
 
 
 def check_label_vocabulary(name: Any) -> None:
-    """Raises CardContentError unless `name` can be a Transform vocabulary name."""
+    """Raises ParameterError unless `name` can be a Transform vocabulary name."""
     if not isinstance(name, str) or "/" in name or "\\" in name or name in (".", ".."):
-        raise CardContentError(
+        raise ParameterError(
             "label_vocabulary must be the name of a Transform vocabulary (the "
             f"`vocab_filename` given to tft.compute_and_apply_vocabulary), e.g. 'species', got {name!r}"
         )
 
 
-def _check_templates(templates: Any) -> None:
+def check_templates(templates: Any) -> None:
+    """Raises ParameterError unless `templates` maps "html"/"md" to template paths."""
     if not isinstance(templates, Mapping) or not all(
         isinstance(v, str) and v for v in templates.values()
     ):
-        raise CardContentError(
+        raise ParameterError(
             f"templates must map a format to a template path, e.g. {{'html': 'card.html.jinja'}}, "
             f"got {templates!r}"
         )
@@ -126,4 +127,4 @@ def _json_property(exec_properties: Mapping[str, Any], key: str, default: Any) -
     try:
         return json.loads(raw)
     except (TypeError, json.JSONDecodeError):
-        raise CardContentError(f"execution property {key!r} must be JSON, got {raw!r}") from None
+        raise ParameterError(f"execution property {key!r} must be JSON, got {raw!r}") from None

@@ -6,34 +6,36 @@ contents, so nothing is written until every format has rendered.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
-from mct_component import card
-from mct_component.errors import CardContentError, TemplateError, TemplateNotFoundError
+from mct_component import card, constants
+from mct_component.errors import ParameterError, TemplateError, TemplateNotFoundError
 
-FILE_NAMES = {"json": "model_card.json", "html": "model_card.html", "md": "model_card.md"}
+FILE_NAMES = {
+    "json": constants.CARD_JSON_FILE,
+    "html": constants.CARD_HTML_FILE,
+    "md": constants.CARD_MARKDOWN_FILE,
+}
 FORMATS = tuple(FILE_NAMES)
 TEMPLATED_FORMATS = ("html", "md")
 DEFAULT_TEMPLATES = {"html": "model_card.html.jinja", "md": "model_card.md.jinja"}
 TEMPLATE_PACKAGE = "mct_component.templates"
-CHART_DIR = "charts"
 
 
 def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     """Validates and de-duplicates output formats, keeping their order.
 
     Raises:
-        CardContentError: a format is unknown, or none is given.
+        ParameterError: a format is unknown, or none is given.
     """
     result = tuple(dict.fromkeys(formats))
     unknown = [f for f in result if f not in FILE_NAMES]
     if unknown or not result:
-        raise CardContentError(
+        raise ParameterError(
             f"output_formats must be a non-empty list drawn from {list(FORMATS)}, got {list(formats)}"
         )
     return result
@@ -43,11 +45,11 @@ def check_template_formats(templates: Mapping[str, Any]) -> None:
     """Custom templates exist for HTML and Markdown only.
 
     Raises:
-        CardContentError: naming the unknown format.
+        ParameterError: naming the unknown format.
     """
     unknown = sorted(set(templates) - set(TEMPLATED_FORMATS))
     if unknown:
-        raise CardContentError(
+        raise ParameterError(
             f"templates has unknown format(s) {unknown}; expected keys among {list(TEMPLATED_FORMATS)}"
         )
 
@@ -116,12 +118,12 @@ class ChartSet:
 
     def svg(self, chart: Mapping[str, Any]) -> str:
         """The chart's SVG document (drawn on first use)."""
-        from mct_component import charts
+        from mct_component import charts, svg
 
         number = self._number(chart)
         if number not in self._svg:
             drawing = charts.chart_from_dict(chart)
-            self._svg[number] = charts.to_svg(drawing, chart_id=f"chart-{number}")
+            self._svg[number] = svg.to_svg(drawing, chart_id=f"chart-{number}")
         return self._svg[number]
 
     def inline_svg(self, chart: Mapping[str, Any]) -> Any:
@@ -133,7 +135,7 @@ class ChartSet:
     def path(self, chart: Mapping[str, Any]) -> str:
         """The file the chart is written to for Markdown: `charts/<number>-<title>.svg`."""
         slug = re.sub(r"[^A-Za-z0-9]+", "-", str(chart.get("title", ""))).strip("-").lower()
-        return f"{CHART_DIR}/{self._number(chart):04d}-{slug[:40] or 'chart'}.svg"
+        return f"{constants.CHART_DIR}/{self._number(chart):04d}-{slug[:40] or 'chart'}.svg"
 
     def files(self) -> dict[str, str]:
         """Every chart as an SVG file, keyed by `path`."""
@@ -205,10 +207,7 @@ def render(
     files = {}
     for fmt in formats:
         if fmt == "json":
-            # Compact: the C encoder only runs without `indent` (about 10x faster on a
-            # 2,000-feature card). `python -m json.tool` pretty-prints it.
-            text = json.dumps(card_dict, sort_keys=True, allow_nan=False, separators=(",", ":"))
-            text += "\n"
+            text = card.dumps(card_dict)
         else:
             name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
             try:

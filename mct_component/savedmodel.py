@@ -1,4 +1,4 @@
-"""Reads a SavedModel's metadata and derives its Vertex Explainable AI explanation metadata.
+"""Reads a SavedModel's metadata: its serving signatures and the TensorFlow that saved it.
 
 Only `saved_model.pb` is parsed, through `tfx.dsl.io.fileio` (so `gs://`, `s3://` and
 `ram://` paths work); the model is never loaded, which keeps this fast and free of the
@@ -7,29 +7,29 @@ model's custom ops and assets.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
+import logging
 import os
 from typing import Any
 
 from mct_component import card, files
 from mct_component.errors import SourceError
 
+logger = logging.getLogger(__name__)
+
 SAVED_MODEL_FILE = "saved_model.pb"
-DEFAULT_SIGNATURE = "serving_default"
+# Where the Trainer puts the SavedModel in its Model artifact (TFX's path_utils).
+SERVING_DIR = "Format-Serving"
 _SERVE_TAG = "serve"
 # `signature_def` entries TF writes for its own bookkeeping; `tf.saved_model.load` hides them.
-_INTERNAL_SIGNATURES = frozenset({"__saved_model_init_op", "__saved_model_train_op"})
-_PARSE_OPS = frozenset({"ParseExampleV2", "ParseExample", "ParseSingleExample"})
-_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
-_DT_STRING = 7  # tensorflow.core.framework.types_pb2.DT_STRING
+INTERNAL_SIGNATURES = frozenset({"__saved_model_init_op", "__saved_model_train_op"})
 
 
 @dataclasses.dataclass(frozen=True)
 class SavedModelInfo:
     """What a model card needs from a SavedModel: its signatures and the TF that saved it.
 
-    `meta_graph` is the parsed serving MetaGraphDef, kept for `explanation_metadata`.
+    `meta_graph` is the parsed serving MetaGraphDef, kept for `explanation.explanation_metadata`.
     """
 
     signatures: tuple[card.Signature, ...]
@@ -71,7 +71,7 @@ def read_saved_model(path: str) -> SavedModelInfo:
             ),
         )
         for name, definition in sorted(meta_graph.signature_def.items())
-        if name not in _INTERNAL_SIGNATURES
+        if name not in INTERNAL_SIGNATURES
     )
     return SavedModelInfo(
         signatures=signatures,
@@ -82,104 +82,22 @@ def read_saved_model(path: str) -> SavedModelInfo:
     )
 
 
-def explanation_metadata(
-    saved_model: str | SavedModelInfo, signature: str = DEFAULT_SIGNATURE
-) -> dict[str, Any]:
-    """The explanation metadata of one signature of a SavedModel.
+def serving_dir(model_uri: str) -> str:
+    """Where a Model artifact's SavedModel is: under `Format-Serving` for Trainer outputs."""
+    serving = os.path.join(model_uri, SERVING_DIR)
+    return serving if files.filesystem(serving).exists(serving) else model_uri
 
-    `saved_model` is the SavedModel's directory, or what `read_saved_model` read from it.
 
-    The document has the shape of Explainable AI's `explanation_metadata.json`:
-    `{"inputs": {feature: {"input_tensor_name": ...}}, "outputs": {key:
-    {"output_tensor_name": ...}}, "framework": "tensorflow", "unresolved": [...]}`.
-    Inputs and outputs are sorted by name.
+def read_model_artifact(model_uri: str) -> SavedModelInfo | None:
+    """The SavedModel metadata of a Model artifact (or SavedModel directory), or None.
 
-    Inputs. A string input that the signature parses as serialized `tf.Example`s
-    (ParseExampleV2, ParseExample or ParseSingleExample, found by following the input
-    through the function library, including nested `(Stateful)PartitionedCall`s) is
-    replaced by one entry per parsed feature, named by its feature key: dense features
-    point at their dense tensor; sparse ones also get `indices_tensor_name` and
-    `dense_shape_tensor_name`. String features get `"modality": "categorical"`. Other
-    inputs map to their signature tensor, under their signature key (an unparsed string
-    input is taken to be a categorical feature). Every signature output is listed;
-    Explainable AI explains one, so drop the others before deploying.
-
-    Tensor names. Every name is `<node name>:<flat output index>`, the graph-mode
-    `tf.Tensor.name` form (AI Platform's `explanation_metadata.json` convention).
-    Signature tensors are the SignatureDef's names, i.e. tensors of the meta graph's
-    top-level graph. In a TF2 SavedModel the parse op runs inside a function, so parsed
-    features are named as TF names them when it rebuilds that function as a graph
-    (`tf.saved_model.load`, then the function's `FuncGraph`): the node name is kept,
-    though the function's own name is not. In a TF1 SavedModel the parse op is in the
-    top-level graph and its tensors are plain graph tensors.
-
-    Vertex AI's own builder for TF2 SavedModels
-    (`google.cloud.aiplatform.explain.metadata.tf.v2.SavedModelMetadataBuilder`) instead
-    names tensors by signature key (`examples`, `probabilities`) and has no way to name a
-    tensor inside a function. So for a TF2 model that takes serialized `tf.Example`s this
-    document records where each feature enters the model; to get attributions per
-    feature on Vertex, export a signature taking the features as tensors. Vertex's
-    `ExplanationMetadata` has no `framework` or `unresolved` field: drop both first.
-
-    Anything that cannot be resolved (keys that are not constants, ragged features,
-    composite tensors, name clashes) is listed under `"unresolved"` as `{"name": ...,
-    "reason": ...}`; nothing is dropped silently.
-
-    Raises:
-        SourceError: not a SavedModel (see `read_saved_model`), or no such signature.
+    None (with a warning logged) when the directory holds no readable SavedModel.
     """
-    info = read_saved_model(saved_model) if isinstance(saved_model, str) else saved_model
-    meta_graph = info.meta_graph
-    available = sorted(set(meta_graph.signature_def) - _INTERNAL_SIGNATURES)
-    if signature not in available:
-        raise SourceError(
-            f"the SavedModel at {info.path} has no signature {signature!r}; it has {available}"
-        )
-    definition = meta_graph.signature_def[signature]
-    library = _Library(meta_graph)
-    inputs: dict[str, dict[str, str]] = {}
-    unresolved: list[dict[str, str]] = []
-
-    def add_input(name: str, entry: dict[str, str]) -> None:
-        if name in inputs:
-            unresolved.append(
-                {"name": name, "reason": "two inputs of the signature resolve to this name"}
-            )
-        else:
-            inputs[name] = entry
-
-    for key in sorted(definition.inputs):
-        info = definition.inputs[key]
-        encoding = info.WhichOneof("encoding")
-        if encoding == "coo_sparse":
-            add_input(key, _sparse_entry(info.coo_sparse, info.dtype))
-        elif encoding != "name":
-            unresolved.append({"name": key, "reason": f"input is a composite tensor ({encoding})"})
-        elif info.dtype != _DT_STRING:
-            add_input(key, {"input_tensor_name": info.name})
-        else:
-            found = library.find_parse_op(info.name)
-            if found is None:
-                add_input(key, {"input_tensor_name": info.name, "modality": "categorical"})
-                continue
-            features, problems = library.parsed_features(*found, input_key=key)
-            for name, entry in features:
-                add_input(name, entry)
-            unresolved.extend(problems)
-
-    outputs: dict[str, dict[str, str]] = {}
-    for key in sorted(definition.outputs):
-        info = definition.outputs[key]
-        if info.WhichOneof("encoding") == "name":
-            outputs[key] = {"output_tensor_name": info.name}
-        else:
-            unresolved.append({"name": key, "reason": "output is not a dense tensor"})
-    return {
-        "inputs": dict(sorted(inputs.items())),
-        "outputs": outputs,
-        "framework": "tensorflow",
-        "unresolved": sorted(unresolved, key=lambda u: (u["name"], u["reason"])),
-    }
+    try:
+        return read_saved_model(serving_dir(model_uri))
+    except SourceError as e:
+        logger.warning("No SavedModel metadata for %s: %s", model_uri, e)
+        return None
 
 
 def _serving_meta_graph(path: str) -> Any:
@@ -230,188 +148,3 @@ def _dtype_name(dtype: int) -> str:
         return tf.dtypes.as_dtype(dtype).name
     except TypeError:  # DT_INVALID, as composite tensors' TensorInfo has
         return types_pb2.DataType.Name(dtype).removeprefix("DT_").lower()
-
-
-def _sparse_entry(coo_sparse: Any, dtype: int) -> dict[str, str]:
-    entry = {
-        "input_tensor_name": coo_sparse.values_tensor_name,
-        "indices_tensor_name": coo_sparse.indices_tensor_name,
-        "dense_shape_tensor_name": coo_sparse.dense_shape_tensor_name,
-    }
-    if dtype == _DT_STRING:
-        entry["modality"] = "categorical"
-    return entry
-
-
-class _Library:
-    """The meta graph's top-level graph and function library, for tracing tensors.
-
-    A scope is None for the top-level graph or a function's name. References are kept in
-    each scope's own syntax: "node:index" in the graph, and "arg" or "node:output_arg:index"
-    in a function body.
-    """
-
-    def __init__(self, meta_graph: Any) -> None:
-        self._graph_nodes = list(meta_graph.graph_def.node)
-        self._functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
-        self._op_defs = {op.name: op for op in meta_graph.meta_info_def.stripped_op_list.op}
-
-    def _nodes(self, scope: str | None) -> list[Any]:
-        return self._graph_nodes if scope is None else list(self._functions[scope].node_def)
-
-    def _node(self, scope: str | None, name: str) -> Any | None:
-        return next((n for n in self._nodes(scope) if n.name == name), None)
-
-    def find_parse_op(self, tensor_name: str) -> tuple[str | None, Any] | None:
-        """The first parse op fed by `tensor_name` (breadth-first through calls), or None.
-
-        Returns:
-            (scope, NodeDef) of the parse op.
-        """
-        queue = collections.deque([(None, _canonical(tensor_name, None))])
-        seen = set()
-        while queue:
-            scope, ref = queue.popleft()
-            if (scope, ref) in seen:
-                continue
-            seen.add((scope, ref))
-            for node in self._nodes(scope):
-                data_inputs = [_canonical(i, scope) for i in node.input if not i.startswith("^")]
-                for position, value in enumerate(data_inputs):
-                    if value != ref:
-                        continue
-                    if node.op in _PARSE_OPS and position == 0:
-                        return scope, node
-                    queue.extend(self._forwarded(scope, node, position))
-        return None
-
-    def _forwarded(self, scope: str | None, node: Any, position: int) -> list[tuple]:
-        """Where a node passes its input `position` on unchanged: identities and calls."""
-        if node.op in ("Identity", "IdentityN"):
-            index = 0 if node.op == "Identity" else position
-            ref = f"{node.name}:{index}" if scope is None else f"{node.name}:output:{index}"
-            return [(scope, ref)]
-        callee = node.attr["f"].func.name if node.op in _CALL_OPS else node.op
-        function = self._functions.get(callee)
-        if function is None or position >= len(function.signature.input_arg):
-            return []
-        return [(callee, function.signature.input_arg[position].name)]
-
-    def parsed_features(
-        self, scope: str | None, node: Any, input_key: str
-    ) -> tuple[list[tuple[str, dict[str, str]]], list[dict[str, str]]]:
-        """The features a parse op produces, as explanation inputs, and what failed.
-
-        Returns:
-            ([(feature key, input metadata entry)], [unresolved entries]).
-        """
-        where = f"{node.op} node {node.name!r} in {scope or 'the top-level graph'}"
-        try:
-            sparse_keys, dense_keys, ragged_keys = self._parse_keys(scope, node)
-            op_def = self._op_defs.get(node.op)
-            if op_def is None:
-                raise ValueError("the SavedModel does not hold its op definition")
-            offsets = {
-                arg: _output_offset(op_def, node, arg)
-                for arg in ("sparse_indices", "sparse_values", "sparse_shapes", "dense_values")
-            }
-        except ValueError as e:
-            reason = f"input {input_key!r} is parsed by {where}, but {e}"
-            return [], [{"name": input_key, "reason": reason}]
-
-        def tensor(output_arg: str, i: int) -> str:
-            return f"{node.name}:{offsets[output_arg] + i}"
-
-        sparse_types = list(node.attr["sparse_types"].list.type)
-        dense_types = list(node.attr["Tdense"].list.type)
-        features, unresolved = [], []
-        for i, key in enumerate(sparse_keys):
-            entry = {
-                "input_tensor_name": tensor("sparse_values", i),
-                "indices_tensor_name": tensor("sparse_indices", i),
-                "dense_shape_tensor_name": tensor("sparse_shapes", i),
-            }
-            features.append((key, _with_modality(entry, sparse_types[i])))
-        for i, key in enumerate(dense_keys):
-            entry = {"input_tensor_name": tensor("dense_values", i)}
-            features.append((key, _with_modality(entry, dense_types[i])))
-        for key in ragged_keys:
-            reason = (
-                f"ragged feature parsed by {where}: explanation metadata cannot name row splits"
-            )
-            unresolved.append({"name": key, "reason": reason})
-        return features, unresolved
-
-    def _parse_keys(self, scope: str | None, node: Any) -> tuple[list[str], list[str], list[str]]:
-        """The sparse, dense and ragged feature keys of a parse op.
-
-        Raises:
-            ValueError: the keys are not constants of the same scope, or do not match the
-                op's attributes.
-        """
-        attr = node.attr
-        data_inputs = [i for i in node.input if not i.startswith("^")]
-        if node.op == "ParseSingleExample":
-            sparse = [k.decode() for k in attr["sparse_keys"].list.s]
-            dense = [k.decode() for k in attr["dense_keys"].list.s]
-            ragged: list[str] = []
-        elif node.op == "ParseExample":
-            num_sparse, num_dense = attr["Nsparse"].i, attr["Ndense"].i
-            # Inputs: serialized, names, one scalar key per feature, then dense defaults.
-            key_refs = data_inputs[2 : 2 + num_sparse + num_dense]
-            keys = [self._constant_strings(scope, ref) for ref in key_refs]
-            if len(keys) < num_sparse + num_dense or any(len(k) != 1 for k in keys):
-                raise ValueError("its feature keys are not scalar string constants")
-            sparse = [k[0] for k in keys[:num_sparse]]
-            dense = [k[0] for k in keys[num_sparse : num_sparse + num_dense]]
-            ragged = []
-        else:  # ParseExampleV2
-            sparse, dense, ragged = (self._constant_strings(scope, r) for r in data_inputs[2:5])
-        expected = (
-            attr["num_sparse"].i if node.op != "ParseExample" else attr["Nsparse"].i,
-            len(attr["Tdense"].list.type),
-            len(attr["ragged_value_types"].list.type),
-        )
-        if (len(sparse), len(dense), len(ragged)) != expected:
-            raise ValueError(
-                f"it has {len(sparse)} sparse, {len(dense)} dense and {len(ragged)} ragged "
-                f"keys where its attributes declare {expected[0]}, {expected[1]} and {expected[2]}"
-            )
-        return sparse, dense, ragged
-
-    def _constant_strings(self, scope: str | None, ref: str) -> list[str]:
-        """The strings of the Const a reference points at (through identities).
-
-        Raises:
-            ValueError: the reference is not a string Const of this scope.
-        """
-        node = self._node(scope, ref.split(":")[0])
-        while node is not None and node.op == "Identity":
-            node = self._node(scope, node.input[0].split(":")[0])
-        if node is None or node.op != "Const":
-            raise ValueError(f"its feature keys ({ref!r}) are not constants of that scope")
-        return [s.decode() for s in node.attr["value"].tensor.string_val]
-
-
-def _canonical(ref: str, scope: str | None) -> str:
-    """A graph reference with its implicit ":0" made explicit; function refs unchanged."""
-    return f"{ref}:0" if scope is None and ":" not in ref else ref
-
-
-def _output_offset(op_def: Any, node: Any, output_arg: str) -> int:
-    """The flat index of the first tensor of `output_arg` among the node's outputs."""
-    offset = 0
-    for arg in op_def.output_arg:
-        if arg.name == output_arg:
-            return offset
-        if arg.number_attr:
-            offset += node.attr[arg.number_attr].i
-        elif arg.type_list_attr:
-            offset += len(node.attr[arg.type_list_attr].list.type)
-        else:
-            offset += 1
-    raise ValueError(f"op {op_def.name} has no output {output_arg!r}")
-
-
-def _with_modality(entry: dict[str, str], dtype: int) -> dict[str, str]:
-    return {**entry, "modality": "categorical"} if dtype == _DT_STRING else entry

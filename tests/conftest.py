@@ -30,9 +30,9 @@ class PipelineRun:
     pipeline_name: str
 
     def store(self):
-        from mct_component import lineage
+        from mct_component import store
 
-        return lineage.connect_sqlite(self.metadata_path)
+        return store.connect_sqlite(self.metadata_path)
 
     def artifacts(self, type_name: str):
         """All artifacts of a type as `tfx.types.Artifact`s, oldest first."""

@@ -41,7 +41,7 @@ FEATURES = (
 )
 
 
-def make_card(**overrides) -> card.ModelCard:
+def make_card(**overrides) -> card.Card:
     """A card with every section filled; keyword arguments replace top-level fields."""
     fields = dict(
         model_details=card.ModelDetails(
@@ -124,4 +124,4 @@ def make_card(**overrides) -> card.ModelCard:
         deployment=card.Deployment(pushed=True, destination="/serving/1", version="1"),
     )
     fields.update(overrides)
-    return card.ModelCard(**fields)
+    return card.Card(**fields)

@@ -7,18 +7,18 @@ import json
 import fastjsonschema
 import pytest
 
-from mct_component import card, charts
+from mct_component import card, charts, validation
 from mct_component.errors import CardValidationError
 from tests.factories import make_card
 
 
 def test_full_card_matches_schema():
-    card.validate_card_dict(make_card().to_dict())
+    validation.validate_card_dict(make_card().to_dict())
 
 
 def test_minimal_card_matches_schema():
-    minimal = card.ModelCard(model_details=card.ModelDetails(name="m", version="1", uri="/m"))
-    card.validate_card_dict(minimal.to_dict())
+    minimal = card.Card(model_details=card.ModelDetails(name="m", version="1", uri="/m"))
+    validation.validate_card_dict(minimal.to_dict())
 
 
 def test_to_dict_is_json_with_lists():
@@ -79,10 +79,10 @@ INVALID = [
 @pytest.mark.parametrize(("mutate", "where"), INVALID)
 def test_invalid_cards_are_rejected_naming_the_field(mutate, where):
     data = _with_curve(make_card().to_dict())
-    card.validate_card_dict(data)
+    validation.validate_card_dict(data)
     mutate(data)
     with pytest.raises(CardValidationError, match=where):
-        card.validate_card_dict(data)
+        validation.validate_card_dict(data)
 
 
 @pytest.mark.parametrize(("mutate", "where"), INVALID)
@@ -90,15 +90,15 @@ def test_compiled_check_rejects_what_the_reference_rejects(mutate, where):
     # The compiled check is a draft-07 translation: if it let a fault through, the
     # reference validator (which only runs after a fault) would never see it.
     data = _with_curve(make_card().to_dict())
-    card._compiled_card_check()(data)
+    validation._compiled_card_check()(data)
     mutate(data)
     with pytest.raises(fastjsonschema.JsonSchemaException):
-        card._compiled_card_check()(data)
+        validation._compiled_card_check()(data)
 
 
 def test_draft7_translation_refuses_keywords_it_does_not_know():
     with pytest.raises(ValueError, match=r"not translated to draft 7: \['unevaluatedProperties'\]"):
-        card._as_draft7({"type": "object", "unevaluatedProperties": False}, {})
+        validation._as_draft7({"type": "object", "unevaluatedProperties": False}, {})
 
 
 def test_metric_label_includes_sub_key():

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from mct_component import card, charts
-from mct_component.errors import CardContentError, CardValidationError
+from mct_component import charts, svg, validation
+from mct_component.errors import CardValidationError, ParameterError
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -74,7 +74,7 @@ def texts(root: ET.Element) -> list[ET.Element]:
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft202012Validator:
-    schema = card.load_schema("chart.schema.json")
+    schema = validation.load_schema("chart.schema.json")
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 
@@ -132,7 +132,7 @@ def test_schema_rejects_malformed_dicts(kind, mutate, validator):
 
 
 def test_schema_can_be_referenced_from_another_schema():
-    registry = Resource.from_contents(card.load_schema("chart.schema.json")) @ Registry()
+    registry = Resource.from_contents(validation.load_schema("chart.schema.json")) @ Registry()
     wrapper = {"type": "array", "items": {"$ref": "mct_component/chart.schema.json"}}
     validator = jsonschema.Draft202012Validator(wrapper, registry=registry)
     assert validator.is_valid([charts.chart_to_dict(c) for c in CHARTS])
@@ -220,7 +220,7 @@ def test_top_k(pairs, k, expected):
 
 def test_top_k_custom_other_label_and_negative_k():
     assert charts.top_k([("a", 2), ("b", 1)], 1, other_label="(rest)") == [("a", 2), ("(rest)", 1)]
-    with pytest.raises(CardContentError, match="k >= 0, got -1"):
+    with pytest.raises(ParameterError, match="k >= 0, got -1"):
         charts.top_k([], -1)
 
 
@@ -247,8 +247,8 @@ EDGE_CASES = [
 
 @pytest.mark.parametrize("chart", CHARTS + EDGE_CASES, ids=lambda c: f"{c.kind}:{c.title}")
 def test_svg_is_self_contained_accessible_xml(chart):
-    svg = charts.to_svg(chart)
-    root = parse(svg)
+    drawing = svg.to_svg(chart)
+    root = parse(drawing)
     assert root.get("role") == "img"
     title_id, desc_id = root.get("aria-labelledby").split()
     assert root.find(f"{SVG}title").get("id") == title_id
@@ -256,60 +256,60 @@ def test_svg_is_self_contained_accessible_xml(chart):
     assert root.find(f"{SVG}desc").get("id") == desc_id
     assert root.find(f"{SVG}desc").text == (chart.description or chart.title)
     assert root.get("viewBox") == f"0 0 480 {root.get('height')}"
-    assert "<script" not in svg and "@import" not in svg and "<style" not in svg
-    assert not re.search(r"href|url\(|<image|<foreignObject", svg)
+    assert "<script" not in drawing and "@import" not in drawing and "<style" not in drawing
+    assert not re.search(r"href|url\(|<image|<foreignObject", drawing)
 
 
 @pytest.mark.parametrize("chart", CHARTS, ids=KINDS)
 def test_svg_is_deterministic(chart):
     copy = charts.chart_from_dict(json.loads(json.dumps(charts.chart_to_dict(chart))))
-    assert charts.to_svg(copy) == charts.to_svg(chart)
+    assert svg.to_svg(copy) == svg.to_svg(chart)
 
 
 def test_chart_id_names_the_aria_targets():
-    root = parse(charts.to_svg(HISTOGRAM, chart_id="feature-3"))
+    root = parse(svg.to_svg(HISTOGRAM, chart_id="feature-3"))
     assert root.get("aria-labelledby") == "feature-3-t feature-3-d"
-    with pytest.raises(CardContentError, match="valid XML id"):
-        charts.to_svg(HISTOGRAM, chart_id="two words")
+    with pytest.raises(ParameterError, match="valid XML id"):
+        svg.to_svg(HISTOGRAM, chart_id="two words")
 
 
 @pytest.mark.parametrize("width", [100, 480.0, True])
 def test_bad_width_is_rejected(width):
-    with pytest.raises(CardContentError, match="integer >= 240"):
-        charts.to_svg(HISTOGRAM, width=width)
+    with pytest.raises(ParameterError, match="integer >= 240"):
+        svg.to_svg(HISTOGRAM, width=width)
 
 
 def test_to_svg_rejects_non_charts():
     with pytest.raises(TypeError, match="expected one of"):
-        charts.to_svg(charts.chart_to_dict(HISTOGRAM))
+        svg.to_svg(charts.chart_to_dict(HISTOGRAM))
 
 
 def test_long_labels_are_cut_with_the_full_text_on_hover():
     label = "island=" + "a very long slice name & more " * 3
-    root = parse(charts.to_svg(bar_chart((charts.Bar(label, 1.0),))))
+    root = parse(svg.to_svg(bar_chart((charts.Bar(label, 1.0),))))
     [cut] = [t for t in texts(root) if t.find(f"{SVG}title") is not None]
     assert cut.text == label[:23].rstrip() + "…"
     assert cut.find(f"{SVG}title").text == label
 
 
 def test_text_is_escaped_and_stripped_of_invalid_xml():
-    root = parse(charts.to_svg(bar_chart((charts.Bar('<b>&"x"\x00', 1.0),), title="a < b")))
+    root = parse(svg.to_svg(bar_chart((charts.Bar('<b>&"x"\x00', 1.0),), title="a < b")))
     shown = [t.text for t in texts(root)]
     assert '<b>&"x"\ufffd' in shown
     assert "a < b" in shown
 
 
 def test_error_bars_only_for_bars_with_bounds():
-    with_bounds = parse(charts.to_svg(BAR_CHART))
+    with_bounds = parse(svg.to_svg(BAR_CHART))
     [errors] = [p for p in with_bounds.iter(f"{SVG}path") if p.get("class") == "error-bars"]
     assert errors.get("d").count("v8") == 4  # two whiskers for each of the two bounded bars
-    without = parse(charts.to_svg(bar_chart((charts.Bar("a", 1.0), charts.Bar("b", 2.0)))))
+    without = parse(svg.to_svg(bar_chart((charts.Bar("a", 1.0), charts.Bar("b", 2.0)))))
     assert not [p for p in without.iter(f"{SVG}path") if p.get("class") == "error-bars"]
 
 
 def test_many_bars_grow_the_height_and_keep_every_label():
     def render(n):
-        return parse(charts.to_svg(bar_chart(tuple(charts.Bar(f"v{i}", i + 1) for i in range(n)))))
+        return parse(svg.to_svg(bar_chart(tuple(charts.Bar(f"v{i}", i + 1) for i in range(n)))))
 
     ten, thirty = render(10), render(30)
     assert int(thirty.get("height")) - int(ten.get("height")) == 20 * 20
@@ -318,21 +318,21 @@ def test_many_bars_grow_the_height_and_keep_every_label():
 
 
 def test_axes_have_round_ticks_and_compact_numbers():
-    shown = [t.text for t in texts(parse(charts.to_svg(EDGE_CASES[4])))]
+    shown = [t.text for t in texts(parse(svg.to_svg(EDGE_CASES[4])))]
     assert {"0", "0.5M", "1.0M", "2.5M"} <= set(shown)  # value axis ticks
     assert "1.25M" in shown and "833k" in shown  # bar values, 3 significant digits
-    shown = [t.text for t in texts(parse(charts.to_svg(HISTOGRAM)))]
+    shown = [t.text for t in texts(parse(svg.to_svg(HISTOGRAM)))]
     assert {"0", "20", "40", "60", "3000", "6000"} <= set(shown)
 
 
 def test_matrix_prints_values_in_cells():
-    shown = [t.text for t in texts(parse(charts.to_svg(MATRIX)))]
+    shown = [t.text for t in texts(parse(svg.to_svg(MATRIX)))]
     assert {"40", "30", "25.5", "predicted", "actual", "Chinstrap"} <= set(shown)
 
 
 def test_curves_are_simplified_and_have_a_legend():
-    svg = charts.to_svg(CURVE)
-    root = parse(svg)
+    drawing = svg.to_svg(CURVE)
+    root = parse(drawing)
     lines = list(root.iter(f"{SVG}polyline"))
     assert [line.find(f"{SVG}title").text for line in lines] == ["model", "chance"]
     assert len(lines[0].get("points").split()) < 200  # of 1001 points
@@ -345,9 +345,9 @@ def test_curves_are_simplified_and_have_a_legend():
     ids=["histogram", "bar_chart"],
 )
 def test_typical_svgs_are_small(chart):
-    assert len(charts.to_svg(chart).encode()) < 4000
+    assert len(svg.to_svg(chart).encode()) < 4000
 
 
 def test_width_scales_the_drawing():
-    root = parse(charts.to_svg(CURVE, width=800))
+    root = parse(svg.to_svg(CURVE, width=800))
     assert root.get("width") == "800" and root.get("viewBox").startswith("0 0 800 ")

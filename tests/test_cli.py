@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from mct_component import card, cli
+from mct_component import cli, validation
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
@@ -68,7 +68,7 @@ def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
         generate(minimal_run.metadata_path, trained.id, tmp_path / "t", "--format", "json,md") == 0
     )
     data = read_json(tmp_path / "t")
-    card.validate_card_dict(data)
+    validation.validate_card_dict(data)
     assert data["model_details"]["name"] == "penguin-minimal"
     assert data["training"]["transform"] is False
     assert [s["name"] for s in data["datasets"]] == ["train", "eval"]

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from mct_component import content
+from mct_component import card, content
 from mct_component.errors import CardContentError
+from tests.factories import make_card
 
 VALID = {
     "model_details": {"name": "m", "owners": [{"name": "a", "contact": "a@x"}]},
@@ -92,18 +93,20 @@ def test_wrong_argument_type():
         content.load_card_content(42)
 
 
-def test_parse_splits_overrides_considerations_and_status():
-    overrides, considerations, status = content.parse_card_content(VALID)
-    assert overrides["name"] == "m"
-    assert overrides["owners"][0].contact == "a@x"
-    assert considerations.intended_use.primary_uses == ("demo",)
-    assert considerations.ethical_considerations[0].mitigation == "slices"
-    assert considerations.risk.rating == "low"
-    assert status == "approved"
+def test_apply_sets_details_considerations_and_status():
+    applied = content.apply_card_content(make_card(), VALID)
+    assert applied.model_details.name == "m"
+    assert applied.model_details.version == make_card().model_details.version  # not given
+    assert applied.model_details.owners[0].contact == "a@x"
+    assert applied.considerations.intended_use.primary_uses == ("demo",)
+    assert applied.considerations.ethical_considerations[0].mitigation == "slices"
+    assert applied.considerations.risk.rating == "low"
+    assert applied.status == "approved"
 
 
-def test_parse_defaults_when_empty():
-    overrides, considerations, status = content.parse_card_content({})
-    assert overrides == {}
-    assert considerations.risk.rating == "unknown"
-    assert status == "draft"
+def test_apply_keeps_what_is_not_given():
+    original = make_card()
+    assert content.apply_card_content(original, {}) == original
+    edited = content.apply_card_content(original, {"risk": {"explanation": "why"}})
+    assert edited.considerations.risk == card.Risk(rating="low", explanation="why")
+    assert edited.considerations.limitations == original.considerations.limitations

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from mct_component import assemble, card, lineage, parameters
+from mct_component import assemble, constants, lineage, parameters, validation
 from mct_component.errors import SourceError, TemplateError, TemplateNotFoundError
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -222,7 +222,7 @@ def test_human_content_is_merged(inputs, tmp_path):
 def test_model_only_card_says_what_is_missing(inputs, tmp_path):
     output = run_executor({"model": inputs["model"]}, tmp_path)
     data = read_card(output.uri)
-    card.validate_card_dict(data)
+    validation.validate_card_dict(data)
     assert data["missing"] == list(assemble.MISSING_NOTES.values())
     assert data["datasets"] == []
     assert data["quantitative_analysis"]["overall"] == []
@@ -237,7 +237,7 @@ def test_driver_lineage_fills_a_model_only_card(penguin_run, inputs, tmp_path):
 
     resolved = lineage.resolve_lineage(penguin_run.store(), inputs["model"][0].id)
     properties = parameters.encode()
-    properties[parameters.LINEAGE] = resolved.to_json()
+    properties[constants.LINEAGE_KEY] = resolved.to_json()
     output = ModelCard()
     output.uri = str(tmp_path)
     Executor().Do({"model": inputs["model"]}, {"model_card": [output]}, properties)
@@ -254,7 +254,7 @@ def test_lineage_error_is_reported_in_the_card(inputs, tmp_path):
     from mct_component.executor import Executor
 
     properties = parameters.encode()
-    properties[parameters.LINEAGE_ERROR] = "store unreachable"
+    properties[constants.LINEAGE_ERROR_KEY] = "store unreachable"
     output = ModelCard()
     output.uri = str(tmp_path)
     Executor().Do(inputs, {"model_card": [output]}, properties)

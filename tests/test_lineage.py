@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mct_component import lineage
+from mct_component import lineage, refs, store
 from mct_component.errors import LineageError
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -74,7 +74,7 @@ def test_the_evaluators_baseline_is_the_baseline(resolved, models):
     assert resolved[0].baseline is None
     baseline = resolved[1].baseline
     assert baseline.model.id == models[0].id
-    assert resolved[1].baseline_basis == lineage.EVALUATOR_BASELINE
+    assert resolved[1].baseline_basis == refs.EVALUATOR_BASELINE
     assert baseline.evaluation.id == resolved[0].evaluation.id
     assert baseline.run == resolved[0].run
     assert baseline.baseline is None
@@ -109,11 +109,11 @@ def test_store_calls_are_a_fixed_number(penguin_run, models):
 
 def test_round_trips_through_json(resolved):
     for inputs in resolved:
-        assert lineage.CardInputs.from_json(inputs.to_json()) == inputs
+        assert refs.CardInputs.from_json(inputs.to_json()) == inputs
 
 
 def test_explicit_inputs_win(resolved):
-    other = lineage.ArtifactRef(type_name="ExampleStatistics", uri="/elsewhere", id=999)
+    other = refs.ArtifactRef(type_name="ExampleStatistics", uri="/elsewhere", id=999)
     merged = resolved[1].with_explicit(statistics=other, evaluation=None)
     assert merged.statistics == other
     assert merged.evaluation == resolved[1].evaluation
@@ -166,15 +166,15 @@ def test_non_model_artifact_is_rejected(penguin_run):
 
 def test_connect_checks_the_file(tmp_path):
     with pytest.raises(LineageError, match="MLMD store not found"):
-        lineage.connect_sqlite(str(tmp_path / "missing.sqlite"))
+        store.connect_sqlite(str(tmp_path / "missing.sqlite"))
     text = tmp_path / "notes.txt"
     text.write_text("hello, not a database " * 100)
     with pytest.raises(LineageError, match="is not an MLMD store: not a SQLite database"):
-        lineage.connect_sqlite(str(text))
+        store.connect_sqlite(str(text))
     import sqlite3
 
     other = tmp_path / "other.sqlite"
     with sqlite3.connect(other) as db:
         db.execute("CREATE TABLE t (x)")
     with pytest.raises(LineageError, match="is not an MLMD store: it has no MLMD tables"):
-        lineage.connect_sqlite(str(other))
+        store.connect_sqlite(str(other))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mct_component import parameters
-from mct_component.errors import CardContentError
+from mct_component.errors import CardContentError, ParameterError
 
 
 def test_round_trip(tmp_path):
@@ -57,7 +57,8 @@ def test_remote_template_paths_are_not_checked_at_construction():
     ],
 )
 def test_encode_rejects_bad_arguments(kwargs, message):
-    with pytest.raises(CardContentError, match=message):
+    error = CardContentError if "card_content" in kwargs else ParameterError
+    with pytest.raises(error, match=message):
         parameters.encode(**kwargs)
 
 
@@ -71,5 +72,6 @@ def test_encode_rejects_bad_arguments(kwargs, message):
     ],
 )
 def test_decode_rejects_bad_properties(properties, message):
-    with pytest.raises(CardContentError, match=message):
+    error = CardContentError if "unknown field" in message else ParameterError
+    with pytest.raises(error, match=message):
         parameters.decode(properties)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from mct_component import card
+from mct_component import validation
 from tests.conftest import assert_output_of_card_generator
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -36,7 +36,7 @@ def test_card_files_are_written_and_valid(penguin_run, card_artifact):
     ]
     with open(os.path.join(card_artifact.uri, "model_card.json")) as f:
         data = json.load(f)
-    card.validate_card_dict(data)
+    validation.validate_card_dict(data)
     assert data["model_details"]["name"] == "Palmer penguins species classifier"
     assert [d["name"] for d in data["datasets"]] == ["train", "eval"]
     assert data["missing"] == []

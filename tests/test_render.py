@@ -8,7 +8,7 @@ import re
 import pytest
 
 from mct_component import card, render
-from mct_component.errors import CardContentError, TemplateError
+from mct_component.errors import ParameterError, TemplateError
 from tests.factories import make_card
 
 
@@ -86,7 +86,7 @@ def test_missing_inputs_are_announced():
 
 
 def test_empty_card_renders():
-    bare = card.ModelCard(model_details=card.ModelDetails(name="m", version="1", uri="/m"))
+    bare = card.Card(model_details=card.ModelDetails(name="m", version="1", uri="/m"))
     files = render.render(bare.to_dict())
     assert "No evaluation was available." in files["model_card.html"]
     assert "_No dataset statistics were available._" in files["model_card.md"]
@@ -94,7 +94,7 @@ def test_empty_card_renders():
 
 def test_user_text_is_escaped_in_html():
     details = card.ModelDetails(name="<script>alert(1)</script>", version="1", uri="/m")
-    html = render.render(card.ModelCard(model_details=details).to_dict(), ["html"])
+    html = render.render(card.Card(model_details=details).to_dict(), ["html"])
     assert "<script>alert" not in html["model_card.html"]
     assert "&lt;script&gt;" in html["model_card.html"]
 
@@ -117,9 +117,7 @@ def test_selected_formats_only():
 
 @pytest.mark.parametrize("formats", [["pdf"], [], ["html", "docx"]])
 def test_unknown_formats_are_rejected(formats):
-    with pytest.raises(
-        CardContentError, match=r"output_formats must be .*\['json', 'html', 'md'\]"
-    ):
+    with pytest.raises(ParameterError, match=r"output_formats must be .*\['json', 'html', 'md'\]"):
         render.render(make_card().to_dict(), formats)
 
 
@@ -149,5 +147,5 @@ def test_broken_custom_templates(source, message):
 
 
 def test_templates_only_for_html_and_markdown():
-    with pytest.raises(CardContentError, match=r"unknown format\(s\) \['json'\]"):
+    with pytest.raises(ParameterError, match=r"unknown format\(s\) \['json'\]"):
         render.render(make_card().to_dict(), ["json"], {"json": "x"})

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from mct_component import card
+from mct_component import validation
 from tests.conftest import assert_output_of_card_generator
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -36,7 +36,7 @@ def read_card(uri: str) -> dict:
     assert names >= set(CARD_FILES), f"{uri} holds {sorted(names)}, expected {CARD_FILES}"
     with open(os.path.join(uri, "model_card.json")) as f:
         data = json.load(f)
-    card.validate_card_dict(data)
+    validation.validate_card_dict(data)
     return data
 
 
@@ -46,13 +46,13 @@ def read_card(uri: str) -> dict:
 @pytest.fixture(scope="module")
 def beam_store(tmp_path_factory):
     """The MLMD store of one full pipeline run through `python -m pipelines.run_beam`."""
-    from mct_component import lineage
+    from mct_component import store
     from pipelines import run_beam, run_local
 
     output_dir = str(tmp_path_factory.mktemp("beam"))
     argv = ["--output-dir", output_dir, "--train-steps", "100", "--beam-pipeline-args", BEAM_ARGS]
     assert run_beam.main(argv) == 0
-    return lineage.connect_sqlite(run_local.demo_paths(output_dir)["metadata_path"])
+    return store.connect_sqlite(run_local.demo_paths(output_dir)["metadata_path"])
 
 
 def test_beam_run_registers_the_card_as_generator_output(beam_store):

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from mct_component import savedmodel
+from mct_component import explanation, savedmodel
 from mct_component.errors import SourceError
 
 pytestmark = pytest.mark.tf
@@ -201,14 +201,14 @@ def test_unknown_signature(module_path):
     with pytest.raises(SourceError, match=r"no signature 'missing'.*'dense'"):
         info.signature("missing")
     with pytest.raises(SourceError, match=r"no signature 'missing'.*'dense'"):
-        savedmodel.explanation_metadata(module_path, "missing")
+        explanation.explanation_metadata(module_path, "missing")
 
 
 @pytest.mark.parametrize("signature", ["dense", "text"])
 def test_unparsed_inputs_map_to_signature_tensors(module_path, signature):
     spec = savedmodel.read_saved_model(module_path).signature(signature)
 
-    metadata = savedmodel.explanation_metadata(module_path, signature)
+    metadata = explanation.explanation_metadata(module_path, signature)
 
     categorical = {"modality": "categorical"} if signature == "text" else {}
     assert metadata == {
@@ -221,7 +221,7 @@ def test_unparsed_inputs_map_to_signature_tensors(module_path, signature):
 
 @pytest.mark.parametrize(("signature", "ragged"), PARSE_SIGNATURES.items())
 def test_parsed_features_resolve(module_path, signature, ragged):
-    metadata = savedmodel.explanation_metadata(module_path, signature)
+    metadata = explanation.explanation_metadata(module_path, signature)
 
     inputs = metadata["inputs"]
     assert sorted(inputs) == ["a", "tags"]
@@ -243,7 +243,7 @@ def test_parsed_features_resolve(module_path, signature, ragged):
 
 @pytest.mark.parametrize("signature", PARSE_SIGNATURES)
 def test_parsed_feature_tensors_hold_the_features(module_path, signature):
-    inputs = savedmodel.explanation_metadata(module_path, signature)["inputs"]
+    inputs = explanation.explanation_metadata(module_path, signature)["inputs"]
     a, tags = inputs["a"], inputs["tags"]
     names = [
         a["input_tensor_name"],
@@ -264,7 +264,7 @@ def test_parsed_feature_tensors_hold_the_features(module_path, signature):
 
 
 def test_feature_keys_that_are_not_constants_are_unresolved(module_path):
-    metadata = savedmodel.explanation_metadata(module_path, "dynamic_keys")
+    metadata = explanation.explanation_metadata(module_path, "dynamic_keys")
 
     assert [u["name"] for u in metadata["unresolved"]] == ["examples"]
     assert re.search(r"ParseExampleV2 .*not constants", metadata["unresolved"][0]["reason"])
@@ -280,8 +280,8 @@ def test_reads_through_fileio(module_path):
     fileio.copy(os.path.join(module_path, "saved_model.pb"), f"{copy}/saved_model.pb", True)
 
     assert savedmodel.read_saved_model(copy) == savedmodel.read_saved_model(module_path)
-    assert savedmodel.explanation_metadata(copy, "parse_v2") == (
-        savedmodel.explanation_metadata(module_path, "parse_v2")
+    assert explanation.explanation_metadata(copy, "parse_v2") == (
+        explanation.explanation_metadata(module_path, "parse_v2")
     )
 
 
@@ -304,7 +304,7 @@ def test_directory_without_saved_model(tmp_path):
         (b"", "is not a SavedModel proto: it holds no meta graph"),
     ],
 )
-@pytest.mark.parametrize("read", [savedmodel.read_saved_model, savedmodel.explanation_metadata])
+@pytest.mark.parametrize("read", [savedmodel.read_saved_model, explanation.explanation_metadata])
 def test_unparsable_saved_model(tmp_path, content, message, read):
     (tmp_path / "saved_model.pb").write_bytes(content)
 
@@ -333,7 +333,7 @@ def test_penguin_signatures(penguin_model):
 def test_penguin_explanation_metadata(penguin_model):
     serving = savedmodel.read_saved_model(penguin_model).signature("serving_default")
 
-    metadata = savedmodel.explanation_metadata(penguin_model)
+    metadata = explanation.explanation_metadata(penguin_model)
 
     assert sorted(metadata["inputs"]) == sorted(PENGUIN_FEATURES)
     for name, entry in metadata["inputs"].items():
@@ -349,7 +349,7 @@ def test_penguin_explanation_metadata(penguin_model):
 
 @pytest.mark.slow
 def test_penguin_feature_tensors_hold_the_features(penguin_model):
-    inputs = savedmodel.explanation_metadata(penguin_model)["inputs"]
+    inputs = explanation.explanation_metadata(penguin_model)["inputs"]
     names = {feature: entry["input_tensor_name"] for feature, entry in inputs.items()}
 
     values = evaluate(

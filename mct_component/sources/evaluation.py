@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from mct_component import card, files
@@ -223,18 +223,46 @@ def _failed_metrics(evaluation: ArtifactRef) -> set[tuple[str, str]]:
     return failed
 
 
-def plot_charts(
-    evaluation: ArtifactRef, config: Mapping[str, Any], class_names: tuple[str, ...] = ()
-) -> tuple[Any, ...]:
-    """Charts of the plots TFMA computed for the candidate model on the overall slice.
+@dataclasses.dataclass(frozen=True)
+class ConfusionMatrix:
+    """A multi-class confusion matrix TFMA computed, at the threshold closest to 0.
 
-    `class_names[i]` names class id i in the confusion matrix (ids are shown otherwise).
+    `counts[i][j]` are the (weighted) examples of actual class `class_ids[i]`
+    predicted as `class_ids[j]`.
     """
+
+    metric: str
+    threshold: float
+    class_ids: tuple[int, ...]
+    counts: tuple[tuple[float, ...], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdSweep:
+    """A binary confusion matrix at each threshold, as (false positive rate, recall, precision)."""
+
+    metric: str
+    points: tuple[tuple[float, float, float], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """Calibration bins with examples, as (mean prediction, mean label)."""
+
+    metric: str
+    points: tuple[tuple[float, float], ...]
+
+
+Plot = ConfusionMatrix | ThresholdSweep | Calibration
+
+
+def read_plots(evaluation: ArtifactRef, config: Mapping[str, Any]) -> tuple[Plot, ...]:
+    """The plots TFMA computed for the candidate model on the overall slice, in file order."""
     from tensorflow_model_analysis.proto import metrics_for_slice_pb2
     from tfx.dsl.io import fileio
 
     baselines = baseline_model_names(config)
-    result = []
+    result: list[Plot] = []
     for path in sorted(fileio.glob(os.path.join(evaluation.uri, "plots*"))):
         for raw in read_tfrecords(path):
             plots = metrics_for_slice_pb2.PlotsForSlice()
@@ -242,16 +270,13 @@ def plot_charts(
             if plots.slice_key.single_slice_keys:
                 continue
             for kv in plots.plot_keys_and_values:
-                if kv.key.model_name in baselines:
-                    continue
-                result.extend(_plot_to_charts(kv.key.name, kv.value, class_names))
+                if kv.key.model_name not in baselines:
+                    result.extend(_plots(kv.key.name, kv.value))
     return tuple(result)
 
 
-def _plot_to_charts(name: str, plot: Any, class_names: tuple[str, ...]) -> list[Any]:
-    from mct_component import charts
-
-    out = []
+def _plots(name: str, plot: Any) -> list[Plot]:
+    found: list[Plot] = []
     if plot.HasField("multi_class_confusion_matrix_at_thresholds"):
         matrices = plot.multi_class_confusion_matrix_at_thresholds.matrices
         if matrices:
@@ -264,85 +289,22 @@ def _plot_to_charts(name: str, plot: Any, class_names: tuple[str, ...]) -> list[
                 (e.actual_class_id, e.predicted_class_id): e.num_weighted_examples
                 for e in matrix.entries
             }
-            labels = tuple(class_names[i] if 0 <= i < len(class_names) else str(i) for i in ids)
-            what = "class" if class_names else "class id"
-            out.append(
-                charts.Matrix(
-                    title=f"Confusion matrix ({name})",
-                    description=f"Examples by actual (rows) and predicted (columns) {what}, threshold {matrix.threshold:g}.",
-                    row_labels=labels,
-                    column_labels=labels,
-                    values=tuple(tuple(cells.get((a, p), 0.0) for p in ids) for a in ids),
-                    row_title="actual class",
-                    column_title="predicted class",
-                )
-            )
+            counts = tuple(tuple(cells.get((a, p), 0.0) for p in ids) for a in ids)
+            found.append(ConfusionMatrix(name, matrix.threshold, tuple(ids), counts))
     if plot.HasField("confusion_matrix_at_thresholds"):
-        points = plot.confusion_matrix_at_thresholds.matrices
-        roc = _finite_points((m.false_positive_rate, m.recall) for m in points)
-        pr = _finite_points((m.recall, m.precision) for m in points)
-        out.append(_curve("ROC curve", "false positive rate", "true positive rate", name, roc))
-        out.append(_curve("Precision-recall curve", "recall", "precision", name, pr))
+        points = tuple(
+            (m.false_positive_rate, m.recall, m.precision)
+            for m in plot.confusion_matrix_at_thresholds.matrices
+        )
+        found.append(ThresholdSweep(name, points))
     if plot.HasField("calibration_histogram_buckets"):
-        buckets = [
-            b
-            for b in plot.calibration_histogram_buckets.buckets
-            if b.num_weighted_examples.value > 0
-        ]
-        calibration = _finite_points(
+        bins = tuple(
             (
                 b.total_weighted_refined_prediction.value / b.num_weighted_examples.value,
                 b.total_weighted_label.value / b.num_weighted_examples.value,
             )
-            for b in buckets
+            for b in plot.calibration_histogram_buckets.buckets
+            if b.num_weighted_examples.value > 0
         )
-        if calibration:
-            out.append(_curve("Calibration", "mean prediction", "mean label", name, calibration))
-    return out
-
-
-def _curve(
-    title: str, x_label: str, y_label: str, name: str, points: tuple[tuple[float, float], ...]
-) -> Any:
-    from mct_component import charts
-
-    return charts.Curve(
-        title=title,
-        description=f"{title}: {y_label} against {x_label}, {len(points)} points.",
-        x_label=x_label,
-        y_label=y_label,
-        series=(charts.Series(name=name, points=points),),
-    )
-
-
-def _finite_points(points: Iterator[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
-    """Curve points without NaN/inf (e.g. TFMA's precision where nothing is predicted)."""
-    return tuple((x, y) for x, y in points if math.isfinite(x) and math.isfinite(y))
-
-
-def slice_charts(slices: tuple[card.SliceMetrics, ...]) -> tuple[Any, ...]:
-    """One bar chart per metric across slices, with confidence intervals as error bars."""
-    from mct_component import charts
-
-    by_metric: dict[str, list[Any]] = {}
-    for entry in slices:
-        for metric in entry.metrics:
-            if metric.value is not None:
-                by_metric.setdefault(metric.label, []).append(
-                    charts.Bar(
-                        label=entry.slice,
-                        value=metric.value,
-                        lower=metric.lower_bound,
-                        upper=metric.upper_bound,
-                    )
-                )
-    return tuple(
-        charts.BarChart(
-            title=f"{label} by slice",
-            description=f"{label} for each of {len(bars)} slices, with confidence intervals where computed.",
-            x_label=label,
-            y_label="slice",
-            bars=tuple(bars),
-        )
-        for label, bars in sorted(by_metric.items())
-    )
+        found.append(Calibration(name, bins))
+    return found

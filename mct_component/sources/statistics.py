@@ -1,10 +1,11 @@
-"""TFDV statistics (splits, example counts, per-feature summaries and charts) and schema."""
+"""TFDV statistics (splits, example counts, per-feature summaries and distributions) and schema."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from mct_component import card, files
@@ -13,12 +14,32 @@ from mct_component.lineage import ArtifactRef
 from mct_component.sources import finite, read_tfrecords, source_of
 
 STATS_FILE = "FeatureStats.pb"
-
-
 LEGACY_STATS_FILE = "stats_tfrecord"
-
-
 TOP_VALUES = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Distribution:
+    """What a feature's chart is drawn from: TFDV's histogram or its ranked values.
+
+    `buckets` holds a numeric feature's standard histogram as (low, high, count), and
+    `minimum`/`maximum` its range; `ranked_values` a categorical feature's (value,
+    count) pairs as TFDV ranked them, and `unique` how many distinct values it has.
+    """
+
+    buckets: tuple[tuple[float, float, float], ...] = ()
+    minimum: float = 0.0
+    maximum: float = 0.0
+    ranked_values: tuple[tuple[str, float], ...] = ()
+    unique: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitStatistics:
+    """One split's statistics: its card section (without charts) and each feature's distribution."""
+
+    split: card.DatasetSplit
+    distributions: Mapping[str, Distribution]
 
 
 def split_names(ref: ArtifactRef) -> list[str]:
@@ -43,20 +64,28 @@ def split_names(ref: ArtifactRef) -> list[str]:
 def read_statistics(ref: ArtifactRef) -> dict[str, Any]:
     """Reads the TFDV statistics of every split.
 
+    `ref.uri` is a StatisticsGen output directory (one `Split-<name>` folder per name in
+    the `split_names` property), or a lone `DatasetFeatureStatisticsList` file: its split
+    is named by its folder (`Split-<name>`), else by the file's name.
+
     Returns:
         Split name -> `DatasetFeatureStatistics` proto (the first dataset of the split's
         `DatasetFeatureStatisticsList`), in the artifact's split order.
     """
-    from tensorflow_metadata.proto.v0 import statistics_pb2
     from tfx.dsl.io import fileio
 
+    if "split_names" not in ref.properties and not fileio.isdir(ref.uri):
+        folder, name = os.path.split(ref.uri)
+        split = os.path.basename(folder).removeprefix("Split-")
+        if not os.path.basename(folder).startswith("Split-"):
+            split = os.path.splitext(name)[0]
+        return {split: _first_dataset(split, _parse_statistics(ref.uri))}
     result = {}
     for split in split_names(ref):
         split_dir = os.path.join(ref.uri, f"Split-{split}")
-        stats = statistics_pb2.DatasetFeatureStatisticsList()
         binary_path = os.path.join(split_dir, STATS_FILE)
         if fileio.exists(binary_path):
-            stats.ParseFromString(files.read_bytes(binary_path))
+            stats = _parse_statistics(binary_path)
         else:
             legacy_path = os.path.join(split_dir, LEGACY_STATS_FILE)
             records = list(read_tfrecords(legacy_path)) if fileio.exists(legacy_path) else []
@@ -64,31 +93,50 @@ def read_statistics(ref: ArtifactRef) -> dict[str, Any]:
                 raise SourceError(
                     f"statistics for split {split!r} not found: expected {binary_path}"
                 )
-            stats.ParseFromString(records[0])
-        if not stats.datasets:
-            raise SourceError(f"statistics file for split {split!r} holds no dataset")
-        result[split] = stats.datasets[0]
+            stats = _parse_statistics(legacy_path, records[0])
+        result[split] = _first_dataset(split, stats)
     return result
 
 
-def dataset_splits(ref: ArtifactRef) -> tuple[card.DatasetSplit, ...]:
-    """One `DatasetSplit` per split of a statistics artifact."""
+def _parse_statistics(path: str, data: bytes | None = None) -> Any:
+    from google.protobuf import message
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    stats = statistics_pb2.DatasetFeatureStatisticsList()
+    try:
+        stats.ParseFromString(files.read_bytes(path) if data is None else data)
+    except message.DecodeError as e:
+        raise SourceError(f"{path} is not a TFDV statistics file: {e}") from None
+    return stats
+
+
+def _first_dataset(split: str, stats: Any) -> Any:
+    if not stats.datasets:
+        raise SourceError(f"statistics file for split {split!r} holds no dataset")
+    return stats.datasets[0]
+
+
+def read_splits(ref: ArtifactRef) -> tuple[SplitStatistics, ...]:
+    """Every split of a statistics artifact: its summary and its features' distributions."""
     source = source_of(ref)
-    return tuple(
-        card.DatasetSplit(
+    result = []
+    for split, stats in read_statistics(ref).items():
+        features = sorted((_feature(f) for f in stats.features), key=lambda f: f[0].name)
+        summary = card.DatasetSplit(
             name=split,
             num_examples=int(stats.num_examples),
             num_features=len(stats.features),
             source=source,
-            features=feature_summaries(stats),
+            features=tuple(summary for summary, _ in features),
         )
-        for split, stats in read_statistics(ref).items()
-    )
+        distributions = {s.name: d for s, d in features if d is not None}
+        result.append(SplitStatistics(summary, distributions))
+    return tuple(result)
 
 
-def feature_summaries(stats: Any) -> tuple[card.FeatureSummary, ...]:
-    """Per-feature summaries (and a distribution chart each) of one split's statistics."""
-    return tuple(sorted((_feature_summary(f) for f in stats.features), key=lambda f: f.name))
+def dataset_splits(ref: ArtifactRef) -> tuple[card.DatasetSplit, ...]:
+    """One `DatasetSplit` (without charts) per split of a statistics artifact."""
+    return tuple(s.split for s in read_splits(ref))
 
 
 def _feature_name(feature: Any) -> str:
@@ -100,7 +148,7 @@ def _missing_pct(common: Any) -> float:
     return 100.0 * common.num_missing / total if total else 0.0
 
 
-def _feature_summary(feature: Any) -> card.FeatureSummary:
+def _feature(feature: Any) -> tuple[card.FeatureSummary, Distribution | None]:
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     name = _feature_name(feature)
@@ -108,7 +156,7 @@ def _feature_summary(feature: Any) -> card.FeatureSummary:
     kind = feature.WhichOneof("stats")
     if kind == "num_stats":
         num = feature.num_stats
-        return card.FeatureSummary(
+        summary = card.FeatureSummary(
             name=name,
             type=type_name,
             missing_pct=_missing_pct(num.common_stats),
@@ -116,74 +164,49 @@ def _feature_summary(feature: Any) -> card.FeatureSummary:
             std_dev=finite(num.std_dev),
             min=finite(num.min),
             max=finite(num.max),
-            chart=_numeric_chart(name, num),
         )
+        standard = [h for h in num.histograms if h.type == h.STANDARD]
+        buckets = (
+            tuple((b.low_value, b.high_value, b.sample_count) for b in standard[0].buckets)
+            if standard
+            else ()
+        )
+        return summary, Distribution(buckets=buckets, minimum=num.min, maximum=num.max)
     if kind == "string_stats":
         strings = feature.string_stats
         top = tuple(card.TopValue(v.value, v.frequency) for v in strings.top_values)
-        return card.FeatureSummary(
+        summary = card.FeatureSummary(
             name=name,
             type=type_name,
             missing_pct=_missing_pct(strings.common_stats),
             unique=int(strings.unique),
             top_values=top[:TOP_VALUES],
-            chart=_categorical_chart(name, strings),
         )
+        # rank_histogram holds every value TFDV ranked; top_values may be truncated.
+        ranked = tuple((b.label, b.sample_count) for b in strings.rank_histogram.buckets) or tuple(
+            (v.value, v.frequency) for v in strings.top_values
+        )
+        return summary, Distribution(ranked_values=ranked, unique=int(strings.unique))
     common = getattr(feature, kind).common_stats if kind else None
-    return card.FeatureSummary(
+    summary = card.FeatureSummary(
         name=name, type=type_name, missing_pct=_missing_pct(common) if common else 0.0
     )
-
-
-def _numeric_chart(name: str, num: Any) -> Any:
-    from mct_component import charts
-
-    standard = [h for h in num.histograms if h.type == h.STANDARD]
-    if not standard or not standard[0].buckets:
-        return None
-    # TFDV gives infinite bucket bounds when the data holds inf; charts need finite numbers.
-    buckets = tuple(
-        charts.Bucket(low=b.low_value, high=b.high_value, count=b.sample_count)
-        for b in standard[0].buckets
-        if math.isfinite(b.low_value) and math.isfinite(b.high_value)
-    )
-    if not buckets:
-        return None
-    return charts.Histogram(
-        title=name,
-        description=f"Distribution of {name}: {len(buckets)} equal-width buckets "
-        f"from {num.min:g} to {num.max:g}.",
-        x_label="",  # the title already names the feature
-        buckets=buckets,
-    )
-
-
-def _categorical_chart(name: str, strings: Any) -> Any:
-    from mct_component import charts
-
-    # rank_histogram holds every value TFDV ranked; top_values may be truncated.
-    ranked = [(b.label, b.sample_count) for b in strings.rank_histogram.buckets] or [
-        (v.value, v.frequency) for v in strings.top_values
-    ]
-    if not ranked:
-        return None
-    pairs = charts.top_k(ranked, TOP_VALUES)
-    return charts.BarChart(
-        title=name,
-        description=f"Most frequent values of {name} ({strings.unique} distinct).",
-        x_label="count",
-        y_label="",  # the title already names the feature
-        bars=tuple(charts.Bar(label=label, value=count) for label, count in pairs),
-    )
+    return summary, None
 
 
 def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
-    """Feature facts from a `schema.pbtxt` written by SchemaGen or ImportSchemaGen."""
+    """Feature facts from a `schema.pbtxt` written by SchemaGen or ImportSchemaGen.
+
+    `ref.uri` is the Schema artifact's directory, or the `.pbtxt` file itself.
+    """
     from google.protobuf import text_format
     from tensorflow_metadata.proto.v0 import schema_pb2
     from tfx.dsl.io import fileio
 
-    paths = fileio.glob(os.path.join(ref.uri, "*.pbtxt"))
+    if ref.uri.endswith(".pbtxt") and not fileio.isdir(ref.uri):
+        paths = [ref.uri]
+    else:
+        paths = fileio.glob(os.path.join(ref.uri, "*.pbtxt"))
     if not paths:
         raise SourceError(f"Schema artifact {ref.id} at {ref.uri} has no .pbtxt file")
     schema = schema_pb2.Schema()

@@ -1,0 +1,197 @@
+"""The public Python API: build a card (from files or from MLMD), edit it, render and write it.
+
+Everything here is importable from `mct_component`:
+
+    import mct_component as mct
+
+    card = mct.card_from_files("Trainer/model/6", evaluation="Evaluator/evaluation/9")
+    card = card.with_content({"limitations": ["Three islands only."]})
+    mct.write_card(card, "card/")          # model_card.json, .html, .md, charts/
+    assert mct.Card.load("card/") == card
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mct_component import constants, content, files, generate, parameters, render
+from mct_component.card import Card
+from mct_component.content import ContentInput
+from mct_component.errors import ParameterError
+from mct_component.refs import CardInputs
+from mct_component.store import StoreLike
+
+FORMATS = render.FORMATS
+
+
+def card_from_files(
+    model: str,
+    *,
+    statistics: str | None = None,
+    schema: str | None = None,
+    evaluation: str | None = None,
+    blessing: str | None = None,
+    pushed_model: str | None = None,
+    transform_graph: str | None = None,
+    content: ContentInput = None,
+    label_vocabulary: str = "",
+) -> Card:
+    """Builds a card from pipeline outputs on disk (any `fileio` path), without MLMD.
+
+    Args:
+        model: a SavedModel directory, or a Trainer's Model output (`Format-Serving` in it).
+        statistics: a StatisticsGen output directory (`Split-<name>/FeatureStats.pb`;
+            the `train` split first) or one `FeatureStats.pb` file.
+        schema: a SchemaGen output directory or a `schema.pbtxt` file.
+        evaluation: a TFMA output directory (the Evaluator's `evaluation`).
+        blessing: the Evaluator's `blessing` directory (holding `BLESSED` or `NOT_BLESSED`).
+        pushed_model: the directory the model was pushed to; its name is the version.
+        transform_graph: Transform's output directory, read for `label_vocabulary`.
+        content: human-written sections: a mapping or a JSON/YAML file path.
+        label_vocabulary: the Transform vocabulary that names the label's classes.
+
+    Raises:
+        SourceError: a path is missing or not what its producer writes.
+        CardContentError: `content` does not match the card content schema.
+        ParameterError: `label_vocabulary` cannot be a vocabulary name.
+    """
+    from mct_component import file_inputs
+
+    human = _content(content, label_vocabulary)
+    inputs = file_inputs.card_inputs(
+        model,
+        statistics=statistics,
+        schema=schema,
+        evaluation=evaluation,
+        blessing=blessing,
+        pushed_model=pushed_model,
+        transform_graph=transform_graph,
+    )
+    return _build(inputs, human, label_vocabulary)
+
+
+def card_from_mlmd(
+    store: StoreLike,
+    model_id: int | None = None,
+    *,
+    pipeline: str | None = None,
+    content: ContentInput = None,
+    label_vocabulary: str = "",
+) -> Card:
+    """Builds a card for a model in an MLMD store, from everything its lineage holds.
+
+    Args:
+        store: an MLMD SQLite file's path, a `metadata_store_pb2.ConnectionConfig` (e.g.
+            MySQL) or an open `MetadataStore`.
+        model_id: the MLMD id of the `Model` artifact.
+        pipeline: instead of `model_id`: the newest model of this pipeline.
+        content: human-written sections: a mapping or a JSON/YAML file path.
+        label_vocabulary: the Transform vocabulary that names the label's classes.
+
+    Raises:
+        ParameterError: neither or both of `model_id` and `pipeline` are given.
+        LineageError: the store cannot be opened, or has no such model or pipeline.
+        SourceError: an artifact in the lineage cannot be read.
+        CardContentError: `content` does not match the card content schema.
+    """
+    from mct_component import lineage
+    from mct_component import store as stores
+
+    if (model_id is None) == (pipeline is None):
+        raise ParameterError("give either model_id or pipeline, not both or neither")
+    if model_id is not None and (isinstance(model_id, bool) or not isinstance(model_id, int)):
+        raise ParameterError(f"model_id must be an integer MLMD id, got {model_id!r}")
+    human = _content(content, label_vocabulary)
+    connection = stores.connect(store)
+    if pipeline is not None:
+        model_id = lineage.newest_model_id(connection, pipeline)
+    assert model_id is not None
+    return _build(lineage.resolve_lineage(connection, model_id), human, label_vocabulary)
+
+
+def render_card(
+    card: Card,
+    formats: Iterable[str] = FORMATS,
+    templates: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Renders a card in memory, without writing anything.
+
+    Args:
+        card: the card.
+        formats: any of "json", "html", "md".
+        templates: format ("html" or "md") -> path of a Jinja template replacing the default.
+
+    Returns:
+        File name -> content: `model_card.json`, `model_card.html`, `model_card.md` as
+        asked, and with "md" the `charts/*.svg` files the Markdown links to.
+
+    Raises:
+        ParameterError: an unknown format or template format.
+        CardValidationError: the card does not match the card schema.
+        TemplateError: a template does not compile or render.
+    """
+    checked_formats, checked_templates = _render_options(formats, templates)
+    return generate.card_files(card, checked_formats, checked_templates)
+
+
+def write_card(
+    card: Card,
+    output_dir: str,
+    formats: Iterable[str] = FORMATS,
+    templates: Mapping[str, str] | None = None,
+    explanation_metadata: Mapping[str, Any] | None = None,
+) -> None:
+    """Renders a card and writes its files into `output_dir` (any `fileio` path).
+
+    Nothing is written unless every format renders; the files are then renamed into
+    place together. `explanation_metadata` (see `explanation_metadata`), when given, is
+    written as `explanation_metadata.json`.
+
+    Raises:
+        ParameterError: `output_dir` is empty, or an unknown format or template format.
+        CardValidationError: the card does not match the card schema.
+        TemplateError: a template does not compile or render.
+    """
+    if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir):
+        raise ParameterError(f"output_dir must be a directory path, got {output_dir!r}")
+    checked_formats, checked_templates = _render_options(formats, templates)
+    outputs = generate.card_files(card, checked_formats, checked_templates, explanation_metadata)
+    files.write_files(os.fspath(output_dir), outputs)
+
+
+def explanation_metadata(model: str, signature: str = "serving_default") -> dict[str, Any]:
+    """Vertex Explainable AI metadata of a SavedModel's serving signature.
+
+    Args:
+        model: a SavedModel directory, or a Trainer's Model output.
+        signature: the signature to describe.
+
+    Raises:
+        SourceError: not a SavedModel, or it has no such signature.
+    """
+    from mct_component import explanation, savedmodel
+
+    info = savedmodel.read_saved_model(savedmodel.serving_dir(model))
+    return explanation.explanation_metadata(info, signature)
+
+
+def _content(value: ContentInput, label_vocabulary: str) -> dict[str, Any]:
+    parameters.check_label_vocabulary(label_vocabulary)
+    return content.load_card_content(value)
+
+
+def _build(inputs: CardInputs, human: Mapping[str, Any], label_vocabulary: str) -> Card:
+    card, _ = generate.build(inputs, human, label_vocabulary=label_vocabulary)
+    return card
+
+
+def _render_options(
+    formats: Iterable[str], templates: Mapping[str, str] | None
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    if isinstance(formats, str):
+        raise ParameterError(f"formats must be a list such as ['html', 'md'], got {formats!r}")
+    checked = dict(templates or {})
+    parameters.check_templates(checked)
+    return render.check_formats(formats), checked

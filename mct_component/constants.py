@@ -1,0 +1,43 @@
+"""Names shared by the component, its executor and driver, the CLI, the API and tests.
+
+Channel keys are the strings TFX's `standard_component_specs` uses for the same
+artifacts (`tests/test_component.py` checks they match); they are repeated here so
+that importing them does not import TFX.
+"""
+
+# Input channels.
+MODEL_KEY = "model"
+STATISTICS_KEY = "statistics"
+SCHEMA_KEY = "schema"
+EVALUATION_KEY = "evaluation"
+BLESSING_KEY = "blessing"
+PUSHED_MODEL_KEY = "pushed_model"
+TRANSFORM_GRAPH_KEY = "transform_graph"
+# The output channel.
+MODEL_CARD_KEY = "model_card"
+
+# Execution properties set by users.
+CARD_CONTENT_KEY = "card_content"
+TEMPLATES_KEY = "templates"
+OUTPUT_FORMATS_KEY = "output_formats"
+LABEL_VOCABULARY_KEY = "label_vocabulary"
+# Execution properties set by the driver: the resolved lineage (JSON), or why it failed.
+LINEAGE_KEY = "lineage"
+LINEAGE_ERROR_KEY = "lineage_error"
+
+# Custom properties of the ModelCard artifact.
+MODEL_NAME_PROPERTY = "model_name"
+MODEL_VERSION_PROPERTY = "model_version"
+MODEL_URI_PROPERTY = "model_uri"
+STATUS_PROPERTY = "status"
+FORMATS_PROPERTY = "formats"
+BLESSED_PROPERTY = "blessed"
+# One per overall metric: "metric:<label>", an exact decimal string.
+METRIC_PROPERTY_PREFIX = "metric:"
+
+# Files of a card directory (the ModelCard artifact's URI).
+CARD_JSON_FILE = "model_card.json"
+CARD_HTML_FILE = "model_card.html"
+CARD_MARKDOWN_FILE = "model_card.md"
+CHART_DIR = "charts"
+EXPLANATION_METADATA_FILE = "explanation_metadata.json"

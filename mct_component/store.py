@@ -1,0 +1,70 @@
+"""Opening an ML Metadata store: a SQLite file, or any MLMD `ConnectionConfig` (e.g. MySQL)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Union
+
+from mct_component.errors import LineageError
+
+# A SQLite file's path, an `ml_metadata` `ConnectionConfig`, or an open `MetadataStore`.
+StoreLike = Union[str, "os.PathLike[str]", Any]
+
+
+def connect(store: StoreLike, read_only: bool = True) -> Any:
+    """An open `ml_metadata.MetadataStore`.
+
+    Args:
+        store: the path of an MLMD SQLite file, a `metadata_store_pb2.ConnectionConfig`
+            (e.g. for MySQL), or an already open `MetadataStore` (returned as is).
+        read_only: open a SQLite file read-only.
+
+    Raises:
+        LineageError: the file is missing or is not an MLMD store, or the server
+            cannot be reached.
+    """
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    if isinstance(store, metadata_store.MetadataStore):
+        return store
+    if isinstance(store, metadata_store_pb2.ConnectionConfig):
+        from ml_metadata import errors
+
+        try:
+            return metadata_store.MetadataStore(store)
+        except errors.StatusError as e:
+            raise LineageError(f"cannot open the MLMD store: {e}") from None
+    if isinstance(store, (str, os.PathLike)):
+        return connect_sqlite(os.fspath(store), read_only=read_only)
+    raise LineageError(
+        "store must be a SQLite path, an MLMD ConnectionConfig or a MetadataStore, "
+        f"got {type(store).__name__}"
+    )
+
+
+def connect_sqlite(path: str, read_only: bool = True) -> Any:
+    """Opens an MLMD SQLite store, checking first that the file exists and is MLMD.
+
+    Raises:
+        LineageError: the file is missing or is not an MLMD store.
+    """
+    import sqlite3
+
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    if not os.path.isfile(path):
+        raise LineageError(f"MLMD store not found: {path!r} is not a file")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as e:
+        raise LineageError(f"{path!r} is not an MLMD store: not a SQLite database ({e})") from None
+    if not {"Artifact", "Execution", "Event", "Type"} <= tables:
+        raise LineageError(f"{path!r} is not an MLMD store: it has no MLMD tables")
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = path
+    mode = metadata_store_pb2.SqliteMetadataSourceConfig
+    config.sqlite.connection_mode = mode.READONLY if read_only else mode.READWRITE
+    return metadata_store.MetadataStore(config)

@@ -1,0 +1,454 @@
+"""Drawing charts as small, standalone SVG.
+
+`to_svg` draws a chart (`charts.Histogram`, `BarChart`, `Matrix` or `Curve`) as inline
+SVG without scripts, fonts or external references, of fixed size and byte-identical for
+the same input, so cards stay small and diffable. Drawing is plain string building
+because a card may hold hundreds of charts (one per feature and split).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mct_component.charts import BarChart, Chart, Curve, Histogram, Matrix
+from mct_component.errors import ParameterError
+
+MIN_WIDTH = 240
+LABEL_CHARS = 24  # longer labels are cut, with the full text in a hover <title>
+_CHAR_W = 6.5  # generous mean glyph width of 11 px sans-serif, for layout only
+_TITLE_CHAR_W = 7.4  # the same for the 13 px bold title
+_ROW = 20  # height of one horizontal bar
+_BAR = "#4e79a7"
+_GRID = "#e4e4e4"
+_AXIS = "#666"
+# Okabe-Ito: distinguishable with colour-vision deficiencies; dashes for greyscale.
+_PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
+_DASHES = ("", "6 3", "2 2", "8 3 2 3")
+_LIGHT, _DARK = (247, 251, 255), (8, 69, 148)
+_SHADES = 8  # heat-map colour steps above the lightest
+_ID = re.compile(r"[A-Za-z_][\w.-]*\Z")
+# Characters XML 1.0 forbids (they occur in real categorical values).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_Axis = tuple[float, float, list[float], list[str]]  # low, high, ticks, tick labels
+
+
+def to_svg(chart: Chart, *, width: int = 480, chart_id: str | None = None) -> str:
+    """Draws a chart as a standalone SVG document, also valid inline in HTML.
+
+    Args:
+        chart: a `Histogram`, `BarChart`, `Matrix` or `Curve`.
+        width: width in px. The height follows from the chart: bar charts and matrices
+            grow with their rows.
+        chart_id: prefix of the element ids `aria-labelledby` refers to; give each chart
+            inlined in one HTML page its own. Defaults to a hash of the drawing.
+
+    Returns:
+        SVG markup without an XML declaration (UTF-8 when written to a file).
+
+    Raises:
+        ParameterError: `width` is below `MIN_WIDTH` or `chart_id` is not an XML id.
+        TypeError: `chart` is not a chart.
+    """
+    draw = _DRAW.get(type(chart))
+    if draw is None:
+        raise TypeError(f"expected one of {[c.__name__ for c in _DRAW]}, got {chart!r}")
+    if isinstance(width, bool) or not isinstance(width, int) or width < MIN_WIDTH:
+        raise ParameterError(f"chart width must be an integer >= {MIN_WIDTH}, got {width!r}")
+    if chart_id is not None and not _ID.match(chart_id):
+        raise ParameterError(f"chart_id must be a valid XML id, got {chart_id!r}")
+    parts = [_title(chart.title, width)] if chart.title else []
+    height = (_no_data if _is_empty(chart) else draw)(chart, width, parts)
+    body = "\n".join(parts)
+    title, desc = _esc(chart.title), _esc(chart.description or chart.title)
+    if chart_id is None:
+        digest = hashlib.sha256(f"{title}\n{desc}\n{body}".encode()).hexdigest()
+        chart_id = f"chart-{digest[:10]}"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'font-family="sans-serif" font-size="11" fill="#333">\n'
+        f'<title id="{chart_id}-t">{title}</title><desc id="{chart_id}-d">{desc}</desc>\n'
+        f"{body}\n</svg>\n"
+    )
+
+
+def _is_empty(chart: Chart) -> bool:
+    if isinstance(chart, Histogram):
+        return not chart.buckets
+    if isinstance(chart, BarChart):
+        return not chart.bars
+    if isinstance(chart, Matrix):
+        return not chart.row_labels or not chart.column_labels
+    return not any(s.points for s in chart.series)
+
+
+def _no_data(chart: Chart, width: int, parts: list[str]) -> int:
+    parts.append(f'<text x="{width // 2}" y="48" text-anchor="middle" fill="#888">No data</text>')
+    return 64
+
+
+def _histogram(chart: Histogram, width: int, parts: list[str]) -> int:
+    height = round(width * 0.625)
+    edges = [b.low for b in chart.buckets] + [b.high for b in chart.buckets]
+    x_axis = _axis(min(edges), max(edges), nice=False)
+    y_axis = _axis(*_with_zero(b.count for b in chart.buckets), nice=True)
+    px, py, axis = _xy_frame(parts, width, height, 42, x_axis, y_axis, chart.x_label, "count")
+    base = py(0)
+    parts.append(f'<g fill="{_BAR}">')
+    for b in chart.buckets:
+        x0, x1 = sorted((px(b.low), px(b.high)))
+        # A gap between neighbours; zero-width buckets (one distinct value) stay visible.
+        x0, x1 = (x0 + 0.5, x1 - 0.5) if x1 - x0 > 3 else ((x0 + x1) / 2 - 1.5, (x0 + x1) / 2 + 1.5)
+        top = py(b.count)
+        # No per-bucket tooltip: a card holds hundreds of histograms, and the exact
+        # counts are in the card's JSON.
+        if abs(base - top) >= 0.05:
+            parts.append(
+                f'<rect x="{_n(x0)}" y="{_n(min(base, top))}" width="{_n(x1 - x0)}" '
+                f'height="{_n(abs(base - top))}"/>'
+            )
+    parts.append("</g>")
+    parts.append(axis)
+    return height
+
+
+def _bar_chart(chart: BarChart, width: int, parts: list[str]) -> int:
+    bars = chart.bars
+    limit = min(LABEL_CHARS, int(width * 0.4 / _CHAR_W))
+    values = [_fmt(b.value) for b in bars]
+    left = 10 + _CHAR_W * max(min(len(b.label), limit) for b in bars)
+    right = width - 8 - _CHAR_W * max(len(v) for v in values)
+    bounds = [v for b in bars for v in (b.value, b.lower, b.upper) if v is not None]
+    lo, hi, ticks, tick_labels = _axis(*_with_zero(bounds), nice=True)
+    px = _scale(lo, hi, left, right)
+    top = 24
+    if chart.y_label:
+        parts.append(_text(4, top + 10, chart.y_label, limit, ' fill="#666"'))
+        top += 16
+    bottom = top + 2 + len(bars) * _ROW + 2
+    grid = "".join(f"M{_n(px(t))} {top}V{bottom}" for t in ticks)
+    parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
+    rects, labels, texts, errors = [], [], [], []
+    for i, (bar, value) in enumerate(zip(bars, values, strict=True)):
+        y = top + 2 + i * _ROW
+        x0, x1 = sorted((px(0), px(bar.value)))
+        tip = ""
+        if bar.lower is not None or bar.upper is not None:
+            low = bar.value if bar.lower is None else bar.lower
+            high = bar.value if bar.upper is None else bar.upper
+            tip = f"<title>{value} ({_fmt(low)} to {_fmt(high)})</title>"
+            e0, e1, mid = _n(px(low)), _n(px(high)), y + _ROW // 2
+            errors.append(f"M{e0} {mid}H{e1}M{e0} {mid - 4}v8M{e1} {mid - 4}v8")
+        if x1 - x0 >= 0.05 or tip:
+            rects.append(
+                f'<rect x="{_n(x0)}" y="{y + 3}" width="{_n(x1 - x0)}" height="14">{tip}</rect>'
+            )
+        labels.append(_text(_n(left - 6), y + 14, bar.label, limit))
+        texts.append(f'<text x="{_n(right + 6)}" y="{y + 14}">{value}</text>')
+    parts += [f'<g fill="{_BAR}">', *rects, "</g>"]
+    if errors:
+        parts.append(f'<path class="error-bars" d="{"".join(errors)}" stroke="#222"/>')
+    parts += ['<g text-anchor="end">', *labels, "</g>", *texts]
+    ticks_d = "".join(f"M{_n(px(t))} {bottom}v4" for t in ticks)
+    axis_d = f"M{_n(px(0))} {top}V{bottom}M{_n(left)} {bottom}H{_n(right)}{ticks_d}"
+    parts.append(f'<path d="{axis_d}" stroke="{_AXIS}"/>')
+    parts.append('<g text-anchor="middle">')
+    parts += [
+        f'<text x="{_n(px(t))}" y="{bottom + 15}">{s}</text>'
+        for t, s in zip(ticks, tick_labels, strict=True)
+    ]
+    height = bottom + 22
+    if chart.x_label:
+        chars = int((right - left) / _CHAR_W)
+        parts.append(_text(_n((left + right) / 2), bottom + 31, chart.x_label, chars))
+        height += 16
+    parts.append("</g>")
+    return height
+
+
+def _matrix(chart: Matrix, width: int, parts: list[str]) -> int:
+    limit = min(LABEL_CHARS, int(width * 0.35 / _CHAR_W))
+    names = (*chart.row_labels, chart.row_title)
+    left = 10 + _CHAR_W * max(min(len(s), limit) for s in names)
+    cell_w = (width - 8 - left) / len(chart.column_labels)
+    cell_h = max(16.0, min(28.0, cell_w))
+    top = 24
+    if chart.column_title:
+        chars = int((width - 8 - left) / _CHAR_W)
+        parts.append(
+            _text(
+                _n(left + (width - 8 - left) / 2),
+                top + 10,
+                chart.column_title,
+                chars,
+                ' text-anchor="middle" fill="#666"',
+            )
+        )
+        top += 16
+    if chart.row_title:
+        parts.append(
+            _text(_n(left - 6), top + 10, chart.row_title, limit, ' text-anchor="end" fill="#666"')
+        )
+    column_chars = max(1, min(limit, int((cell_w - 4) / _CHAR_W)))
+    parts.append('<g text-anchor="middle">')
+    parts += [
+        _text(_n(left + (j + 0.5) * cell_w), top + 10, label, column_chars)
+        for j, label in enumerate(chart.column_labels)
+    ]
+    parts.append("</g>")
+    top += 16
+    flat = [v for row in chart.values for v in row]
+    lo, hi = min(0.0, min(flat)), max(flat)
+    # One path per shade keeps big matrices small (30 x 30 classes: 900 cells).
+    shades: dict[int, list[str]] = {}
+    numbers = []
+    w, h = _n(cell_w), _n(cell_h)
+    for i, row in enumerate(chart.values):
+        y = top + i * cell_h
+        for j, value in enumerate(row):
+            x, text = left + j * cell_w, _fmt(value)
+            level = round(_SHADES * (value - lo) / (hi - lo)) if hi > lo else 0
+            shades.setdefault(level, []).append(f"M{_n(x)} {_n(y)}h{w}v{h}h-{w}z")
+            if len(text) * _CHAR_W + 4 <= cell_w:
+                ink = ' fill="#fff"' if level > _SHADES / 2 else ""
+                numbers.append(
+                    f'<text x="{_n(x + cell_w / 2)}" y="{_n(y + cell_h / 2 + 4)}"{ink}>{text}</text>'
+                )
+    parts.append('<g stroke="#fff">')
+    parts += [
+        f'<path d="{"".join(shades[level])}" fill="{_shade(level / _SHADES)}"/>'
+        for level in sorted(shades)
+    ]
+    parts += ["</g>", '<g text-anchor="middle">', *numbers, "</g>"]
+    parts.append('<g text-anchor="end">')
+    parts += [
+        _text(_n(left - 6), _n(top + (i + 0.5) * cell_h + 4), label, limit)
+        for i, label in enumerate(chart.row_labels)
+    ]
+    parts.append("</g>")
+    return round(top + len(chart.row_labels) * cell_h + 8)
+
+
+def _curve(chart: Curve, width: int, parts: list[str]) -> int:
+    top = 24
+    if len(chart.series) > 1:
+        x, y = 4.0, top + 8
+        for i, series in enumerate(chart.series):
+            name = _cut(series.name, LABEL_CHARS)
+            step = 26 + len(name) * _CHAR_W + 12
+            if x + step > width - 4 and x > 4:
+                x, y = 4.0, y + 15
+            parts.append(
+                f'<path d="M{_n(x)} {y - 4}h20" stroke="{_PALETTE[i % len(_PALETTE)]}" stroke-width="2"{_dash(i)}/>'
+            )
+            parts.append(_text(_n(x + 26), y, series.name, LABEL_CHARS))
+            x += step
+        top = y + 8
+    height = round(width * 0.625) + top - 24
+    xs = [p[0] for s in chart.series for p in s.points]
+    ys = [p[1] for s in chart.series for p in s.points]
+    x_axis, y_axis = _axis(min(xs), max(xs), nice=True), _axis(min(ys), max(ys), nice=True)
+    px, py, axis = _xy_frame(
+        parts, width, height, top + 18, x_axis, y_axis, chart.x_label, chart.y_label
+    )
+    for i, series in enumerate(chart.series):
+        if not series.points:
+            continue
+        color = _PALETTE[i % len(_PALETTE)]
+        points = _simplify([(round(px(x), 1), round(py(y), 1)) for x, y in series.points])
+        coords = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
+        tip = f"<title>{_esc(series.name)}</title>" if series.name else ""
+        parts.append(
+            f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="1.5"{_dash(i)}>{tip}</polyline>'
+        )
+        if len(series.points) <= 25:  # sparse curves (calibration bins): mark the data
+            dots = "".join(
+                f'<circle cx="{_n(px(x))}" cy="{_n(py(y))}" r="2"/>' for x, y in series.points
+            )
+            parts.append(f'<g fill="{color}">{dots}</g>')
+    parts.append(axis)
+    return height
+
+
+_DRAW: dict[type, Callable[[Any, int, list[str]], int]] = {
+    Histogram: _histogram,
+    BarChart: _bar_chart,
+    Matrix: _matrix,
+    Curve: _curve,
+}
+
+
+def _xy_frame(
+    parts: list[str],
+    width: int,
+    height: int,
+    top: float,
+    x_axis: _Axis,
+    y_axis: _Axis,
+    x_label: str,
+    y_label: str,
+) -> tuple[Callable[[float], float], Callable[[float], float], str]:
+    """Draws the grid and tick labels of an x/y plot into `parts`.
+
+    Returns:
+        The x and y scales (data to px) and the axis lines, to draw over the data.
+    """
+    (x_lo, x_hi, x_ticks, x_labels), (y_lo, y_hi, y_ticks, y_labels) = x_axis, y_axis
+    left = 8 + _CHAR_W * max(len(s) for s in y_labels)
+    right, bottom = width - 16, height - (36 if x_label else 22)
+    px, py = _scale(x_lo, x_hi, left, right), _scale(y_lo, y_hi, bottom, top)
+    if y_label:
+        parts.append(_text(4, _n(top - 8), y_label, int((width - 8) / _CHAR_W), ' fill="#666"'))
+    grid = "".join(f"M{_n(left)} {_n(py(t))}H{_n(right)}" for t in y_ticks)
+    parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
+    parts.append('<g text-anchor="end">')
+    parts += [
+        f'<text x="{_n(left - 4)}" y="{_n(py(t) + 4)}">{s}</text>'
+        for t, s in zip(y_ticks, y_labels, strict=True)
+    ]
+    parts.append('</g>\n<g text-anchor="middle">')
+    parts += [
+        f'<text x="{_n(px(t))}" y="{_n(bottom + 15)}">{s}</text>'
+        for t, s in zip(x_ticks, x_labels, strict=True)
+    ]
+    if x_label:
+        chars = int((right - left) / _CHAR_W)
+        parts.append(_text(_n((left + right) / 2), height - 6, x_label, chars))
+    parts.append("</g>")
+    ticks = "".join(f"M{_n(px(t))} {_n(bottom)}v4" for t in x_ticks)
+    zero = f"M{_n(left)} {_n(py(0))}H{_n(right)}" if y_lo < 0 < y_hi else ""
+    axis = f'<path d="{zero}M{_n(left)} {_n(bottom)}H{_n(right)}{ticks}" stroke="{_AXIS}"/>'
+    return px, py, axis
+
+
+def _with_zero(values: Iterable[float]) -> tuple[float, float]:
+    """The range of values including zero, where bars start."""
+    values = [0.0, *values]
+    low, high = min(values), max(values)
+    return (low, high) if low < high else (0.0, 1.0)
+
+
+def _axis(lo: float, hi: float, *, nice: bool, target: int = 5) -> _Axis:
+    """An axis range with ticks at round numbers, extended to them when `nice`."""
+    if lo == hi:
+        spread = abs(lo) * 0.1 or 1.0
+        lo, hi = lo - spread, hi + spread
+    raw = (hi - lo) / target
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    if nice:
+        lo = math.floor(lo / step + 1e-9) * step
+        hi = math.ceil(hi / step - 1e-9) * step
+    ticks = [k * step for k in range(math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9) + 1)]
+    return lo, hi, ticks, _tick_labels(ticks, step)
+
+
+def _tick_labels(ticks: list[float], step: float) -> list[str]:
+    largest = max(abs(t) for t in ticks)
+    scale, suffix = next(((s, x) for s, x, at in _SUFFIXES if largest >= at), (1.0, ""))
+    decimals = max(0, -math.floor(math.log10(step / scale) + 1e-9))
+    return [f"{t / scale:.{decimals}f}{suffix}" if t else "0" for t in ticks]
+
+
+_SUFFIXES = ((1e9, "B", 1e9), (1e6, "M", 1e6), (1e3, "k", 1e4))
+
+
+def _scale(lo: float, hi: float, a: float, b: float) -> Callable[[float], float]:
+    factor = (b - a) / (hi - lo)
+    return lambda v: a + (v - lo) * factor
+
+
+def _fmt(value: float) -> str:
+    """A data value for display: integers below 10 000 as is, else 3 significant digits."""
+    if float(value).is_integer() and abs(value) < 1e4:
+        return str(int(value))
+    rounded = float(f"{value:.3g}")
+    size = abs(rounded)
+    if size < 1e-3 or size >= 1e12:
+        return f"{value:.3g}"
+    for scale, suffix, at in _SUFFIXES:
+        if size >= at:
+            return _trim(f"{rounded / scale:.3g}") + suffix
+    return _trim(f"{rounded:.{max(0, 2 - math.floor(math.log10(size)))}f}")
+
+
+def _trim(number: str) -> str:
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def _n(x: float) -> str:
+    """A coordinate, to 0.1 px."""
+    text = f"{x:.1f}"
+    if text.endswith(".0"):
+        text = text[:-2]
+    return "0" if text == "-0" else text
+
+
+def _esc(text: str) -> str:
+    text = _NOT_XML.sub("\ufffd", text)
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(1, limit - 1)].rstrip() + "…"
+
+
+def _text(x: float | str, y: float | str, text: str, limit: int, attrs: str = "") -> str:
+    """A <text>, cut to `limit` characters with the full text in a hover <title>."""
+    short = _cut(text, limit)
+    tip = "" if short == text else f"<title>{_esc(text)}</title>"
+    return f'<text x="{x}" y="{y}"{attrs}>{_esc(short)}{tip}</text>'
+
+
+def _title(title: str, width: int) -> str:
+    return _text(
+        4, 16, title, int((width - 8) / _TITLE_CHAR_W), ' font-size="13" font-weight="bold"'
+    )
+
+
+def _dash(i: int) -> str:
+    dash = _DASHES[i % len(_DASHES)]
+    return f' stroke-dasharray="{dash}"' if dash else ""
+
+
+def _shade(t: float) -> str:
+    return "#" + "".join(
+        f"{round(a + (b - a) * t):02x}" for a, b in zip(_LIGHT, _DARK, strict=True)
+    )
+
+
+def _simplify(
+    points: list[tuple[float, float]], tolerance: float = 0.3
+) -> list[tuple[float, float]]:
+    """Drops points within `tolerance` px of the drawn line (Ramer-Douglas-Peucker).
+
+    TFMA curves have a point per threshold (often 1 000+); most fall on one pixel.
+    """
+    points = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
+    if len(points) < 3:
+        return points
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        first, last = stack.pop()
+        (x0, y0), (x1, y1) = points[first], points[last]
+        dx, dy = x1 - x0, y1 - y0
+        length = dx * dx + dy * dy
+        worst, at = tolerance, -1
+        for k in range(first + 1, last):
+            x, y = points[k]
+            t = min(1.0, max(0.0, ((x - x0) * dx + (y - y0) * dy) / length)) if length else 0.0
+            distance = math.hypot(x - x0 - t * dx, y - y0 - t * dy)
+            if distance > worst:
+                worst, at = distance, k
+        if at >= 0:
+            keep[at] = True
+            stack += [(first, at), (at, last)]
+    return [p for p, kept in zip(points, keep, strict=True) if kept]
