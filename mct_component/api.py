@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mct_component import constants, content, files, generate, parameters, render
+from mct_component import content, files, generate, parameters, render
 from mct_component.card import Card
 from mct_component.content import ContentInput
 from mct_component.errors import ParameterError
