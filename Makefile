@@ -1,5 +1,5 @@
 # The two commands: `make demo` runs the penguin pipeline and prints where the card is;
-# `make test` runs the linters and the whole test suite. Both set up .venv first.
+# `make test` runs the linters (ruff, mypy) and the whole test suite. Both set up .venv first.
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 STAMP := .venv/.installed
@@ -37,6 +37,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
 
 format: $(STAMP)
 	$(PYTHON) -m ruff check --fix .
@@ -44,7 +45,7 @@ format: $(STAMP)
 
 # Re-resolve requirements.in into requirements.lock (needs the package index).
 lock:
-	uv pip compile --python "$$(bash scripts/find_python310.sh)" \
+	"$$(bash scripts/find_python310.sh)" -m uv pip compile --python "$$(bash scripts/find_python310.sh)" \
 		--python-platform x86_64-manylinux_2_36 requirements.in -o requirements.lock
 
 clean:

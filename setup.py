@@ -25,8 +25,7 @@ setup(
     install_requires=[
         "tfx>=1.14,<1.17",
         "jinja2>=3.0",
-        "jsonschema>=4.18",
-        "fastjsonschema>=2.16",
+        "jsonschema-rs>=0.61,<0.62",
         "pyyaml>=5.4",
     ],
     entry_points={"console_scripts": ["mct-card=mct_component.cli:main"]},

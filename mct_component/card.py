@@ -14,10 +14,13 @@ import json
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mct_component.charts import KINDS, Chart, chart_from_dict
 from mct_component.errors import CardValidationError
+
+if TYPE_CHECKING:
+    from mct_component.content import ContentInput
 
 SCHEMA_VERSION = "1.1"
 RISK_RATINGS = ("low", "medium", "high", "unknown")
@@ -392,7 +395,7 @@ class Card(Record):
         folder, name = os.path.split(path)
         files.write_files(folder or ".", {name: dumps(data)})
 
-    def with_content(self, content: Any) -> Card:
+    def with_content(self, content: ContentInput) -> Card:
         """A copy with human-written content applied; sections not given are kept.
 
         Args:

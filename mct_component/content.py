@@ -38,7 +38,7 @@ def load_card_content(value: ContentInput) -> dict[str, Any]:
         raise CardContentError(
             f"card_content must be a dict or a path to a JSON/YAML file, got {type(value).__name__}"
         )
-    validate_card_content(content)
+    validation.validate_card_content(content)
     return content
 
 
@@ -64,48 +64,6 @@ def _read_content_file(path: str) -> Any:
         return yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
         raise CardContentError(f"card_content file {path!r} is not valid YAML: {e}") from None
-
-
-def validate_card_content(content: Any) -> None:
-    """Checks content against the card content schema.
-
-    Raises:
-        CardContentError: naming the offending field, what was expected and what was found.
-    """
-    import jsonschema
-
-    schema = validation.load_schema(validation.CONTENT_SCHEMA)
-    if not isinstance(content, Mapping):
-        raise CardContentError(
-            f"card_content must be a mapping of sections, got {type(content).__name__}"
-        )
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(content)
-    )
-    if error is not None:
-        raise CardContentError(_describe(error, schema))
-
-
-def _describe(error: Any, schema: Mapping[str, Any]) -> str:
-    where = validation.json_path(error.absolute_path)
-    if error.validator == "additionalProperties":
-        known = sorted(error.schema.get("properties", {}))
-        unknown = sorted(set(error.instance) - set(known))
-        names = ", ".join(repr(f"{where}.{u}" if where else u) for u in unknown)
-        return f"card_content has unknown field {names}; expected one of: {', '.join(known)}"
-    if error.validator == "enum":
-        return (
-            f"card_content field {where!r} must be one of {error.validator_value}, "
-            f"got {error.instance!r}"
-        )
-    if error.validator == "type":
-        return (
-            f"card_content field {where or '<root>'!r} must be of type {error.validator_value}, "
-            f"got {type(error.instance).__name__} {error.instance!r}"
-        )
-    if error.validator == "required":
-        return f"card_content field {where or '<root>'!r} is missing: {error.message}"
-    return f"card_content field {where or '<root>'!r} is invalid: {error.message}"
 
 
 def apply_card_content(model_card: card.Card, content: Mapping[str, Any]) -> card.Card:

@@ -132,14 +132,15 @@ class _Graph:
     def artifact_type(self, artifact_id: int) -> str:
         return self.type_name("artifact", self.artifacts[artifact_id])
 
-    def artifact_ref(self, artifact_id: int | None) -> ArtifactRef | None:
-        if artifact_id is None or artifact_id not in self.artifacts:
-            return None
+    def artifact_ref(self, artifact_id: int) -> ArtifactRef:
         return ArtifactRef.from_mlmd(self.artifacts[artifact_id], self.artifact_type(artifact_id))
 
-    def execution_ref(self, execution_id: int | None) -> ExecutionRef | None:
-        if execution_id is None:
+    def optional_artifact_ref(self, artifact_id: int | None) -> ArtifactRef | None:
+        if artifact_id is None or artifact_id not in self.artifacts:
             return None
+        return self.artifact_ref(artifact_id)
+
+    def execution_ref(self, execution_id: int) -> ExecutionRef:
         execution = self.executions[execution_id]
         return ExecutionRef(
             type_name=self.type_name("execution", execution),
@@ -147,6 +148,9 @@ class _Graph:
             properties=properties_of(execution),
             create_time_ms=execution.create_time_since_epoch,
         )
+
+    def optional_execution_ref(self, execution_id: int | None) -> ExecutionRef | None:
+        return None if execution_id is None else self.execution_ref(execution_id)
 
     def producer(self, artifact_id: int) -> int | None:
         """The execution that output the artifact (its latest, if several did)."""
@@ -249,18 +253,24 @@ def _resolve(graph: _Graph, model_id: int, with_baseline: bool) -> CardInputs:
     contexts = _contexts(graph, producer_id, model_id)
     inputs = CardInputs(
         model=graph.artifact_ref(model_id),
-        statistics=graph.artifact_ref(statistics_id),
-        schema=graph.artifact_ref(schema_id),
-        evaluation=graph.artifact_ref(evaluator_id and graph.io(evaluator_id, False, "evaluation")),
-        blessing=graph.artifact_ref(evaluator_id and graph.io(evaluator_id, False, "blessing")),
-        pushed_model=graph.artifact_ref(pusher_id and graph.io(pusher_id, False, "pushed_model")),
-        examples=graph.artifact_ref(raw_examples_id),
-        transformed_examples=graph.artifact_ref(examples_id) if transform_id else None,
-        transform_graph=graph.artifact_ref(transform_graph_id),
-        hyperparameters=graph.artifact_ref(trainer_input("hyperparameters")),
-        trainer=graph.execution_ref(trainer_id),
-        transform=graph.execution_ref(transform_id),
-        evaluator=graph.execution_ref(evaluator_id),
+        statistics=graph.optional_artifact_ref(statistics_id),
+        schema=graph.optional_artifact_ref(schema_id),
+        evaluation=graph.optional_artifact_ref(
+            evaluator_id and graph.io(evaluator_id, False, "evaluation")
+        ),
+        blessing=graph.optional_artifact_ref(
+            evaluator_id and graph.io(evaluator_id, False, "blessing")
+        ),
+        pushed_model=graph.optional_artifact_ref(
+            pusher_id and graph.io(pusher_id, False, "pushed_model")
+        ),
+        examples=graph.optional_artifact_ref(raw_examples_id),
+        transformed_examples=graph.optional_artifact_ref(examples_id) if transform_id else None,
+        transform_graph=graph.optional_artifact_ref(transform_graph_id),
+        hyperparameters=graph.optional_artifact_ref(trainer_input("hyperparameters")),
+        trainer=graph.optional_execution_ref(trainer_id),
+        transform=graph.optional_execution_ref(transform_id),
+        evaluator=graph.optional_execution_ref(evaluator_id),
         pipeline=contexts.get("pipeline"),
         run=contexts.get("pipeline_run"),
     )
@@ -379,6 +389,8 @@ def _previous_blessed_model(graph: _Graph, pipeline: ContextRef, model: Any) -> 
     model of the pipeline turns up. After `RECENT_ARTIFACT_PAGES` pages, it asks MLMD
     for the pipeline's blessings instead, a query that reads all of them.
     """
+    if pipeline.id is None:  # not a context read from MLMD
+        return None
     before = model.id
     for _ in range(RECENT_ARTIFACT_PAGES):
         ids = range(before - 1, max(before - 1 - RECENT_ARTIFACT_PAGE, 0), -1)
@@ -388,10 +400,10 @@ def _previous_blessed_model(graph: _Graph, pipeline: ContextRef, model: Any) -> 
         graph.name_types("artifact", page)
         for artifact in page:
             blessed = _blessed_model_id(graph, artifact)
-            if blessed not in (None, model.id) and _in_context(graph.store, artifact, pipeline):
+            if blessed not in (None, model.id) and _in_context(graph.store, artifact, pipeline.id):
                 return blessed
         before = ids[-1]
-    return _previous_blessed_model_by_query(graph.store, pipeline, model)
+    return _previous_blessed_model_by_query(graph.store, pipeline.id, model)
 
 
 def _blessed_model_id(graph: _Graph, artifact: Any) -> int | None:
@@ -404,17 +416,17 @@ def _blessed_model_id(graph: _Graph, artifact: Any) -> int | None:
     return int(properties["current_model_id"])
 
 
-def _in_context(store: Any, artifact: Any, context: ContextRef) -> bool:
+def _in_context(store: Any, artifact: Any, context_id: int) -> bool:
     """Whether the artifact is attributed to the context (one lookup by both ids)."""
     from ml_metadata.metadata_store import metadata_store
 
     options = metadata_store.ListOptions(
-        filter_query=f"id = {int(artifact.id)} AND contexts_a.id = {int(context.id)}"
+        filter_query=f"id = {int(artifact.id)} AND contexts_a.id = {int(context_id)}"
     )
     return bool(store.get_artifacts(list_options=options))
 
 
-def _previous_blessed_model_by_query(store: Any, pipeline: ContextRef, model: Any) -> int | None:
+def _previous_blessed_model_by_query(store: Any, pipeline_id: int, model: Any) -> int | None:
     from ml_metadata.metadata_store import metadata_store
 
     options = metadata_store.ListOptions(
@@ -423,7 +435,7 @@ def _previous_blessed_model_by_query(store: Any, pipeline: ContextRef, model: An
         is_asc=False,
         filter_query=(
             "type = 'ModelBlessing' AND custom_properties.blessed.int_value = 1 "
-            f"AND contexts_a.id = {int(pipeline.id)} "
+            f"AND contexts_a.id = {int(pipeline_id)} "
             f"AND create_time_since_epoch < {int(model.create_time_since_epoch)}"
         ),
     )

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mct_component import content, render
+from mct_component import content, render, validation
 from mct_component.constants import (
     CARD_CONTENT_KEY,
     LABEL_VOCABULARY_KEY,
@@ -74,7 +74,7 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
         ParameterError: naming the property and what was received.
     """
     card_content = _json_property(exec_properties, CARD_CONTENT_KEY, {})
-    content.validate_card_content(card_content)
+    validation.validate_card_content(card_content)
     templates = _json_property(exec_properties, TEMPLATES_KEY, {})
     check_templates(templates)
     formats = _json_property(exec_properties, OUTPUT_FORMATS_KEY, list(render.FORMATS))

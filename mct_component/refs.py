@@ -103,7 +103,8 @@ class CardInputs:
 
     def with_explicit(self, **explicit: ArtifactRef | None) -> CardInputs:
         """These inputs with every non-None explicit artifact replacing the discovered one."""
-        return dataclasses.replace(self, **{k: v for k, v in explicit.items() if v is not None})
+        given: dict[str, Any] = {k: v for k, v in explicit.items() if v is not None}
+        return dataclasses.replace(self, **given)
 
     def to_json(self) -> str:
         """Serialises the inputs (to travel as an execution property)."""

@@ -10,10 +10,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mct_component import card, constants
 from mct_component.errors import ParameterError, TemplateError, TemplateNotFoundError
+
+if TYPE_CHECKING:
+    import jinja2
 
 FILE_NAMES = {
     "json": constants.CARD_JSON_FILE,
@@ -65,7 +68,7 @@ def _custom_name(fmt: str) -> str:
     return f"custom.{fmt}.jinja"
 
 
-def _environment(custom_sources: Mapping[str, str], chart_set: ChartSet) -> Any:
+def _environment(custom_sources: Mapping[str, str], chart_set: ChartSet) -> jinja2.Environment:
     import jinja2
 
     custom = {_custom_name(fmt): text for fmt, text in custom_sources.items()}
@@ -73,7 +76,7 @@ def _environment(custom_sources: Mapping[str, str], chart_set: ChartSet) -> Any:
         loader=jinja2.ChoiceLoader(
             [jinja2.DictLoader(custom), jinja2.FunctionLoader(_package_template)]
         ),
-        autoescape=lambda name: bool(name) and name.endswith(".html.jinja"),
+        autoescape=lambda name: name is not None and name.endswith(".html.jinja"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -144,7 +147,7 @@ class ChartSet:
 
 def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Every chart in a card (JSON form), in document order."""
-    found = []
+    found: list[Mapping[str, Any]] = []
     for split in card_dict.get("datasets", []):
         found.extend(f["chart"] for f in split.get("features", []) if f.get("chart"))
     found.extend(card_dict.get("quantitative_analysis", {}).get("charts", []))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from mct_component.errors import LineageError
 
+if TYPE_CHECKING:
+    from ml_metadata.metadata_store.metadata_store import MetadataStore
+    from ml_metadata.proto.metadata_store_pb2 import ConnectionConfig
+
 # A SQLite file's path, an `ml_metadata` `ConnectionConfig`, or an open `MetadataStore`.
-StoreLike = Union[str, "os.PathLike[str]", Any]
+StoreLike = Union[str, "os.PathLike[str]", "ConnectionConfig", "MetadataStore"]
 
 
 def connect(store: StoreLike, read_only: bool = True) -> Any:

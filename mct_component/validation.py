@@ -1,176 +1,132 @@
-"""The card's JSON Schema: loading the shipped schemas and validating a card's JSON form.
+"""The package's JSON Schemas (2020-12) and validation against them, with jsonschema-rs.
 
-`schemas/model_card.schema.json` (2020-12, referencing `schemas/chart.schema.json`)
-describes `model_card.json` field by field; it is also what templates can use.
+`schemas/model_card.schema.json` (which references `schemas/chart.schema.json`)
+describes `model_card.json` field by field, and so what templates can use;
+`schemas/card_content.schema.json` describes the human-written content. Errors name
+the offending field as a path such as `datasets[0].features[3].chart`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mct_component.errors import CardValidationError
+from mct_component.errors import CardContentError, CardValidationError
+
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 CARD_SCHEMA = "model_card.schema.json"
 CHART_SCHEMA = "chart.schema.json"
 CONTENT_SCHEMA = "card_content.schema.json"
+# The schemas' `$id`s are relative; they resolve against this base, and nothing is fetched.
+_BASE_URI = "json-schema:///"
 
 
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """Loads one of the JSON Schemas shipped in `mct_component/schemas`."""
-    text = resources.files("mct_component").joinpath("schemas", name).read_text()
+    text = resources.files("mct_component").joinpath("schemas").joinpath(name).read_text()
     return json.loads(text)
 
 
-def validate_card_dict(card: dict[str, Any]) -> None:
+def validate_card_dict(card: Mapping[str, Any]) -> None:
     """Checks a card's JSON form against `model_card.schema.json`.
-
-    A compiled validator checks the card; only when it finds a fault does `jsonschema`,
-    the reference, validate it again, to name the most relevant error.
 
     Raises:
         CardValidationError: naming the first offending field and the schema's rule.
     """
-    import fastjsonschema
-
-    try:
-        _compiled_card_check()(card)
-    except fastjsonschema.JsonSchemaException:
-        import jsonschema
-
-        error = jsonschema.exceptions.best_match(_card_validator().iter_errors(card))
-        if error is not None:
-            where = json_path(error.absolute_path) or "<card>"
-            raise CardValidationError(
-                f"generated card is invalid at {where}: {error.message}"
-            ) from None
+    error = _first_error(_validator(CARD_SCHEMA), card)
+    if error is not None:
+        where = json_path(error.instance_path) or "<card>"
+        message = error.message
+        if isinstance(error.kind, _kinds().Enum):  # its message names only two options
+            message = f"{json.dumps(error.instance)} is not one of {json.dumps(error.kind.options)}"
+        raise CardValidationError(f"generated card is invalid at {where}: {message}")
 
 
-@functools.cache
-def _card_validator() -> Any:
-    import jsonschema
-
-    chart = load_schema(CHART_SCHEMA)
-    card_schema = load_schema(CARD_SCHEMA)
-    # Validating through `$ref`s costs a registry lookup per reference, twice the time of
-    # the checks themselves on a 2,000-feature card: validate against an inlined copy.
-    flat = _inline_refs(card_schema, card_schema, {chart["$id"]: chart})
-    return jsonschema.Draft202012Validator(flat)
-
-
-@functools.cache
-def _compiled_card_check() -> Any:
-    """`model_card.schema.json` compiled to Python by fastjsonschema (about 0.1 s, once).
-
-    It validates a 2,000-feature card six times faster than `jsonschema`.
-    """
-    import fastjsonschema
-
-    chart = load_schema(CHART_SCHEMA)
-    card_schema = load_schema(CARD_SCHEMA)
-    return fastjsonschema.compile(_as_draft7(card_schema, {chart["$id"]: ("chart__", chart)}))
-
-
-# The keywords the draft-07 translation carries over (see `_as_draft7`). `format` is
-# left out on purpose: fastjsonschema checks formats, `jsonschema` does not by default.
-_DRAFT7_KEYWORDS = frozenset(
-    {
-        "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "default",
-        "type", "enum", "const", "properties", "additionalProperties", "required",
-        "patternProperties", "minProperties", "maxProperties", "items", "prefixItems",
-        "minItems", "maxItems", "uniqueItems", "minimum", "maximum", "exclusiveMinimum",
-        "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "pattern",
-        "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
-    }
-)  # fmt: skip
-
-
-def _as_draft7(
-    schema: Mapping[str, Any], others: Mapping[str, tuple[str, Mapping[str, Any]]]
-) -> dict[str, Any]:
-    """A draft-07 copy of a 2020-12 schema, for fastjsonschema (which stops at draft 7).
-
-    `$defs` become `definitions`; `prefixItems` (and `items` after it) become `items`
-    (and `additionalItems`). `others` maps the `$id` of each referenced schema document
-    to a prefix for its definitions and the document itself; references to it point
-    at a copy under `definitions`.
+def validate_card_content(content: Any) -> None:
+    """Checks human-written content against `card_content.schema.json`.
 
     Raises:
-        ValueError: the schema uses a keyword outside `_DRAFT7_KEYWORDS`.
+        CardContentError: naming the offending field, what was expected and what was found.
     """
-
-    def convert(node: Any, prefix: str) -> Any:
-        if isinstance(node, list):
-            return [convert(item, prefix) for item in node]
-        if not isinstance(node, dict):
-            return node
-        unknown = set(node) - _DRAFT7_KEYWORDS
-        if unknown:
-            raise ValueError(f"schema keywords not translated to draft 7: {sorted(unknown)}")
-        out = {}
-        for key, value in node.items():
-            if key in ("$schema", "$id", "$defs"):  # definitions are gathered below
-                continue
-            if key == "$ref":
-                local = value.startswith("#/$defs/")
-                target = prefix + value.removeprefix("#/$defs/") if local else others[value][0]
-                out[key] = f"#/definitions/{target}"
-            elif key in ("properties", "patternProperties"):
-                out[key] = {name: convert(sub, prefix) for name, sub in value.items()}
-            elif key in ("const", "enum", "default", "required"):  # values, not schemas
-                out[key] = value
-            else:
-                out[key] = convert(value, prefix)
-        if "prefixItems" in node:
-            out["items"] = out.pop("prefixItems")
-            if "items" in node:
-                out["additionalItems"] = convert(node["items"], prefix)
-        return out
-
-    definitions = {name: convert(sub, "") for name, sub in schema.get("$defs", {}).items()}
-    for prefix, document in others.values():
-        definitions[prefix] = convert(document, prefix)
-        for name, sub in document.get("$defs", {}).items():
-            definitions[prefix + name] = convert(sub, prefix)
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        **convert(schema, ""),
-        "definitions": definitions,
-    }
+    if not isinstance(content, Mapping):
+        raise CardContentError(
+            f"card_content must be a mapping of sections, got {type(content).__name__}"
+        )
+    error = _first_error(_validator(CONTENT_SCHEMA), content)
+    if error is not None:
+        raise CardContentError(_describe_content_error(error))
 
 
-def _inline_refs(node: Any, document: Mapping[str, Any], documents: Mapping[str, Any]) -> Any:
-    """A copy of a (non-recursive) schema with every `$ref` replaced by its target.
-
-    Handles `#/...` pointers within `document` and references to whole `documents`.
-    """
-    if isinstance(node, list):
-        return [_inline_refs(item, document, documents) for item in node]
-    if not isinstance(node, dict):
-        return node
-    rest = {
-        key: _inline_refs(value, document, documents)
-        for key, value in node.items()
-        if key not in ("$ref", "$defs", "$id")
-    }
-    ref = node.get("$ref")
-    if ref is None:
-        return rest
-    if ref.startswith("#/"):
-        target: Any = document
-        for part in ref[2:].split("/"):
-            target = target[part]
-        return {**_inline_refs(target, document, documents), **rest}
-    target_document = documents[ref]
-    return {**_inline_refs(target_document, target_document, documents), **rest}
+def _first_error(
+    validator: jsonschema_rs.Validator, instance: Any
+) -> jsonschema_rs.ValidationError | None:
+    """The first error, or for a failed `oneOf` ("null or a chart") the one deepest in it."""
+    error = next(iter(validator.iter_errors(instance)), None)
+    if error is None:
+        return None
+    # A failed `oneOf` names the whole object: descend into its branches, to the error
+    # deepest in the instance, preferring a branch of the right type.
+    while options := [e for branch in getattr(error.kind, "context", None) or () for e in branch]:
+        error = max(options, key=lambda e: (len(e.instance_path), e.kind.name != "type"))
+    return error
 
 
-def json_path(parts: Any) -> str:
-    """Formats a jsonschema error path as `a.b[0].c`."""
+@functools.cache
+def _validator(name: str) -> jsonschema_rs.Validator:
+    import jsonschema_rs
+
+    chart = load_schema(CHART_SCHEMA)
+    return jsonschema_rs.Draft202012Validator(
+        load_schema(name),
+        registry=jsonschema_rs.Registry([(chart["$id"], chart)]),
+        base_uri=_BASE_URI,
+        offline=True,
+    )
+
+
+def _describe_content_error(error: jsonschema_rs.ValidationError) -> str:
+    where = json_path(error.instance_path)
+    field = repr(where or "<root>")
+    kind, kinds = error.kind, _kinds()
+    if isinstance(kind, kinds.AdditionalProperties):
+        known = sorted(_schema_at(load_schema(CONTENT_SCHEMA), error.schema_path[:-1]))
+        names = ", ".join(repr(f"{where}.{u}" if where else u) for u in kind.unexpected)
+        return f"card_content has unknown field {names}; expected one of: {', '.join(known)}"
+    if isinstance(kind, kinds.Enum):
+        return f"card_content field {field} must be one of {kind.options}, got {error.instance!r}"
+    if isinstance(kind, kinds.Type):
+        expected = " or ".join(kind.types)
+        found = type(error.instance).__name__
+        return (
+            f"card_content field {field} must be of type {expected}, got {found} {error.instance!r}"
+        )
+    if isinstance(kind, kinds.Required):
+        return f"card_content field {field} is missing its required field {kind.property!r}"
+    return f"card_content field {field} is invalid: {error.message}"
+
+
+def _kinds() -> type[jsonschema_rs.ValidationErrorKind]:
+    import jsonschema_rs
+
+    return jsonschema_rs.ValidationErrorKind
+
+
+def _schema_at(schema: Mapping[str, Any], path: Iterable[str | int]) -> Mapping[str, Any]:
+    """The `properties` of the sub-schema at a schema path."""
+    node: Any = schema
+    for step in path:
+        node = node[step]
+    return node.get("properties", {})
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """Formats an error's instance path as `a.b[0].c`."""
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))

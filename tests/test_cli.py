@@ -90,7 +90,7 @@ def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
         (["--metadata", "{store}", "--pipeline", "other"], "no pipeline named 'other'"),
         (
             ["--metadata", "{store}", "--pipeline", "penguin-test", "--format", "pdf"],
-            "output_formats",
+            "--format must be a comma-separated list of json, html, md, got 'pdf'",
         ),
         (
             ["--metadata", "{store}", "--pipeline", "penguin-test", "--card-content", "/no.yaml"],

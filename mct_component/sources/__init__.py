@@ -20,7 +20,7 @@ from typing import Any
 
 from mct_component import card
 from mct_component.errors import SourceError
-from mct_component.lineage import ArtifactRef
+from mct_component.refs import ArtifactRef
 
 
 def source_of(ref: ArtifactRef) -> card.Source:

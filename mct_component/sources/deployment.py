@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mct_component import card
-from mct_component.lineage import ArtifactRef
+from mct_component.refs import ArtifactRef
 from mct_component.sources import source_of
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from mct_component import card, files
 from mct_component.errors import SourceError
-from mct_component.lineage import ArtifactRef
+from mct_component.refs import ArtifactRef
 from mct_component.sources import finite, json_object, read_tfrecords, source_of
 
 METRICS_PREFIX = "metrics"

@@ -7,7 +7,7 @@ from typing import Any
 
 from mct_component import card, files
 from mct_component.errors import SourceError
-from mct_component.lineage import ArtifactRef
+from mct_component.refs import ArtifactRef, ExecutionRef
 from mct_component.sources import json_object
 
 
@@ -23,7 +23,7 @@ def hyperparameters(ref: ArtifactRef) -> dict[str, Any]:
 
 
 def from_trainer(
-    trainer: Any, hyperparameter_ref: ArtifactRef | None, transform: bool
+    trainer: ExecutionRef, hyperparameter_ref: ArtifactRef | None, transform: bool
 ) -> card.Training:
     """The Trainer's configuration, from its execution properties."""
     props = trainer.properties
