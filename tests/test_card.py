@@ -135,7 +135,7 @@ def test_save_and_load_by_file_or_folder(tmp_path):
 
 
 def test_load_of_a_folder_without_a_card(tmp_path):
-    with pytest.raises(SourceError, match="expected model_card.json or a folder holding it"):
+    with pytest.raises(SourceError, match=r"expected model_card\.json or a folder holding it"):
         card.Card.load(str(tmp_path))
 
 
