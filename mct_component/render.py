@@ -6,13 +6,12 @@ contents, so nothing is written until every format has rendered.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from mct_component import card, constants
+from mct_component import card, constants, formatting
 from mct_component.errors import ParameterError, TemplateError, TemplateNotFoundError
 
 if TYPE_CHECKING:
@@ -82,20 +81,10 @@ def _environment(custom_sources: Mapping[str, str], chart_set: ChartSet) -> jinj
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["num"] = format_number
-    env.filters["md_cell"] = markdown_cell
-    env.filters["metric_label"] = metric_label
-    env.filters["metric_columns"] = metric_columns
-    env.filters["by_label"] = metrics_by_label
-    env.filters["index_by"] = index_by
+    env.filters.update(formatting.FILTERS)
     env.filters["svg"] = chart_set.inline_svg
     env.filters["chart_path"] = chart_set.path
     return env
-
-
-def index_by(items: Iterable[Mapping[str, Any]], key: str) -> dict[Any, Mapping[str, Any]]:
-    """Items keyed by one of their fields, e.g. features by name."""
-    return {item[key]: item for item in items}
 
 
 class ChartSet:
@@ -152,35 +141,6 @@ def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         found.extend(f["chart"] for f in split.get("features", []) if f.get("chart"))
     found.extend(card_dict.get("quantitative_analysis", {}).get("charts", []))
     return found
-
-
-def metric_label(metric: Mapping[str, Any]) -> str:
-    """The display label of a metric in its JSON form."""
-    return card.metric_label(metric["name"], metric["sub_key"])
-
-
-def metric_columns(slices: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Sorted labels of every metric present in any of the slices."""
-    return sorted({metric_label(m) for s in slices for m in s["metrics"]})
-
-
-def metrics_by_label(metrics: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """Metrics keyed by their display label."""
-    return {metric_label(m): m for m in metrics}
-
-
-def format_number(value: float | int | None, digits: int = 4) -> str:
-    """A metric for display: integers as is, floats to `digits` significant digits."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    if isinstance(value, int) or float(value).is_integer():
-        return str(int(value))
-    return f"{value:.{digits}g}"
-
-
-def markdown_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell (no pipes or line breaks)."""
-    return str(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def render(

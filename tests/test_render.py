@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mct_component import card, render
+from mct_component import card, formatting, render
 from mct_component.errors import ParameterError, TemplateError
 from tests.factories import make_card
 
@@ -40,7 +40,7 @@ def test_html_inlines_charts_with_unique_ids(outputs):
 def test_html_shows_training_thresholds_and_comparison(outputs):
     html = outputs["model_card.html"]
     assert "<h2>Training</h2>" in html and "hidden_units" in html
-    assert '<span class="pass">passed</span>' in html
+    assert '<span class="passed">passed</span>' in html
     assert "change (higher is better)</td><td>change -1e-10</td>" in html
     assert "Changes since the baseline model" in html and "+0.02" in html
     assert "the model the Evaluator compared this one with" in html
@@ -100,7 +100,7 @@ def test_user_text_is_escaped_in_html():
 
 
 def test_markdown_cells_escape_pipes():
-    assert render.markdown_cell("a|b\nc") == "a\\|b c"
+    assert formatting.markdown_cell("a|b\nc") == "a\\|b c"
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_markdown_cells_escape_pipes():
     [(None, "n/a"), (float("nan"), "n/a"), (103.0, "103"), (7, "7"), (0.123456, "0.1235")],
 )
 def test_format_number(value, text):
-    assert render.format_number(value) == text
+    assert formatting.format_number(value) == text
 
 
 def test_selected_formats_only():
@@ -149,3 +149,38 @@ def test_broken_custom_templates(source, message):
 def test_templates_only_for_html_and_markdown():
     with pytest.raises(ParameterError, match=r"unknown format\(s\) \['json'\]"):
         render.render(make_card().to_dict(), ["json"], {"json": "x"})
+
+
+def test_html_and_markdown_format_the_same_values_alike():
+    six_values = tuple(card.TopValue(f"v{i}", 10.0 - i) for i in range(6))
+    feature = card.FeatureSummary("f", "STRING", 0.0, unique=6, top_values=six_values)
+    base = make_card()
+    model_card = base.replace(
+        datasets=(base.datasets[0].replace(features=(feature,)),),
+        model_details=base.model_details.replace(
+            references=("https://example.com/paper",),
+            signatures=(
+                card.Signature(
+                    "serving_default",
+                    "tensorflow/serving/predict",
+                    inputs=(card.TensorInfo("x", "x:0", "float32", (None, 3)),),
+                ),
+            ),
+        ),
+    )
+    outputs = render.render(model_card.to_dict(), ["html", "md"])
+    expected = [
+        "v0 (10), v1 (9), v2 (8), v3 (7), v4 (6)",  # the five most frequent, in both
+        "float32[?, 3]",
+        "≥ 0.6",
+        "change -1e-10",
+        "change (higher is better)",
+        "https://example.com/paper",
+        "(0.9699 – 1.011)",
+        "+0.02",
+        "the model the Evaluator compared this one with",
+    ]
+    for text in outputs.values():
+        for value in expected:
+            assert value in text
+        assert "v5 (5)" not in text

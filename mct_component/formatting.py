@@ -1,0 +1,153 @@
+"""Text formatting shared by the HTML and Markdown templates (registered as Jinja filters).
+
+Each filter takes values of the card's JSON form and returns plain text; the template
+escapes it for its format (HTML autoescape, `md_cell` for Markdown), so a format never
+repeats the other's logic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from mct_component import card
+
+# How many of a categorical feature's most frequent values the tables show.
+TOP_VALUES_SHOWN = 5
+_BASELINE_BASES = {
+    "evaluator_baseline": "the model the Evaluator compared this one with",
+    "previous_blessed": "the previous blessed model of the pipeline",
+}
+
+Record = Mapping[str, Any]
+
+
+def format_number(value: float | int | None, digits: int = 4) -> str:
+    """A metric for display: integers as is, floats to `digits` significant digits."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.{digits}g}"
+
+
+def confidence_interval(metric: Record) -> str:
+    """ "(lower – upper)" when both bounds are known, else ""."""
+    lower, upper = metric["lower_bound"], metric["upper_bound"]
+    if lower is None or upper is None:
+        return ""
+    return f"({format_number(lower)} – {format_number(upper)})"
+
+
+def signed(value: float | None) -> str:
+    """A change with its sign, to 4 significant digits; "–" when unknown."""
+    return "–" if value is None else f"{value:+.4g}"
+
+
+def threshold_bounds(threshold: Record) -> str:
+    """A threshold's gate: "≥ 0.6, ≤ 1", "change +0", "relative change -0.1"."""
+    parts = []
+    if threshold["lower_bound"] is not None:
+        parts.append(f"≥ {format_number(threshold['lower_bound'])}")
+    if threshold["upper_bound"] is not None:
+        parts.append(f"≤ {format_number(threshold['upper_bound'])}")
+    if threshold["absolute"] is not None:
+        parts.append(f"change {threshold['absolute']:+g}")
+    if threshold["relative"] is not None:
+        parts.append(f"relative change {threshold['relative']:+g}")
+    return ", ".join(parts)
+
+
+def threshold_gate(threshold: Record) -> str:
+    """ "value", or "change (higher is better)"."""
+    direction = threshold["direction"].lower().replace("_", " ")
+    return f"{threshold['kind']} ({direction})" if direction else threshold["kind"]
+
+
+def verdict(passed: bool | None) -> str:
+    """A threshold's result: "passed", "failed" or "not validated"."""
+    return {True: "passed", False: "failed"}.get(passed, "not validated")  # type: ignore[arg-type]
+
+
+def tensor_type(tensor: Record) -> str:
+    """A signature tensor's type and shape, e.g. "float32[?, 1]"."""
+    shape = tensor["shape"]
+    if shape is None:
+        return tensor["dtype"]
+    return f"{tensor['dtype']}[{', '.join('?' if d is None else str(d) for d in shape)}]"
+
+
+def top_values(feature: Record, limit: int = TOP_VALUES_SHOWN) -> str:
+    """A categorical feature's most frequent values with their counts: "a (3), b (2)"."""
+    return ", ".join(
+        f"{t['value']} ({format_number(t['frequency'])})" for t in feature["top_values"][:limit]
+    )
+
+
+def baseline_basis(comparison: Record) -> str:
+    """How the baseline model was chosen, as a phrase."""
+    return _BASELINE_BASES.get(comparison["basis"], comparison["basis"])
+
+
+def status_label(status: str) -> str:
+    """A card status for people: "pending review"."""
+    return status.replace("_", " ")
+
+
+def owners(details: Record) -> str:
+    """ "Name (contact), Name"."""
+    return ", ".join(
+        f"{o['name']} ({o['contact']})" if o["contact"] else o["name"] for o in details["owners"]
+    )
+
+
+def framework_versions(details: Record) -> str:
+    """ "tensorflow 2.16.2, tfx 1.16.0"."""
+    return ", ".join(f"{k} {v}" for k, v in sorted(details["framework_versions"].items()))
+
+
+def metric_label(metric: Record) -> str:
+    """The display label of a metric in its JSON form."""
+    return card.metric_label(metric["name"], metric["sub_key"])
+
+
+def metric_columns(slices: Iterable[Record]) -> list[str]:
+    """Sorted labels of every metric present in any of the slices."""
+    return sorted({metric_label(m) for s in slices for m in s["metrics"]})
+
+
+def metrics_by_label(metrics: Iterable[Record]) -> dict[str, Record]:
+    """Metrics keyed by their display label."""
+    return {metric_label(m): m for m in metrics}
+
+
+def index_by(items: Iterable[Record], key: str) -> dict[Any, Record]:
+    """Items keyed by one of their fields, e.g. features by name."""
+    return {item[key]: item for item in items}
+
+
+def markdown_cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell (no pipes or line breaks)."""
+    return str(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "num": format_number,
+    "ci": confidence_interval,
+    "signed": signed,
+    "threshold_bounds": threshold_bounds,
+    "threshold_gate": threshold_gate,
+    "verdict": verdict,
+    "tensor_type": tensor_type,
+    "top_values": top_values,
+    "baseline_basis": baseline_basis,
+    "status_label": status_label,
+    "owners": owners,
+    "framework_versions": framework_versions,
+    "metric_label": metric_label,
+    "metric_columns": metric_columns,
+    "by_label": metrics_by_label,
+    "index_by": index_by,
+    "md_cell": markdown_cell,
+}
