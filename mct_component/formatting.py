@@ -67,7 +67,9 @@ def threshold_gate(threshold: Record) -> str:
 
 def verdict(passed: bool | None) -> str:
     """A threshold's result: "passed", "failed" or "not validated"."""
-    return {True: "passed", False: "failed"}.get(passed, "not validated")  # type: ignore[arg-type]
+    if passed is None:
+        return "not validated"
+    return "passed" if passed else "failed"
 
 
 def tensor_type(tensor: Record) -> str:
