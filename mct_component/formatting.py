@@ -89,7 +89,8 @@ def top_values(feature: Record, limit: int = TOP_VALUES_SHOWN) -> str:
 
 def baseline_basis(comparison: Record) -> str:
     """How the baseline model was chosen, as a phrase."""
-    return _BASELINE_BASES.get(comparison["basis"], comparison["basis"])
+    basis: str = comparison["basis"]
+    return _BASELINE_BASES.get(basis, basis)
 
 
 def status_label(status: str) -> str:
