@@ -62,4 +62,4 @@ def preload(tool: str) -> None:
         import matplotlib.pyplot  # noqa: F401
         import model_card_toolkit  # noqa: F401
     else:
-        import mct_component.assemble  # noqa: F401
+        import mct_component  # noqa: F401

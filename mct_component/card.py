@@ -50,6 +50,8 @@ class Source(Record):
 
 @dataclasses.dataclass(frozen=True)
 class Owner(Record):
+    """A person or team responsible for the model, and how to reach them."""
+
     name: str
     contact: str = ""
 
@@ -105,6 +107,8 @@ class ModelDetails(Record):
 
 @dataclasses.dataclass(frozen=True)
 class TopValue(Record):
+    """One of a categorical feature's most frequent values, with its count."""
+
     value: str
     frequency: float
 
@@ -138,6 +142,8 @@ class DatasetSplit(Record):
 
 @dataclasses.dataclass(frozen=True)
 class SchemaFeature(Record):
+    """One feature of the TFDV schema: its type, whether it is required, its domain."""
+
     name: str
     type: str
     required: bool
@@ -181,6 +187,7 @@ class Metric(Record):
 
     @property
     def label(self) -> str:
+        """The display name: the TFMA name, plus the sub key if any."""
         return metric_label(self.name, self.sub_key)
 
 
@@ -226,6 +233,8 @@ class QuantitativeAnalysis(Record):
 
 @dataclasses.dataclass(frozen=True)
 class MetricDelta(Record):
+    """A metric of one slice, for this model and the baseline, and the difference."""
+
     slice: str
     metric: str
     value: float | None
@@ -261,6 +270,8 @@ class Comparison(Record):
 
 @dataclasses.dataclass(frozen=True)
 class IntendedUse(Record):
+    """What the model is for, who it is for, and what it must not be used for."""
+
     primary_uses: tuple[str, ...] = ()
     primary_users: tuple[str, ...] = ()
     out_of_scope_uses: tuple[str, ...] = ()
@@ -268,12 +279,16 @@ class IntendedUse(Record):
 
 @dataclasses.dataclass(frozen=True)
 class EthicalConsideration(Record):
+    """An ethical risk of the model and how it is mitigated."""
+
     name: str
     mitigation: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
 class Risk(Record):
+    """The model's risk rating (`RISK_RATINGS`) and why."""
+
     rating: str = "unknown"
     explanation: str = ""
 

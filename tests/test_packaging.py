@@ -1,4 +1,4 @@
-"""The built wheel ships every module, schema and default template (remote runners need them)."""
+"""The built wheel ships every module, schema, default template and `py.typed`."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_wheel_ships_every_module_schema_and_template(tmp_path):
     package = ROOT / "mct_component"
     expected = {
         f"mct_component/{path.relative_to(package).as_posix()}"
-        for pattern in ("**/*.py", "schemas/*.json")
+        for pattern in ("**/*.py", "schemas/*.json", "py.typed")
         for path in package.glob(pattern)
     }
     expected |= {f"mct_component/templates/{p.name}" for p in (ROOT / "templates").iterdir()}
