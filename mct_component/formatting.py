@@ -8,6 +8,7 @@ repeats the other's logic.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -130,9 +131,49 @@ def index_by(items: Iterable[Record], key: str) -> dict[Any, Record]:
     return {item[key]: item for item in items}
 
 
-def markdown_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell (no pipes or line breaks)."""
-    return str(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+# Line breaks of any kind: a value is one line, it never starts a block.
+_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+# Characters that make inline structure: emphasis, code, links and images, tables,
+# strikethrough, headings, escapes; `_` only where it can emphasise (not inside a word,
+# as in feature_name). `<`, `>` and `&` become entities instead.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_]))")
+# What starts a block when it opens a line (a list item's text included): list and
+# numbered-list markers, setext underlines.
+_BLOCK_START = re.compile(r"^([-+=]|\d{1,9}[.)](?=\s|$))")
+
+
+# C0 and C1 control characters (but tab) and the bidirectional formatting characters
+# that can make text read differently from what it is (CVE-2021-42574, "Trojan Source").
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def visible_text(value: str) -> str:
+    """The text without control characters and bidirectional overrides."""
+    return _INVISIBLE.sub("", value)
+
+
+def markdown_text(value: Any) -> str:
+    """Text that Markdown shows as written: no HTML, links, emphasis or structure.
+
+    Raw HTML becomes entities, inline syntax is backslash-escaped, line breaks become
+    spaces and a leading list or heading marker is escaped, so a value can neither run
+    script nor add a heading, a list item or a table cell. Links only come from the
+    templates themselves.
+    """
+    text = _LINE_BREAKS.sub(" ", visible_text(str(value))).strip()
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _BLOCK_START.sub(lambda m: m[0][:-1] + "\\" + m[0][-1], text)
+
+
+def markdown_code(value: Any) -> str:
+    """An inline code span showing the value verbatim, safe inside a table cell."""
+    text = _LINE_BREAKS.sub(" ", visible_text(str(value))).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -152,5 +193,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "metric_columns": metric_columns,
     "by_label": metrics_by_label,
     "index_by": index_by,
-    "md_cell": markdown_cell,
+    "md": markdown_text,
+    "md_cell": markdown_text,
+    "md_code": markdown_code,
 }

@@ -49,8 +49,7 @@ def card_files(
     """
     card_dict = model_card.to_dict()
     validation.validate_card_dict(card_dict)
-    custom = {fmt: files.read_text(path) for fmt, path in (templates or {}).items()}
-    outputs = render.render(card_dict, formats, custom)
+    outputs = render.render(card_dict, formats, templates)
     if explanation_metadata is not None:
         text = json.dumps(explanation_metadata, indent=2, sort_keys=True) + "\n"
         outputs[constants.EXPLANATION_METADATA_FILE] = text

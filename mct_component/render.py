@@ -1,17 +1,21 @@
 """Renders a card's JSON form to the output files (JSON, HTML, Markdown).
 
-Rendering is pure: it takes the card dictionary and template sources and returns file
-contents, so nothing is written until every format has rendered.
+Rendering is pure: it takes the card dictionary and template paths and returns file
+contents, so nothing is written until every format has rendered. Every string in a card
+is untrusted (human content, feature and category names, slice keys, paths): both
+formats escape all they print, and custom templates run in Jinja's sandbox with a
+loader confined to the default templates and the custom template's own folder.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from mct_component import card, constants, formatting
+from mct_component import card, constants, files, formatting
 from mct_component.errors import ParameterError, TemplateError, TemplateNotFoundError
 
 if TYPE_CHECKING:
@@ -34,11 +38,12 @@ def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     Raises:
         ParameterError: a format is unknown, or none is given.
     """
-    result = tuple(dict.fromkeys(formats))
+    given = list(formats)
+    result = tuple(dict.fromkeys(given))
     unknown = [f for f in result if f not in FILE_NAMES]
     if unknown or not result:
         raise ParameterError(
-            f"output_formats must be a non-empty list drawn from {list(FORMATS)}, got {list(formats)}"
+            f"output_formats must be a non-empty list drawn from {list(FORMATS)}, got {given}"
         )
     return result
 
@@ -56,35 +61,113 @@ def check_template_formats(templates: Mapping[str, Any]) -> None:
         )
 
 
-def _package_template(name: str) -> str:
+def _package_template(name: str) -> str | None:
     try:
         return resources.files(TEMPLATE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TemplateNotFoundError(f"no template {name!r} in package {TEMPLATE_PACKAGE}") from None
+    except (FileNotFoundError, IsADirectoryError):
+        return None
 
 
 def _custom_name(fmt: str) -> str:
     return f"custom.{fmt}.jinja"
 
 
-def _environment(custom_sources: Mapping[str, str], chart_set: ChartSet) -> jinja2.Environment:
-    import jinja2
+def _read_template(path: str) -> str:
+    """A custom template's source.
 
-    custom = {_custom_name(fmt): text for fmt, text in custom_sources.items()}
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.DictLoader(custom), jinja2.FunctionLoader(_package_template)]
-        ),
-        autoescape=lambda name: name is not None and name.endswith(".html.jinja"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    Raises:
+        TemplateNotFoundError: there is no file at `path`.
+        TemplateError: it is a directory, or not UTF-8 text.
+    """
+    fs = files.filesystem(path)
+    if fs.isdir(path):
+        raise TemplateError(f"template {path!r} is a directory, expected a Jinja template file")
+    try:
+        return files.read_text(path)
+    except UnicodeDecodeError as e:
+        raise TemplateError(
+            f"template {path!r} is not UTF-8 text ({e.reason} at byte {e.start})"
+        ) from None
+
+
+class _TemplateLoader:
+    """Finds templates by name: a custom template's folder, then the package's own.
+
+    A name must be a relative path without `..`, so `{% include %}` and `{% extends %}`
+    can reach nothing but the default templates and files beside a custom template.
+    """
+
+    def __init__(self, custom: Mapping[str, str]):
+        self._custom = dict(custom)  # internal name -> path
+        self._folders = sorted({posixpath.dirname(path) for path in custom.values()})
+
+    def __call__(self, name: str) -> tuple[str, str, Any] | None:
+        if name in self._custom:
+            path = self._custom[name]
+            return _read_template(path), path, lambda: True
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or ":" in name or ".." in parts or "" in parts:
+            raise TemplateNotFoundError(
+                f"template name {name!r} is not allowed: templates may only load the default "
+                "templates and files in their own folder, by relative name"
+            )
+        for folder in self._folders:
+            path = posixpath.join(folder, name)
+            if files.filesystem(path).exists(path):
+                return _read_template(path), path, lambda: True
+        source = _package_template(name)
+        return None if source is None else (source, name, lambda: True)
+
+
+def _environment(
+    fmt: str, custom_templates: Mapping[str, str], chart_set: ChartSet
+) -> jinja2.Environment:
+    """The Jinja environment of one format: sandboxed when it runs a custom template.
+
+    Both formats escape every value they print: HTML with entities, Markdown with
+    `formatting.markdown_text` (a value cannot add markup, links or structure).
+    Filters that build markup of their own return it marked safe.
+    """
+    import jinja2
+    import jinja2.sandbox
+    import markupsafe
+
+    custom = {_custom_name(f): path for f, path in custom_templates.items() if f == fmt}
+    options: dict[str, Any] = {
+        "loader": jinja2.FunctionLoader(_TemplateLoader(custom)),
+        "autoescape": True,
+        "undefined": jinja2.StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+    }
+    safe = markupsafe.Markup
+    options["finalize"] = _markdown_finalize if fmt == "md" else _html_finalize
+    factory = jinja2.sandbox.ImmutableSandboxedEnvironment if custom else jinja2.Environment
+    env = factory(**options)
     env.filters.update(formatting.FILTERS)
+    if fmt == "md":
+        env.filters["md"] = env.filters["md_cell"] = lambda v: safe(formatting.markdown_text(v))
+        env.filters["md_code"] = lambda v: safe(formatting.markdown_code(v))
+        env.filters["chart_path"] = lambda chart: safe(chart_set.path(chart))
+    else:
+        env.filters["chart_path"] = chart_set.path
     env.filters["svg"] = chart_set.inline_svg
-    env.filters["chart_path"] = chart_set.path
     return env
+
+
+def _html_finalize(value: Any) -> Any:
+    """What HTML templates print: text without control or bidi characters (then escaped)."""
+    return formatting.visible_text(value) if type(value) is str else value
+
+
+def _markdown_finalize(value: Any) -> Any:
+    """What Markdown templates print: markup made by the template as is, values escaped."""
+    import markupsafe
+
+    if isinstance(value, markupsafe.Markup):
+        return value
+    return markupsafe.Markup(formatting.markdown_text("" if value is None else value))
 
 
 class ChartSet:
@@ -151,39 +234,62 @@ def render(
     """Renders the requested formats.
 
     Args:
-        card_dict: `ModelCard.to_dict()`.
+        card_dict: `Card.to_dict()`.
         formats: any of "json", "html", "md".
-        custom_templates: format -> Jinja template source replacing the default one.
-            A custom template may `{% extends "model_card.html.jinja" %}`.
+        custom_templates: format -> path of a Jinja template replacing the default one
+            (any `fileio` path). It renders in Jinja's sandbox, may
+            `{% extends "model_card.html.jinja" %}` and include files of its own folder.
 
     Returns:
         File name (e.g. "model_card.html") -> file content. With "md", each chart is
         also returned as `charts/<name>.svg`, the files the Markdown links to.
-    """
-    import jinja2
 
+    Raises:
+        ParameterError: an unknown format or template format.
+        TemplateNotFoundError: a template file does not exist, or a name it loads.
+        TemplateError: a template does not compile, or fails while rendering.
+    """
     formats = check_formats(formats)
     custom_templates = dict(custom_templates or {})
     check_template_formats(custom_templates)
     chart_set = ChartSet(card_dict)
-    env = _environment(custom_templates, chart_set)
-    files = {}
+    outputs = {}
     for fmt in formats:
         if fmt == "json":
-            text = card.dumps(card_dict)
+            outputs[FILE_NAMES[fmt]] = card.dumps(card_dict)
         else:
             name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
-            try:
-                text = env.get_template(name).render(card=card_dict)
-            except jinja2.TemplateSyntaxError as e:
-                raise TemplateError(
-                    f"{fmt} template has a syntax error at line {e.lineno}: {e.message}"
-                ) from None
-            except jinja2.UndefinedError as e:
-                raise TemplateError(
-                    f"{fmt} template uses an unknown card field: {e.message}"
-                ) from None
-        files[FILE_NAMES[fmt]] = text
+            env = _environment(fmt, custom_templates, chart_set)
+            outputs[FILE_NAMES[fmt]] = _render_template(env, fmt, name, card_dict)
     if "md" in formats:
-        files.update(chart_set.files())
-    return files
+        outputs.update(chart_set.files())
+    return outputs
+
+
+def _render_template(
+    env: jinja2.Environment, fmt: str, name: str, card_dict: Mapping[str, Any]
+) -> str:
+    """Renders one template; every way it can fail becomes one `TemplateError` line."""
+    import jinja2
+    import jinja2.sandbox
+
+    try:
+        return env.get_template(name).render(card=card_dict)
+    except TemplateError:
+        raise
+    except jinja2.TemplateNotFound as e:
+        raise TemplateNotFoundError(
+            f"{fmt} template loads {e.name!r}, which does not exist"
+        ) from None
+    except jinja2.TemplateSyntaxError as e:
+        raise TemplateError(
+            f"{fmt} template has a syntax error at line {e.lineno}: {e.message}"
+        ) from None
+    except jinja2.UndefinedError as e:
+        raise TemplateError(f"{fmt} template uses an unknown card field: {e.message}") from None
+    except jinja2.sandbox.SecurityError as e:
+        raise TemplateError(f"{fmt} template tried something unsafe: {e}") from None
+    except RecursionError:
+        raise TemplateError(f"{fmt} template recurses without end") from None
+    except Exception as e:  # a template is code: any failure of it is the template's
+        raise TemplateError(f"{fmt} template failed: {type(e).__name__}: {e}") from None

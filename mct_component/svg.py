@@ -33,6 +33,8 @@ _SHADES = 8  # heat-map colour steps above the lightest
 _ID = re.compile(r"[A-Za-z_][\w.-]*\Z")
 # Characters XML 1.0 forbids (they occur in real categorical values).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Bidirectional formatting characters: they could make a label read as something else.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _Axis = tuple[float, float, list[float], list[str]]  # low, high, ticks, tick labels
 
 
@@ -389,7 +391,7 @@ def _n(x: float) -> str:
 
 
 def _esc(text: str) -> str:
-    text = _NOT_XML.sub("\ufffd", text)
+    text = _BIDI.sub("", _NOT_XML.sub("\ufffd", text))
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from mct_component import card, formatting, render
-from mct_component.errors import ParameterError, TemplateError
+from mct_component.errors import ParameterError, TemplateError, TemplateNotFoundError
 from tests.factories import make_card
 
 
@@ -99,8 +99,25 @@ def test_user_text_is_escaped_in_html():
     assert "&lt;script&gt;" in html["model_card.html"]
 
 
-def test_markdown_cells_escape_pipes():
-    assert formatting.markdown_cell("a|b\nc") == "a\\|b c"
+@pytest.mark.parametrize(
+    ("value", "escaped"),
+    [
+        ("a|b\nc", "a\\|b c"),
+        ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+        ("[x](javascript:alert(1))", "\\[x\\](javascript:alert(1))"),
+        ("# heading", "\\# heading"),
+        ("- item", "\\- item"),
+        ("1. first", "1\\. first"),
+        ("**bold** _it_ `code` ~~gone~~", "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\~\\~gone\\~\\~"),
+        ("feature_name & co", "feature_name &amp; co"),
+    ],
+)
+def test_markdown_text_escapes_markup_and_structure(value, escaped):
+    assert formatting.markdown_text(value) == escaped
+
+
+def test_markdown_code_shows_backticks_and_pipes():
+    assert formatting.markdown_code("a`b|c") == "``a`b\\|c``"
 
 
 @pytest.mark.parametrize(
@@ -121,29 +138,71 @@ def test_unknown_formats_are_rejected(formats):
         render.render(make_card().to_dict(), formats)
 
 
-def test_custom_template_replaces_default():
-    files = render.render(
-        make_card().to_dict(), ["md"], {"md": "Card {{ card.model_details.name }}"}
-    )
+def write_template(folder, source: str, name: str = "card.jinja") -> str:
+    path = folder / name
+    path.write_text(source)
+    return str(path)
+
+
+def test_custom_template_replaces_default(tmp_path):
+    path = write_template(tmp_path, "Card {{ card.model_details.name }}")
+    files = render.render(make_card().to_dict(), ["md"], {"md": path})
     assert files["model_card.md"] == "Card Penguin classifier"
 
 
-def test_custom_template_can_extend_default():
-    source = '{% extends "model_card.html.jinja" %}{% block style %}body{color:red}{% endblock %}'
-    html = render.render(make_card().to_dict(), ["html"], {"html": source})["model_card.html"]
+def test_custom_template_can_extend_default_and_include_its_neighbours(tmp_path):
+    write_template(tmp_path, "<p>by the team</p>", "footer.html")
+    path = write_template(
+        tmp_path,
+        '{% extends "model_card.html.jinja" %}'
+        "{% block style %}body{color:red}{% endblock %}"
+        '{% block body %}{{ super() }}{% include "footer.html" %}{% endblock %}',
+    )
+    html = render.render(make_card().to_dict(), ["html"], {"html": path})["model_card.html"]
     assert "body{color:red}" in html and "sparse_categorical_accuracy" in html
+    assert "<p>by the team</p>" in html
 
 
 @pytest.mark.parametrize(
-    ("source", "message"),
+    ("source", "error", "message"),
     [
-        ("{% for x in %}", "html template has a syntax error at line 1"),
-        ("{{ card.no_such_field }}", "html template uses an unknown card field"),
+        ("{% for x in %}", TemplateError, "html template has a syntax error at line 1"),
+        ("{{ card.no_such_field }}", TemplateError, "html template uses an unknown card field"),
+        ("{{ 1 / 0 }}", TemplateError, "html template failed: ZeroDivisionError"),
+        (
+            "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+            TemplateError,
+            "html template recurses without end",
+        ),
+        ('{% include "missing.html" %}', TemplateNotFoundError, "loads 'missing.html'"),
+        # The sandbox and the loader: no files outside, no Python internals.
+        ("{% include '/etc/passwd' %}", TemplateNotFoundError, "'/etc/passwd' is not allowed"),
+        ("{% include '../secret.txt' %}", TemplateNotFoundError, "is not allowed"),
+        (
+            "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+            TemplateError,
+            "(unsafe|unknown card field)",
+        ),
+        ("{{ card.__class__.__mro__ }}", TemplateError, "(unsafe|unknown card field)"),
+        ("{% set x = card.update({'status': 1}) %}", TemplateError, "unsafe"),
     ],
 )
-def test_broken_custom_templates(source, message):
-    with pytest.raises(TemplateError, match=message):
-        render.render(make_card().to_dict(), ["html"], {"html": source})
+def test_broken_or_hostile_custom_templates(tmp_path, source, error, message):
+    (tmp_path / "secret.txt").write_text("secret")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    path = write_template(folder, source)
+    with pytest.raises(error, match=message):
+        render.render(make_card().to_dict(), ["html"], {"html": path})
+
+
+def test_template_that_is_a_directory_or_not_utf8(tmp_path):
+    with pytest.raises(TemplateError, match="is a directory"):
+        render.render(make_card().to_dict(), ["html"], {"html": str(tmp_path)})
+    latin1 = tmp_path / "card.jinja"
+    latin1.write_bytes("Karte für {{ card.status }}".encode("latin-1"))
+    with pytest.raises(TemplateError, match="is not UTF-8 text"):
+        render.render(make_card().to_dict(), ["html"], {"html": str(latin1)})
 
 
 def test_templates_only_for_html_and_markdown():
@@ -180,8 +239,17 @@ def test_html_and_markdown_format_the_same_values_alike():
         "+0.02",
         "the model the Evaluator compared this one with",
     ]
-    for name in ("model_card.html", "model_card.md"):
-        text = outputs[name]
+    shown = {"html": outputs["model_card.html"], "md": markdown_html(outputs["model_card.md"])}
+    for text in shown.values():
         for value in expected:
             assert value in text
         assert "v5 (5)" not in text
+
+
+def markdown_html(text: str) -> str:
+    """What a Markdown renderer shows: CommonMark with tables and raw HTML enabled."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    return html.unescape(MarkdownIt("commonmark", {"html": True}).enable("table").render(text))
