@@ -1,12 +1,15 @@
-"""Human-written card content: loading (dict, JSON or YAML file), validation, parsing.
+"""Human-written card content: loading (dict, JSON or YAML file), bounds, validation, applying.
 
-Validation runs at pipeline construction time (in the component's `__init__`), so a
-typo in a field name fails before any component runs, with a message naming the field.
+Content comes from people and shared files, so it is bounded (file size, length,
+nesting, no YAML aliases) before it is validated. Validation runs at pipeline
+construction time (in the component's `__init__`), so a typo in a field name fails
+before any component runs, with a message naming the field.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -17,53 +20,189 @@ from mct_component.errors import CardContentError
 
 ContentInput = Union[Mapping[str, Any], str, "os.PathLike[str]", None]
 
+# Bounds on what people write. SageMaker caps a model card's content at 100,000
+# characters; the file may hold a little more (keys, indentation, comments).
+MAX_FILE_BYTES = 1_000_000
+MAX_CHARACTERS = 100_000
+MAX_DEPTH = 8  # the content schema nests 4 deep
+_EXCERPT = 40
+
 
 def load_card_content(value: ContentInput) -> dict[str, Any]:
     """Returns validated human-written content from a mapping or a JSON/YAML file path.
 
     Args:
-        value: a mapping, a path to a `.json`, `.yaml` or `.yml` file, or None (empty).
+        value: a mapping, a path to a UTF-8 `.json`, `.yaml` or `.yml` file of at most
+            `MAX_FILE_BYTES`, or None (empty). YAML aliases and duplicate keys are refused.
 
     Raises:
-        CardContentError: the file is missing or unparsable, or the content does not
-            match `schemas/card_content.schema.json` (the message names the field).
+        CardContentError: the file is missing, too large or unparsable; the content is
+            nested too deeply, too long, or does not match
+            `schemas/card_content.schema.json` (the message names the field).
     """
     if value is None:
         return {}
     if isinstance(value, Mapping):
-        content = dict(value)
+        content: Any = dict(value)
     elif isinstance(value, (str, os.PathLike)):
         content = _read_content_file(os.fspath(value))
     else:
         raise CardContentError(
             f"card_content must be a dict or a path to a JSON/YAML file, got {type(value).__name__}"
         )
+    _check_bounds(content)
     validation.validate_card_content(content)
     return content
 
 
+def excerpt(value: Any, limit: int = _EXCERPT) -> str:
+    """A value's repr, cut to a short excerpt for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _read_content_file(path: str) -> Any:
+    name = excerpt(path, limit=300)
     extension = os.path.splitext(path)[1].lower()
     if extension not in (".json", ".yaml", ".yml"):
         raise CardContentError(
-            f"card_content file {path!r} must end in .json, .yaml or .yml, got {extension!r}"
+            f"card_content file {name} must end in .json, .yaml or .yml, got {extension!r}"
+        )
+    if os.path.isdir(path):
+        raise CardContentError(f"card_content file {name} is a directory, expected a file")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise CardContentError(f"card_content file not found: {name}") from None
+    except OSError as e:
+        raise CardContentError(f"card_content file {name} cannot be read: {e.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CardContentError(
+            f"card_content file {name} is larger than {MAX_FILE_BYTES:,} bytes, the limit"
         )
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise CardContentError(f"card_content file not found: {path!r}") from None
-    if extension == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as e:
-            raise CardContentError(f"card_content file {path!r} is not valid JSON: {e}") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CardContentError(
+            f"card_content file {name} is not UTF-8 text (byte {data[e.start]:#04x} at "
+            f"offset {e.start}); save it as UTF-8"
+        ) from None
+    try:
+        return _parse_json(text) if extension == ".json" else _parse_yaml(text)
+    except RecursionError:
+        raise CardContentError(
+            f"card_content file {name} is nested more than {MAX_DEPTH} levels deep"
+        ) from None
+    except _ParseError as e:
+        raise CardContentError(f"card_content file {name} {e}") from None
+
+
+class _ParseError(Exception):
+    """Why a content file could not be parsed, as the end of a sentence."""
+
+
+def _parse_json(text: str) -> Any:
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise _ParseError(f"has the key {excerpt(key)} twice in one object")
+        return dict(pairs)
+
+    try:
+        return json.loads(text, object_pairs_hook=unique)
+    except json.JSONDecodeError as e:
+        raise _ParseError(
+            f"is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+        ) from None
+
+
+def _parse_yaml(text: str) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(text) or {}
+        return yaml.load(text, Loader=_content_yaml_loader()) or {}
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise _ParseError(f"is not valid YAML: {e.problem or e.context}{where}") from None
     except yaml.YAMLError as e:
-        raise CardContentError(f"card_content file {path!r} is not valid YAML: {e}") from None
+        raise _ParseError(f"is not valid YAML: {excerpt(str(e))}") from None
+
+
+@functools.cache
+def _content_yaml_loader() -> type:
+    """A safe YAML loader that refuses aliases, duplicate keys and keys that are not text."""
+    import yaml
+
+    class ContentLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise _ParseError(
+                    f"uses a YAML alias (line {mark.line + 1}): aliases are not allowed, "
+                    "write the value out"
+                )
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, str):
+                    raise _ParseError(
+                        f"has the key {excerpt(key)} (line {key_node.start_mark.line + 1}): "
+                        "keys must be text"
+                    )
+                if key in seen:
+                    raise _ParseError(
+                        f"has the key {excerpt(key)} twice (line {key_node.start_mark.line + 1})"
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return ContentLoader
+
+
+def _check_bounds(content: Any) -> None:
+    """Refuses content nested too deeply, too long, with non-text keys or invalid text."""
+    total = 0
+    stack: list[tuple[Any, str, int]] = [(content, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        field = repr(where or "<root>")
+        if depth > MAX_DEPTH:
+            raise CardContentError(
+                f"card_content is nested more than {MAX_DEPTH} levels deep at {field}"
+            )
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise CardContentError(
+                        f"card_content field {field} has the key {excerpt(key)}: keys must be text"
+                    )
+                total += len(key)
+                stack.append((item, f"{where}.{key}" if where else key, depth + 1))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            total += len(value)
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise CardContentError(
+                    f"card_content field {field} holds a lone surrogate "
+                    f"(U+{ord(value[_surrogate(value)]):04X}), which is not text"
+                ) from None
+        if total > MAX_CHARACTERS:
+            raise CardContentError(
+                f"card_content is longer than {MAX_CHARACTERS:,} characters, the limit"
+            )
+
+
+def _surrogate(text: str) -> int:
+    return next(i for i, c in enumerate(text) if 0xD800 <= ord(c) <= 0xDFFF)
 
 
 def apply_card_content(model_card: card.Card, content: Mapping[str, Any]) -> card.Card:

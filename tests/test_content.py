@@ -110,3 +110,74 @@ def test_apply_keeps_what_is_not_given():
     edited = content.apply_card_content(original, {"risk": {"explanation": "why"}})
     assert edited.considerations.risk == card.Risk(rating="low", explanation="why")
     assert edited.considerations.limitations == original.considerations.limitations
+
+
+def write(tmp_path, name: str, data: str | bytes):
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+NESTED_ALIASES = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("a.yaml", NESTED_ALIASES, r"uses a YAML alias \(line 2\): aliases are not allowed"),
+        ("a.yaml", "limitations: &l [x]\ntradeoffs: *l\n", "uses a YAML alias"),
+        ("a.yaml", "limitations: [a]\nlimitations: [b]\n", "has the key 'limitations' twice"),
+        ("a.json", '{"status": "draft", "status": "approved"}', "has the key 'status' twice"),
+        ("a.yaml", "1: a\nfoo: b\n", r"has the key 1 \(line 1\): keys must be text"),
+        ("a.json", '{"limitations": ["\\ud800"]}', r"'limitations\[0\]' holds a lone surrogate"),
+        ("a.yaml", "limitations: [caf\xe9]\n".encode("latin-1"), r"is not UTF-8 text \(byte 0xe9"),
+        ("a.json", '{"status": "draft"}'.encode("utf-16"), "is not UTF-8 text"),
+        ("a.json", "[" * 100_000 + "]" * 100_000, "nested more than 8 levels"),
+        ("a.yaml", "- " * 5_000 + "x\n", "nested more than 8 levels"),
+        ("a.yaml", "limitations: [" + "x" * 200_000 + "]\n", "longer than 100,000 characters"),
+        ("a.json", " " * 1_000_001, "larger than 1,000,000 bytes"),
+    ],
+)
+def test_hostile_files_get_one_line(tmp_path, name, data, message):
+    path = write(tmp_path, name, data)
+    with pytest.raises(CardContentError, match=message) as raised:
+        content.load_card_content(path)
+    assert "\n" not in str(raised.value) and len(str(raised.value)) < 400
+
+
+def test_yaml_errors_quote_no_more_than_an_excerpt(tmp_path):
+    path = write(tmp_path, "a.yaml", "limitations: [" + "x" * 500_000 + "\n  - : ]: [")
+    with pytest.raises(CardContentError) as raised:
+        content.load_card_content(path)
+    assert len(str(raised.value)) < 400
+
+
+def test_a_directory_or_a_device_is_not_a_content_file(tmp_path):
+    folder = tmp_path / "content.yaml"
+    folder.mkdir()
+    with pytest.raises(CardContentError, match="is a directory"):
+        content.load_card_content(folder)
+    link = tmp_path / "zero.yaml"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(CardContentError, match="larger than 1,000,000 bytes"):
+        content.load_card_content(link)
+
+
+def test_mappings_are_bounded_too():
+    deep: dict = {}
+    node = deep
+    for _ in range(20):
+        node["x"] = {}
+        node = node["x"]
+    with pytest.raises(CardContentError, match="nested more than 8 levels"):
+        content.load_card_content({"model_details": deep})
+    with pytest.raises(CardContentError, match="has the key 3: keys must be text"):
+        content.load_card_content({"model_details": {3: "x"}})
+
+
+def test_anchors_without_aliases_and_a_bom_are_fine(tmp_path):
+    path = write(tmp_path, "a.yaml", "\ufefflimitations: &l [x]\n")
+    assert content.load_card_content(path) == {"limitations": ["x"]}
