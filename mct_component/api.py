@@ -18,7 +18,7 @@ from typing import Any
 
 from mct_component import content, files, generate, parameters, render
 from mct_component.card import Card
-from mct_component.content import ContentInput
+from mct_component.content import ContentInput, excerpt
 from mct_component.errors import ParameterError
 from mct_component.refs import CardInputs
 from mct_component.store import StoreLike
@@ -101,8 +101,12 @@ def card_from_mlmd(
 
     if (model_id is None) == (pipeline is None):
         raise ParameterError("give either model_id or pipeline, not both or neither")
-    if model_id is not None and (isinstance(model_id, bool) or not isinstance(model_id, int)):
-        raise ParameterError(f"model_id must be an integer MLMD id, got {model_id!r}")
+    if model_id is not None and (
+        isinstance(model_id, bool) or not isinstance(model_id, int) or not 0 < model_id < 2**63
+    ):
+        raise ParameterError(
+            f"model_id must be an MLMD id, an integer from 1 to 2**63 - 1, got {excerpt(model_id)}"
+        )
     human = _content(content, label_vocabulary)
     connection = stores.connect(store)
     if pipeline is not None:

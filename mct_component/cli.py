@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     except ModelCardError as e:
         print(f"mct-card: error: {e}", file=sys.stderr)
         return 2
+    except Exception as e:  # a defect of ours, not bad input: still one line, not a traceback
+        message = " ".join(str(e).split())[:300]
+        print(f"mct-card: internal error: {type(e).__name__}: {message}", file=sys.stderr)
+        return 1
     print(f"Model card written to {output_dir}")
     return 0
 

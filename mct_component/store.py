@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import TYPE_CHECKING, Any, Union
 
 from mct_component.errors import LineageError
@@ -11,6 +12,8 @@ if TYPE_CHECKING:
     from ml_metadata.metadata_store.metadata_store import MetadataStore
     from ml_metadata.proto.metadata_store_pb2 import ConnectionConfig
 
+# How long to wait for a store another process is writing before saying it is locked.
+_LOCK_WAIT_S = 2.0
 # A SQLite file's path, an `ml_metadata` `ConnectionConfig`, or an open `MetadataStore`.
 StoreLike = Union[str, "os.PathLike[str]", "ConnectionConfig", "MetadataStore"]
 
@@ -53,22 +56,39 @@ def connect_sqlite(path: str, read_only: bool = True) -> Any:
     Raises:
         LineageError: the file is missing or is not an MLMD store.
     """
-    import sqlite3
-
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
     if not os.path.isfile(path):
         raise LineageError(f"MLMD store not found: {path!r} is not a file")
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=_LOCK_WAIT_S) as db:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            version = _schema_version(db, tables)
+    except sqlite3.OperationalError as e:
+        if "locked" in str(e):
+            raise LineageError(
+                f"MLMD store {path!r} is locked by another process (a running pipeline?); "
+                "try again when it is done"
+            ) from None
+        raise LineageError(f"{path!r} cannot be read as a SQLite database: {e}") from None
     except sqlite3.DatabaseError as e:
         raise LineageError(f"{path!r} is not an MLMD store: not a SQLite database ({e})") from None
-    if not {"Artifact", "Execution", "Event", "Type"} <= tables:
-        raise LineageError(f"{path!r} is not an MLMD store: it has no MLMD tables")
+    if not {"Artifact", "Execution", "Event", "Type"} <= tables or version is None:
+        raise LineageError(f"{path!r} is not an MLMD store: it has no MLMD schema")
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = path
     mode = metadata_store_pb2.SqliteMetadataSourceConfig
     config.sqlite.connection_mode = mode.READONLY if read_only else mode.READWRITE
-    return metadata_store.MetadataStore(config)
+    try:
+        return metadata_store.MetadataStore(config)
+    except RuntimeError as e:  # ml_metadata reports a store it cannot use so
+        raise LineageError(f"{path!r} is not an MLMD store ML Metadata can open: {e}") from None
+
+
+def _schema_version(db: sqlite3.Connection, tables: set[str]) -> int | None:
+    """The MLMD schema version a store records (`MLMDEnv`), or None if it records none."""
+    if "MLMDEnv" not in tables:
+        return None
+    row = db.execute("SELECT schema_version FROM MLMDEnv").fetchone()
+    return int(row[0]) if row and isinstance(row[0], int) else None

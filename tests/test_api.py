@@ -121,7 +121,7 @@ def test_store_by_connection_config_and_by_pipeline(penguin_run, from_mlmd):
         (
             lambda run: mct.card_from_mlmd(run.metadata_path, "7"),
             mct.ParameterError,
-            "model_id must be an integer",
+            "model_id must be an MLMD id",
         ),
         (
             lambda run: mct.card_from_files(first(run, "Model"), content={"limitation": []}),

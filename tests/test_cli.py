@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 
 import pytest
 
@@ -100,13 +102,47 @@ def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
             ["--metadata", "{store}", "--pipeline", "p", "--label-vocabulary", "a/b"],
             "label_vocabulary must be the name of a Transform vocabulary",
         ),
+        (
+            ["--metadata", "{store}", "--pipeline", "penguin-test", "--format", "html,pdf"],
+            "got 'html,pdf'",
+        ),
+        (["--metadata", "{fake}", "--model-id", "1"], "is not an MLMD store ML Metadata can open"),
+        (
+            ["--metadata", "{store}", "--model-id", "99999999999999999999"],
+            "model_id must be an MLMD id, an integer from 1 to 2**63 - 1",
+        ),
+        (
+            ["--metadata", "{store}", "--pipeline", "penguin-test", "--output-dir", ""],
+            "output_dir must be a directory path, got ''",
+        ),
     ],
 )
 def test_clear_errors(penguin_run, tmp_path, capsys, args, message):
     readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
-    args = [a.format(readme=readme, store=penguin_run.metadata_path) for a in args]
-    assert cli.main(["generate", *args, "--output-dir", str(tmp_path / "out")]) == 2
+    fake = tmp_path / "fake.sqlite"  # MLMD's table names, not MLMD
+    with sqlite3.connect(fake) as db:
+        for table in ("Artifact", "Execution", "Event", "Type", "MLMDEnv"):
+            db.execute(f"CREATE TABLE {table} (schema_version INTEGER)")
+        db.execute("INSERT INTO MLMDEnv VALUES (10)")
+    args = [a.format(readme=readme, store=penguin_run.metadata_path, fake=fake) for a in args]
+    if "--output-dir" not in args:
+        args += ["--output-dir", str(tmp_path / "out")]
+    assert cli.main(["generate", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mct-card: error: ") and message in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_locked_store_is_said_to_be_locked(penguin_run, tmp_path, capsys):
+    copy = tmp_path / "metadata.sqlite"
+    shutil.copy(penguin_run.metadata_path, copy)
+    writer = sqlite3.connect(copy)
+    writer.execute("BEGIN EXCLUSIVE")  # as a pipeline writing to it would
+    try:
+        code = generate(str(copy), 1, tmp_path / "out")
+    finally:
+        writer.rollback()
+        writer.close()
+    assert code == 2
+    assert "is locked by another process" in capsys.readouterr().err

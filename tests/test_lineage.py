@@ -176,5 +176,5 @@ def test_connect_checks_the_file(tmp_path):
     other = tmp_path / "other.sqlite"
     with sqlite3.connect(other) as db:
         db.execute("CREATE TABLE t (x)")
-    with pytest.raises(LineageError, match="is not an MLMD store: it has no MLMD tables"):
+    with pytest.raises(LineageError, match="is not an MLMD store: it has no MLMD schema"):
         store.connect_sqlite(str(other))
