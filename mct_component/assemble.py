@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from mct_component.refs import ArtifactRef, CardInputs
 from mct_component.savedmodel import SavedModelInfo
 from mct_component.sources import deployment, evaluation, source_of, statistics, training
 
+logger = logging.getLogger(__name__)
 NO_SAVED_MODEL = "No SavedModel found in the model artifact: signatures are unknown."
 MISSING_NOTES = {
     "statistics": "No ExampleStatistics: dataset splits and feature statistics are unknown.",
@@ -42,28 +44,31 @@ def build_card(
     """
     split_statistics = statistics.read_splits(inputs.statistics) if inputs.statistics else ()
     names, names_missing = _class_names(inputs.transform_graph, label_vocabulary)
-    analysis = _quantitative_analysis(inputs, names)
+    analysis, analysis_missing = _quantitative_analysis(inputs, names)
+    compared, comparison_missing = (
+        comparison.comparison(
+            inputs,
+            tuple(s.split for s in split_statistics),
+            analysis,
+            default_version(inputs.baseline),
+        )
+        if inputs.baseline
+        else (None, ())
+    )
     auto = card.Card(
         model_details=_model_details(inputs, saved_model),
         datasets=tuple(chart_builders.with_feature_charts(s) for s in split_statistics),
         schema=statistics.schema_summary(inputs.schema) if inputs.schema else None,
         training=_training(inputs),
         quantitative_analysis=analysis,
-        comparison=(
-            comparison.comparison(
-                inputs,
-                tuple(s.split for s in split_statistics),
-                analysis,
-                default_version(inputs.baseline),
-            )
-            if inputs.baseline
-            else None
-        ),
+        comparison=compared,
         deployment=deployment.from_push(inputs.pushed_model) if inputs.pushed_model else None,
         missing=(
             *(note for name, note in MISSING_NOTES.items() if getattr(inputs, name) is None),
             *(() if saved_model is not None else (NO_SAVED_MODEL,)),
             *names_missing,
+            *analysis_missing,
+            *comparison_missing,
             *notes,
         ),
     )
@@ -87,19 +92,30 @@ def _class_names(
 
 def _quantitative_analysis(
     inputs: CardInputs, class_names: tuple[str, ...] = ()
-) -> card.QuantitativeAnalysis:
+) -> tuple[card.QuantitativeAnalysis, tuple[str, ...]]:
+    """The analysis, and notes for `card.missing` on what of it could not be read."""
     artifact = inputs.evaluation
     if artifact is None:
-        return evaluation.quantitative_analysis(None, inputs.blessing)
-    config = evaluation.eval_config(artifact)
+        return evaluation.quantitative_analysis(None, inputs.blessing, {}), ()
+    missing = []
+    config, problem = evaluation.read_eval_config(artifact)
+    if problem:
+        missing.append(f"Thresholds and plots not read: {problem}.")
     analysis = evaluation.quantitative_analysis(artifact, inputs.blessing, config)
+    if not analysis.overall and not analysis.slices:
+        missing.append(
+            f"The ModelEvaluation at {artifact.uri} holds no metrics (empty metrics files): "
+            "the card has no quantitative analysis."
+        )
+    for note in missing:
+        logger.warning("%s", note)
     return analysis.replace(
         thresholds=evaluation.thresholds(artifact, config),
         charts=(
             *chart_builders.slice_charts(analysis.slices),
             *chart_builders.plot_charts(evaluation.read_plots(artifact, config), class_names),
         ),
-    )
+    ), tuple(missing)
 
 
 def _training(inputs: CardInputs) -> card.Training | None:

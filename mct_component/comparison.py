@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from mct_component import card
@@ -15,8 +16,12 @@ def comparison(
     splits: tuple[card.DatasetSplit, ...],
     analysis: card.QuantitativeAnalysis,
     baseline_version: str,
-) -> card.Comparison:
+) -> tuple[card.Comparison, tuple[str, ...]]:
     """This model (its data `splits` and `analysis`) against `inputs.baseline`.
+
+    Returns:
+        The comparison, and notes for `card.missing` on what of the baseline could not
+        be read.
 
     Raises:
         ValueError: `inputs` has no baseline.
@@ -24,7 +29,12 @@ def comparison(
     baseline = inputs.baseline
     if baseline is None:
         raise ValueError("the inputs have no baseline model to compare with")
-    base_analysis = evaluation.quantitative_analysis(baseline.evaluation, None)
+    missing: tuple[str, ...] = ()
+    config: dict[str, Any] = {}
+    if baseline.evaluation is not None:
+        config, problem = evaluation.read_eval_config(baseline.evaluation)
+        missing = (f"The baseline's EvalConfig was not read: {problem}.",) if problem else ()
+    base_analysis = evaluation.quantitative_analysis(baseline.evaluation, None, config)
     base_splits = statistics.dataset_splits(baseline.statistics) if baseline.statistics else ()
     return card.Comparison(
         baseline_model=source_of(baseline.model),
@@ -33,7 +43,7 @@ def comparison(
         metric_deltas=metric_deltas(analysis, base_analysis),
         data_changes=data_changes(splits, base_splits),
         config_changes=config_changes(inputs, baseline),
-    )
+    ), missing
 
 
 def _slice_table(analysis: card.QuantitativeAnalysis) -> dict[tuple[str, str], float | None]:
@@ -78,12 +88,12 @@ def data_changes(
             previous = old_features.get(feature.name)
             if previous is None:
                 changes.append(card.Change(f"{split.name}: {feature.name}", "present", "absent"))
-            elif feature.mean is not None and feature.mean != previous.mean:
+            elif feature.mean is not None and _differ(feature.mean, previous.mean):
                 changes.append(
                     card.Change(
                         f"{split.name}: {feature.name} mean",
-                        f"{feature.mean:.6g}",
-                        f"{previous.mean:.6g}",
+                        _mean(feature.mean),
+                        _mean(previous.mean),
                     )
                 )
     return tuple(changes)
@@ -99,10 +109,24 @@ def config_changes(current: CardInputs, baseline: CardInputs) -> tuple[card.Chan
         for key in sorted(now.properties.keys() | before.properties.keys()):
             if key == "module_path":  # embeds a content hash of the user module
                 continue
-            value, base = now.properties.get(key), before.properties.get(key)
+            value, base = _text(now.properties.get(key)), _text(before.properties.get(key))
             if value != base:
-                changes.append(card.Change(f"{now.component}.{key}", _text(value), _text(base)))
+                changes.append(card.Change(f"{now.component}.{key}", value, base))
     return tuple(changes)
+
+
+def _mean(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.6g}"
+
+
+def _differ(value: float, baseline: float | None) -> bool:
+    """Whether two means differ beyond floating-point noise: as shown, to 6 digits.
+
+    Two runs over the same data may sum in another order and differ in the last bits.
+    """
+    if baseline is None:
+        return True
+    return not math.isclose(value, baseline, rel_tol=1e-9) and _mean(value) != _mean(baseline)
 
 
 def _text(value: Any) -> str:

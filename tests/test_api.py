@@ -161,3 +161,18 @@ def test_edited_card_keeps_its_charts_and_renders(from_mlmd, tmp_path):
     reloaded = mct.Card.load(str(tmp_path))
     assert reloaded == edited
     assert reloaded.quantitative_analysis.charts == from_mlmd.quantitative_analysis.charts
+
+
+def test_unreadable_evaluation_parts_are_listed_as_missing(penguin_run, tmp_path):
+    import shutil
+
+    evaluation = tmp_path / "evaluation"
+    shutil.copytree(first(penguin_run, "ModelEvaluation"), evaluation)
+    (evaluation / "eval_config.json").write_text("{not json")
+    for metrics in evaluation.glob("metrics*"):
+        metrics.write_bytes(b"")
+    card = mct.card_from_files(first(penguin_run, "Model"), evaluation=str(evaluation))
+    assert card.quantitative_analysis.overall == () and card.quantitative_analysis.thresholds == ()
+    notes = "\n".join(card.missing)
+    assert "Thresholds and plots not read:" in notes and "eval_config.json is not JSON" in notes
+    assert "holds no metrics (empty metrics files)" in notes

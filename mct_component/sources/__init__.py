@@ -39,13 +39,19 @@ def read_tfrecords(path: str) -> Iterator[bytes]:
 
 
 def json_object(raw: Any) -> dict[str, Any]:
-    """A JSON object from text or an already decoded value; anything else under "value"."""
+    """A JSON object from text or an already decoded value; anything else under "value".
+
+    Nothing (None, "", JSON `null`) is an empty object: a Trainer without
+    `custom_config` has nothing to show.
+    """
     if not raw:
         return {}
     try:
         value = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError:
         return {"value": raw}
+    if value is None:
+        return {}
     return value if isinstance(value, dict) else {"value": value}
 
 

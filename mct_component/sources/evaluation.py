@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -10,9 +11,10 @@ from typing import Any
 from mct_component import card, files
 from mct_component.errors import SourceError
 from mct_component.refs import ArtifactRef
-from mct_component.sources import finite, json_object, read_tfrecords, source_of
+from mct_component.sources import finite, read_tfrecords, source_of
 
 METRICS_PREFIX = "metrics"
+EVAL_CONFIG_FILE = "eval_config.json"
 
 
 def read_metrics(ref: ArtifactRef) -> list[Any]:
@@ -99,16 +101,17 @@ def slice_metrics(
 def quantitative_analysis(
     evaluation: ArtifactRef | None,
     blessing: ArtifactRef | None,
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any],
 ) -> card.QuantitativeAnalysis:
     """Overall and per-slice metrics from an evaluation, and the blessing verdict.
 
-    `config` is the evaluation's EvalConfig (`eval_config`), read here if not given.
+    `config` is the evaluation's EvalConfig (`eval_config`): its baseline model's
+    metrics are left out.
     """
     overall: tuple[card.Metric, ...] = ()
     slices: list[card.SliceMetrics] = []
     if evaluation is not None:
-        baselines = baseline_model_names(eval_config(evaluation) if config is None else config)
+        baselines = baseline_model_names(config)
         for record in read_metrics(evaluation):
             entry = slice_metrics(record, baselines)
             if entry is None:
@@ -145,13 +148,32 @@ def read_blessing(ref: ArtifactRef) -> bool:
 
 
 def eval_config(evaluation: ArtifactRef) -> dict[str, Any]:
-    """The EvalConfig TFMA saved with its results, as JSON (camelCase keys)."""
+    """The EvalConfig TFMA saved with its results, as JSON (camelCase keys).
+
+    Raises:
+        SourceError: the evaluation has no `eval_config.json`, or it is not one.
+    """
     from tfx.dsl.io import fileio
 
-    path = os.path.join(evaluation.uri, "eval_config.json")
+    path = os.path.join(evaluation.uri, EVAL_CONFIG_FILE)
     if not fileio.exists(path):
-        return {}
-    return json_object(files.read_bytes(path).decode("utf-8")).get("evalConfig", {})
+        raise SourceError(f"the evaluation at {evaluation.uri} has no {EVAL_CONFIG_FILE}")
+    try:
+        saved = json.loads(files.read_bytes(path).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SourceError(f"{path} is not JSON: {e}") from None
+    config = saved.get("evalConfig") if isinstance(saved, dict) else None
+    if not isinstance(config, dict):
+        raise SourceError(f"{path} has no evalConfig object, as TFMA writes it")
+    return config
+
+
+def read_eval_config(evaluation: ArtifactRef) -> tuple[dict[str, Any], str]:
+    """An evaluation's EvalConfig, or an empty one and why it could not be read."""
+    try:
+        return eval_config(evaluation), ""
+    except SourceError as e:
+        return {}, str(e)
 
 
 def thresholds(evaluation: ArtifactRef, config: Mapping[str, Any]) -> tuple[card.Threshold, ...]:
