@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mct_component import content, files, generate, parameters, render
+from mct_component import content, generate, parameters, render
 from mct_component.card import Card
 from mct_component.content import ContentInput, excerpt
 from mct_component.errors import ParameterError
@@ -146,23 +146,37 @@ def write_card(
     formats: Iterable[str] = FORMATS,
     templates: Mapping[str, str] | None = None,
     explanation_metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> None:
-    """Renders a card and writes its files into `output_dir` (any `fileio` path).
+    """Renders a card and makes `output_dir` (any `fileio` path) hold exactly its files.
 
-    Nothing is written unless every format renders; the files are then renamed into
-    place together. `explanation_metadata` (see `explanation_metadata`), when given, is
-    written as `explanation_metadata.json`.
+    Nothing is written unless every format renders. On a local disk the new directory
+    then takes the old one's place in one step: a reader, or a writer killed at any
+    moment, sees the previous card or the new one, never a mix, and files of the
+    previous card that the new one lacks are gone. `explanation_metadata` (see
+    `explanation_metadata`), when given, is written as `explanation_metadata.json`.
+
+    Args:
+        card: the card.
+        output_dir: the card's directory; created if need be.
+        formats: any of "json", "html", "md".
+        templates: format ("html" or "md") -> path of a Jinja template replacing the default.
+        explanation_metadata: Vertex explanation metadata to write beside the card.
+        overwrite: replace `output_dir` even when it holds files that are not a card's
+            (they are deleted). An empty directory or an earlier card is always replaced.
 
     Raises:
-        ParameterError: `output_dir` is empty, or an unknown format or template format.
+        ParameterError: `output_dir` is empty or holds other files (without
+            `overwrite`), or an unknown format or template format.
         CardValidationError: the card does not match the card schema.
         TemplateError: a template does not compile or render.
+        OutputError: the files could not be written (read-only, full, not a directory).
     """
     if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir):
         raise ParameterError(f"output_dir must be a directory path, got {output_dir!r}")
     checked_formats, checked_templates = _render_options(formats, templates)
     outputs = generate.card_files(card, checked_formats, checked_templates, explanation_metadata)
-    files.write_files(os.fspath(output_dir), outputs)
+    generate.write_directory(os.fspath(output_dir), outputs, overwrite)
 
 
 def explanation_metadata(model: str, signature: str = "serving_default") -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """`mct-card`: build a model card outside a pipeline, from an existing MLMD store.
 
     mct-card generate --metadata mlmd.sqlite [--model-id N | --pipeline NAME] \\
-        --output-dir DIR [--format html,md,json] [--card-content FILE] \\
+        --output-dir DIR [--overwrite] [--format html,md,json] [--card-content FILE] \\
         [--label-vocabulary NAME]
 
 It uses only the public API (`mct_component.api`).
@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--output-dir", required=True, help="where to write the card files")
     generate.add_argument(
         "--format", default="json,html,md", help="comma-separated: json, html, md (default: all)"
+    )
+    generate.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --output-dir even if it holds files that are not a card (deleted)",
     )
     generate.add_argument("--card-content", help="human-written content (.json, .yaml, .yml)")
     generate.add_argument(
@@ -59,7 +64,13 @@ def generate(args: argparse.Namespace) -> str:
         explanation = mct.explanation_metadata(model_card.model_details.uri)
     except mct.SourceError:  # not a SavedModel, or no serving_default signature
         explanation = None
-    mct.write_card(model_card, args.output_dir, formats, explanation_metadata=explanation)
+    mct.write_card(
+        model_card,
+        args.output_dir,
+        formats,
+        explanation_metadata=explanation,
+        overwrite=args.overwrite,
+    )
     return str(args.output_dir)
 
 

@@ -37,6 +37,10 @@ class LineageError(ModelCardError, LookupError):
     """MLMD does not hold what was asked for (unknown id, pipeline, or not an MLMD store)."""
 
 
+class OutputError(ModelCardError, OSError):
+    """A card's files could not be written (read-only, full, or not a directory)."""
+
+
 class TemplateError(ModelCardError, ValueError):
     """A card template does not compile or uses a field the card does not have."""
 

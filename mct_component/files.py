@@ -7,12 +7,17 @@ TensorFlow: reading or writing a card on local disk stays cheap.
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import os
+import shutil
+import stat
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mct_component.errors import SourceError, TemplateNotFoundError
+from mct_component.errors import OutputError, SourceError, TemplateNotFoundError
 
 
 def filesystem(path: str) -> Any:
@@ -60,15 +65,19 @@ def card_file(path: str, name: str) -> str:
 
 
 def write_files(output_dir: str, files: Mapping[str, str | bytes]) -> None:
-    """Writes every file under `output_dir`, all or nothing as far as the filesystem allows.
+    """Writes files under `output_dir`, all or nothing as far as the filesystem allows.
 
     Each file is first written next to its destination under a temporary name; only when
     all are written are they renamed into place. On failure the temporaries are removed
-    and no destination file is touched.
+    and no destination file is touched. Other files in `output_dir` are left alone: for a
+    card's directory use `replace_directory`.
 
     Args:
-        output_dir: a directory (e.g. the artifact URI), created if need be.
+        output_dir: a directory, created if need be.
         files: relative path (may contain "/") -> text or bytes.
+
+    Raises:
+        OutputError: a file could not be written (nothing was changed then).
     """
     fs = filesystem(output_dir)
     token = uuid.uuid4().hex[:12]
@@ -79,13 +88,149 @@ def write_files(output_dir: str, files: Mapping[str, str | bytes]) -> None:
             folder, base = os.path.split(final)
             fs.makedirs(folder)
             temporary = os.path.join(folder, f".{base}.{token}.tmp")
-            with fs.open(temporary, "wb") as f:
-                f.write(data.encode("utf-8") if isinstance(data, str) else data)
             staged.append((temporary, final))
+            with fs.open(temporary, "wb") as f:
+                f.write(_bytes(data))
         for temporary, final in staged:
             fs.rename(temporary, final, overwrite=True)
-    except BaseException:
+    except BaseException as e:
         for temporary, _ in staged:
-            if fs.exists(temporary):
-                fs.remove(temporary)
+            _remove_quietly(fs, temporary)
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write to {output_dir!r}: {_reason(e)}") from None
         raise
+
+
+def replace_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None:
+    """Makes `output_dir` hold exactly `files`, switched in at once on a local disk.
+
+    The files are written into a new sibling directory, which then takes the place of
+    `output_dir` in one atomic step (Linux `renameat2(RENAME_EXCHANGE)`; a rename when
+    `output_dir` does not exist yet). Whoever reads `output_dir`, and whenever the writer
+    is killed, finds the previous content or the new one, never a mix; the previous
+    content is then deleted. A write that fails, or a writer killed before the switch,
+    leaves a hidden `.<name>.staging-*` sibling, removed by the next write.
+
+    On other filesystems (`gs://`, `s3://`...), which cannot switch a directory, the
+    files are renamed into place one by one and the directory's other files removed.
+
+    Raises:
+        OutputError: `output_dir` is a file, or the files could not be written; nothing
+            was changed then.
+    """
+    if "://" in output_dir:
+        _replace_remote_directory(output_dir, files)
+        return
+    output_dir = os.path.abspath(output_dir)
+    parent, name = os.path.split(output_dir)
+    existing = output_dir
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = "it is" if existing == output_dir else f"{existing!r} is"
+        raise OutputError(f"cannot write to {output_dir!r}: {what} a file, not a directory")
+    staging = os.path.join(parent, f".{name}{_STAGING}{uuid.uuid4().hex[:12]}")
+    try:
+        os.makedirs(parent, exist_ok=True)
+        _remove_leftovers(parent, name)
+        os.mkdir(staging)
+        for relative, data in sorted(files.items()):
+            path = os.path.join(staging, relative)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(_bytes(data))
+        _switch(staging, output_dir)
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot write to {output_dir!r}: {_reason(e)}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # `staging` now holds the previous content, if there was any.
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+_STAGING = ".staging-"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _switch(new: str, target: str) -> None:
+    """Puts directory `new` at `target`; the previous `target`, if any, ends up at `new`."""
+    if not os.path.exists(target):
+        try:
+            os.rename(new, target)
+            return
+        except OSError as e:
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):  # created meanwhile: exchange
+                raise
+    os.chmod(new, stat.S_IMODE(os.stat(target).st_mode))
+    if _exchange(new, target):
+        return
+    # No atomic exchange here (not Linux, or a filesystem without it): move the old
+    # directory aside first. Between the two renames `target` is briefly absent.
+    aside = f"{new}.old"
+    os.rename(target, aside)
+    os.rename(new, target)
+    os.rename(aside, new)
+
+
+def _exchange(first: str, second: str) -> bool:
+    """Swaps two paths atomically; False where the system cannot."""
+    renameat2 = getattr(_libc(), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if (
+        renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+        == 0
+    ):
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), second)
+
+
+@functools.cache
+def _libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _remove_leftovers(parent: str, name: str) -> None:
+    """Deletes what killed writes of `name` left in `parent`."""
+    prefix = f".{name}{_STAGING}"
+    for entry in os.listdir(parent):
+        if entry.startswith(prefix):
+            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+
+
+def _replace_remote_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None:
+    fs = filesystem(output_dir)
+    previous = _list_files(fs, output_dir) if fs.exists(output_dir) else set()
+    write_files(output_dir, files)
+    for stale in sorted(previous - set(files)):
+        _remove_quietly(fs, os.path.join(output_dir, stale))
+
+
+def _list_files(fs: Any, root: str) -> set[str]:
+    found: set[str] = set()
+    for folder, _, names in fs.walk(root):
+        relative = os.path.relpath(folder, root) if folder != root else ""
+        found.update(os.path.join(relative, name) if relative else name for name in names)
+    return found
+
+
+def _bytes(data: str | bytes) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def _remove_quietly(fs: Any, path: str) -> None:
+    try:
+        if fs.exists(path):
+            fs.remove(path)
+    except OSError:
+        pass
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)

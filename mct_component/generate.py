@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mct_component import assemble, card, constants, files, render, savedmodel, validation
-from mct_component.errors import SourceError
+from mct_component.errors import ParameterError, SourceError
 from mct_component.refs import CardInputs
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,45 @@ def write_card(
         The card that was written.
     """
     model_card, explanation = build(inputs, card_content, notes, label_vocabulary)
-    files.write_files(output_dir, card_files(model_card, formats, templates, explanation))
+    write_directory(output_dir, card_files(model_card, formats, templates, explanation), True)
     return model_card
+
+
+# What a card directory holds; anything else in it means it is not (only) a card.
+CARD_ENTRIES = frozenset(
+    {
+        constants.CARD_JSON_FILE,
+        constants.CARD_HTML_FILE,
+        constants.CARD_MARKDOWN_FILE,
+        constants.CHART_DIR,
+        constants.EXPLANATION_METADATA_FILE,
+    }
+)
+
+
+def write_directory(output_dir: str, outputs: Mapping[str, str], overwrite: bool) -> None:
+    """Makes `output_dir` hold exactly one card: `outputs`, switched in at once.
+
+    Args:
+        output_dir: the card's directory (any `fileio` path).
+        outputs: `card_files`.
+        overwrite: replace `output_dir` even if it holds files that are not a card's.
+
+    Raises:
+        ParameterError: `output_dir` holds other files and `overwrite` is False.
+        OutputError: the files could not be written; nothing changed then.
+    """
+    fs = files.filesystem(output_dir)
+    if not overwrite and fs.isdir(output_dir):
+        others = sorted({entry.rstrip("/") for entry in fs.listdir(output_dir)} - CARD_ENTRIES)
+        if others:
+            shown = ", ".join(repr(name) for name in others[:3])
+            raise ParameterError(
+                f"output directory {output_dir!r} holds files that are not a model card "
+                f"({shown}{', ...' if len(others) > 3 else ''}); choose an empty or card "
+                "directory, or overwrite it (overwrite=True, --overwrite) to replace it whole"
+            )
+    files.replace_directory(output_dir, outputs)
 
 
 def _explanation_metadata(saved_model: savedmodel.SavedModelInfo | None) -> dict[str, Any] | None:
