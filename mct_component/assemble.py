@@ -18,9 +18,19 @@ NO_SAVED_MODEL = "No SavedModel found in the model artifact: signatures are unkn
 MISSING_NOTES = {
     "statistics": "No ExampleStatistics: dataset splits and feature statistics are unknown.",
     "schema": "No Schema: schema facts are unknown.",
-    "evaluation": "No ModelEvaluation: the card has no quantitative analysis.",
-    "blessing": "No ModelBlessing: whether the model passed validation is unknown.",
-    "pushed_model": "No PushedModel: deployment status is unknown.",
+    "evaluation": (
+        "No ModelEvaluation: the card has no quantitative analysis. In a pipeline with an "
+        "Evaluator, add the generator with ModelCardGenerator.from_components(trainer, "
+        "evaluator=evaluator, ...) so that it runs after the evaluation."
+    ),
+    "blessing": (
+        "No ModelBlessing: whether the model passed validation is unknown "
+        "(from_components(..., evaluator=evaluator) wires it)."
+    ),
+    "pushed_model": (
+        "No PushedModel: deployment status is unknown "
+        "(from_components(..., pusher=pusher) wires it)."
+    ),
     "trainer": "No Trainer execution in lineage: training configuration is unknown.",
 }
 

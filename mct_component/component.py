@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tfx import types
-from tfx.dsl.components.base import base_component, executor_spec
+from tfx.dsl.components.base import base_component, base_node, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from mct_component import constants, content, driver, executor, parameters, render
 from mct_component.artifact import ModelCard
+from mct_component.errors import ParameterError
+from mct_component.refs import ExecutionRef, PipelineFacts
 
 
 class ModelCardGeneratorSpec(types.ComponentSpec):
@@ -47,21 +50,31 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
 class ModelCardGenerator(base_component.BaseComponent):
     """Writes a model card for a trained model as a `ModelCard` artifact.
 
-    Example:
+    Example, after the standard components of a pipeline:
 
-        card = ModelCardGenerator(
-            model=trainer.outputs["model"],
-            statistics=statistics_gen.outputs["statistics"],
-            evaluation=evaluator.outputs["evaluation"],
-            blessing=evaluator.outputs["blessing"],
+        card = ModelCardGenerator.from_components(
+            trainer,
+            statistics_gen=statistics_gen,
+            schema_gen=schema_gen,
+            transform=transform,
+            evaluator=evaluator,
+            pusher=pusher,
             card_content="card_content.yaml",
         )
 
-    Only `model` is required: on LocalDagRunner and BeamDagRunner the component's driver
-    walks MLMD lineage from the model to its Trainer run and config, training data, TFDV
-    statistics and schema, Transform, Evaluator results and blessing, Pusher output,
-    pipeline run, and the baseline model (the Evaluator's, else the previous blessed
-    model of the pipeline). Inputs given explicitly win over discovered ones.
+    `from_components` wires each component's output as an input, so the orchestrator
+    runs the generator after the Evaluator and the Pusher and the card describes the
+    evaluated, pushed model. Given only `model`, the generator depends on the Trainer
+    alone and may run before them: the card would lack the evaluation and deployment.
+
+    On LocalDagRunner and BeamDagRunner the component's driver also walks MLMD lineage
+    from the model: its Trainer run and config, training data, TFDV statistics and schema,
+    Transform, Evaluator results and blessing, Pusher output, pipeline run, and the
+    baseline model (the Evaluator's, else the previous blessed model of the pipeline).
+    Inputs given explicitly win over discovered ones. Kubeflow Pipelines v2 runs no
+    driver: there the explicit inputs and `pipeline_name`/`run_id` (which
+    `from_components` completes with the Trainer's and Transform's configuration) stand
+    in for lineage.
 
     Inputs:
         model: the `Model` the card describes (required).
@@ -79,6 +92,9 @@ class ModelCardGenerator(base_component.BaseComponent):
         output_formats: any of "json", "html", "md" (default: all three).
         label_vocabulary: the Transform vocabulary (its `vocab_filename`) that maps the
             label's class ids to names: the confusion matrix then shows class names.
+        pipeline_name: the pipeline's name, used where lineage cannot say it.
+        run_id: the run's id where lineage cannot say it: on Kubeflow Pipelines v2, the
+            placeholder `"{{$.pipeline_job_name}}"`, which it fills in.
 
     Outputs:
         model_card: the `ModelCard` artifact (see `mct_component.artifact.ModelCard`).
@@ -105,7 +121,10 @@ class ModelCardGenerator(base_component.BaseComponent):
         templates: Mapping[str, str] | None = None,
         output_formats: Sequence[str] = render.FORMATS,
         label_vocabulary: str | None = None,
+        pipeline_name: str | None = None,
+        run_id: str | None = None,
     ):
+        facts = PipelineFacts(pipeline_name or "", run_id or "")
         spec = ModelCardGeneratorSpec(
             model=model,
             statistics=statistics,
@@ -115,6 +134,80 @@ class ModelCardGenerator(base_component.BaseComponent):
             pushed_model=pushed_model,
             transform_graph=transform_graph,
             model_card=types.Channel(type=ModelCard),
-            **parameters.encode(card_content, templates, output_formats, label_vocabulary),
+            **parameters.encode(card_content, templates, output_formats, label_vocabulary, facts),
         )
         super().__init__(spec=spec)
+
+    @classmethod
+    def from_components(
+        cls,
+        trainer: base_node.BaseNode,
+        *,
+        statistics_gen: base_node.BaseNode | None = None,
+        schema_gen: base_node.BaseNode | None = None,
+        transform: base_node.BaseNode | None = None,
+        evaluator: base_node.BaseNode | None = None,
+        pusher: base_node.BaseNode | None = None,
+        **parameters: Any,
+    ) -> ModelCardGenerator:
+        """A generator wired after the pipeline's components, describing their model.
+
+        Every component given feeds its output to the generator (Trainer: `model`;
+        StatisticsGen: `statistics`; SchemaGen: `schema`; Transform: `transform_graph`;
+        Evaluator: `evaluation` and `blessing`; Pusher: `pushed_model`), so the generator
+        runs after all of them, on every orchestrator. The Trainer's and Transform's
+        configuration is recorded too, for orchestrators that run no driver.
+
+        Args:
+            trainer: the Trainer whose model the card describes.
+            statistics_gen: the StatisticsGen over the training data.
+            schema_gen: the SchemaGen (or ImportSchemaGen) of that data.
+            transform: the Transform the Trainer used.
+            evaluator: the Evaluator of the model.
+            pusher: the Pusher of the model.
+            **parameters: the generator's parameters (`card_content`, `templates`,
+                `output_formats`, `label_vocabulary`, `pipeline_name`, `run_id`).
+
+        Raises:
+            ParameterError: a component lacks the output the generator needs.
+        """
+        wiring = {
+            constants.MODEL_KEY: (trainer, constants.MODEL_KEY),
+            constants.STATISTICS_KEY: (statistics_gen, constants.STATISTICS_KEY),
+            constants.SCHEMA_KEY: (schema_gen, constants.SCHEMA_KEY),
+            constants.TRANSFORM_GRAPH_KEY: (transform, constants.TRANSFORM_GRAPH_KEY),
+            constants.EVALUATION_KEY: (evaluator, constants.EVALUATION_KEY),
+            constants.BLESSING_KEY: (evaluator, constants.BLESSING_KEY),
+            constants.PUSHED_MODEL_KEY: (pusher, constants.PUSHED_MODEL_KEY),
+        }
+        inputs = {
+            key: _output(node, output) for key, (node, output) in wiring.items() if node is not None
+        }
+        generator = cls(**inputs, **parameters)
+        facts = PipelineFacts(
+            pipeline_name=parameters.get("pipeline_name") or "",
+            run_id=parameters.get("run_id") or "",
+            trainer=_configuration(trainer),
+            transform=_configuration(transform) if transform is not None else None,
+        )
+        generator.exec_properties[constants.PIPELINE_FACTS_KEY] = facts.to_json()
+        return generator
+
+
+def _output(node: base_node.BaseNode, key: str) -> types.BaseChannel:
+    if key not in node.outputs:
+        raise ParameterError(
+            f"{node.id} has no output {key!r} for ModelCardGenerator; it has {sorted(node.outputs)}"
+        )
+    return node.outputs[key]
+
+
+def _configuration(node: base_node.BaseNode) -> ExecutionRef:
+    """A component's execution properties as MLMD would record them (primitives, JSON)."""
+    properties = {
+        key: value
+        for key, value in node.exec_properties.items()
+        if isinstance(value, (str, int, float, bool))
+    }
+    kind = type(node)
+    return ExecutionRef(type_name=f"{kind.__module__}.{kind.__qualname__}", properties=properties)

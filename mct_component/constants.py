@@ -21,6 +21,8 @@ CARD_CONTENT_KEY = "card_content"
 TEMPLATES_KEY = "templates"
 OUTPUT_FORMATS_KEY = "output_formats"
 LABEL_VOCABULARY_KEY = "label_vocabulary"
+# What the pipeline definition says about a run, for orchestrators without a driver.
+PIPELINE_FACTS_KEY = "pipeline_facts"
 # Execution properties set by the driver: the resolved lineage (JSON), or why it failed.
 LINEAGE_KEY = "lineage"
 LINEAGE_ERROR_KEY = "lineage_error"

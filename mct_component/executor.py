@@ -48,7 +48,7 @@ class Executor(base_executor.BaseExecutor):
         model = _single(input_dict, constants.MODEL_KEY)
         explicit = {name: _optional(input_dict, name) for name in OPTIONAL_INPUTS}
         discovered = params.lineage or CardInputs(model=model)
-        inputs = discovered.with_explicit(model=model, **explicit)
+        inputs = params.pipeline_facts.fill(discovered.with_explicit(model=model, **explicit))
         notes = (f"Lineage not resolved: {params.lineage_error}",) if params.lineage_error else ()
         (artifact,) = output_dict[constants.MODEL_CARD_KEY]
         model_card = generate.write_card(

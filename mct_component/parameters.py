@@ -20,10 +20,12 @@ from mct_component.constants import (
     LINEAGE_ERROR_KEY,
     LINEAGE_KEY,
     OUTPUT_FORMATS_KEY,
+    PIPELINE_FACTS_KEY,
     TEMPLATES_KEY,
 )
+from mct_component.content import excerpt
 from mct_component.errors import ParameterError
-from mct_component.refs import CardInputs
+from mct_component.refs import CardInputs, PipelineFacts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Parameters:
     templates: Mapping[str, str] = dataclasses.field(default_factory=dict)
     output_formats: tuple[str, ...] = render.FORMATS
     label_vocabulary: str = ""
+    pipeline_facts: PipelineFacts = dataclasses.field(default_factory=PipelineFacts)
     lineage: CardInputs | None = None
     lineage_error: str = ""
 
@@ -43,6 +46,7 @@ def encode(
     templates: Mapping[str, str] | None = None,
     output_formats: Sequence[str] = render.FORMATS,
     label_vocabulary: str | None = None,
+    pipeline_facts: PipelineFacts | None = None,
 ) -> dict[str, str]:
     """Validates construction-time arguments and returns them as execution properties.
 
@@ -64,6 +68,7 @@ def encode(
         TEMPLATES_KEY: json.dumps(templates, sort_keys=True),
         OUTPUT_FORMATS_KEY: json.dumps(list(render.check_formats(output_formats))),
         LABEL_VOCABULARY_KEY: label_vocabulary or "",
+        PIPELINE_FACTS_KEY: (pipeline_facts or PipelineFacts()).to_json(),
     }
 
 
@@ -82,6 +87,13 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
         raise ParameterError(f"{OUTPUT_FORMATS_KEY} must be a JSON list, got {formats!r}")
     label_vocabulary = exec_properties.get(LABEL_VOCABULARY_KEY) or ""
     check_label_vocabulary(label_vocabulary)
+    raw_facts = exec_properties.get(PIPELINE_FACTS_KEY)
+    try:
+        facts = PipelineFacts.from_json(raw_facts) if raw_facts else PipelineFacts()
+    except (TypeError, ValueError) as e:
+        raise ParameterError(
+            f"execution property {PIPELINE_FACTS_KEY!r} is not valid: {excerpt(str(e))}"
+        ) from None
     raw_lineage = exec_properties.get(LINEAGE_KEY)
     try:
         resolved = CardInputs.from_json(raw_lineage) if raw_lineage else None
@@ -94,6 +106,7 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
         templates=templates,
         output_formats=render.check_formats(formats),
         label_vocabulary=label_vocabulary,
+        pipeline_facts=facts,
         lineage=resolved,
         lineage_error=str(exec_properties.get(LINEAGE_ERROR_KEY) or ""),
     )

@@ -124,6 +124,52 @@ class CardInputs:
         return _inputs_from_dict(data)
 
 
+@dataclasses.dataclass(frozen=True)
+class PipelineFacts:
+    """What the pipeline definition says about a run, for when lineage cannot.
+
+    Kubeflow Pipelines v2 runs no component drivers, so the executor gets no lineage;
+    the pipeline's name, the run's id (or a placeholder the orchestrator fills in) and
+    the Trainer's and Transform's configuration are known when the pipeline is built.
+    """
+
+    pipeline_name: str = ""
+    run_id: str = ""
+    trainer: ExecutionRef | None = None
+    transform: ExecutionRef | None = None
+
+    def fill(self, inputs: CardInputs) -> CardInputs:
+        """`inputs` with what lineage did not find taken from these facts."""
+        found: dict[str, Any] = {}
+        if inputs.pipeline is None and self.pipeline_name:
+            found["pipeline"] = ContextRef("pipeline", self.pipeline_name)
+        if inputs.run is None and self.run_id:
+            found["run"] = ContextRef("pipeline_run", self.run_id)
+        if inputs.trainer is None and self.trainer is not None:
+            found["trainer"] = self.trainer
+            if inputs.transform is None:
+                found["transform"] = self.transform
+        return dataclasses.replace(inputs, **found)
+
+    def to_json(self) -> str:
+        """Serialises the facts (to travel as an execution property)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PipelineFacts:
+        """The inverse of `to_json`.
+
+        Raises:
+            ValueError: the text is not JSON, or not the form `to_json` writes.
+            TypeError: a field is unknown or missing.
+        """
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        executions = {k: ExecutionRef(**data[k]) for k in ("trainer", "transform") if data.get(k)}
+        return cls(**{**data, "trainer": None, "transform": None, **executions})
+
+
 _EXECUTION_FIELDS = ("trainer", "transform", "evaluator")
 _CONTEXT_FIELDS = ("pipeline", "run")
 

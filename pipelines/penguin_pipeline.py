@@ -116,33 +116,27 @@ def create_pipeline(
     metadata_path: str | None = None,
     beam_pipeline_args: list[str] | None = None,
     train_steps: int = 200,
-    explicit_card_inputs: bool = False,
+    run_id: str | None = None,
 ) -> tfx.dsl.Pipeline:
-    """The penguin pipeline, ending with a ModelCardGenerator.
+    """The penguin pipeline, ending with a ModelCardGenerator wired after every component.
 
-    By default the generator is given only the model (and the human-written content):
-    its driver finds everything else through MLMD lineage. Orchestrators that run no
-    component drivers (Kubeflow Pipelines v2) need `explicit_card_inputs=True`, which
-    wires statistics, schema, evaluation, blessing, pushed model and Transform graph as
-    inputs.
+    `from_components` feeds the generator each component's output, so it runs after the
+    Evaluator and the Pusher on any orchestrator. On Kubeflow Pipelines v2, which runs
+    no drivers, `run_id` names the run (its `{{$.pipeline_job_name}}` placeholder).
     """
     parts = training_components(data_root, serving_model_dir, train_steps)
-    explicit = {
-        "statistics": parts["statistics_gen"].outputs["statistics"],
-        "schema": parts["schema_gen"].outputs["schema"],
-        "evaluation": parts["evaluator"].outputs["evaluation"],
-        "blessing": parts["evaluator"].outputs["blessing"],
-        "pushed_model": parts["pusher"].outputs["pushed_model"],
-        "transform_graph": parts["transform"].outputs["transform_graph"],
-    }
-    model_card = ModelCardGenerator(
-        model=parts["trainer"].outputs["model"],
+    model_card = ModelCardGenerator.from_components(
+        parts["trainer"],
+        statistics_gen=parts["statistics_gen"],
+        schema_gen=parts["schema_gen"],
+        transform=parts["transform"],
+        evaluator=parts["evaluator"],
+        pusher=parts["pusher"],
         card_content=CARD_CONTENT_FILE,
         label_vocabulary=LABEL_VOCABULARY,
-        **(explicit if explicit_card_inputs else {}),
+        pipeline_name=pipeline_name,
+        run_id=run_id,
     )
-    # The card describes the evaluated, pushed model: run after the Pusher either way.
-    model_card.add_upstream_node(parts["pusher"])
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,

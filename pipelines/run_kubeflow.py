@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pipelines import run_local
 
 DEFAULT_IMAGE = "mct-component:latest"
+# The pipeline job's name, which Kubeflow Pipelines v2 and Vertex substitute at run time.
+KFP_RUN_ID = "{{$.pipeline_job_name}}"
 DEFAULT_OUTPUT_FILE = os.path.join("build", "kubeflow", f"{run_local.PIPELINE_NAME}.json")
 
 
@@ -61,8 +63,8 @@ def compile_pipeline(
         serving_model_dir=serving_model_dir or f"{root}/serving_model",
         beam_pipeline_args=list(beam_pipeline_args),
         train_steps=train_steps,
-        # KFP v2 runs no TFX component drivers, so the card's inputs are wired explicitly.
-        explicit_card_inputs=True,
+        # KFP v2 runs no TFX component drivers: it fills this placeholder with the run.
+        run_id=KFP_RUN_ID,
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
@@ -73,6 +75,33 @@ def compile_pipeline(
     )
     runner.run(pipeline, write_out=True)
     return output_file
+
+
+def google_cloud_credentials_problem() -> str | None:
+    """Why this machine cannot write to `gs://`, told without touching the network.
+
+    None when credentials may be there: `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's
+    application default credentials, or a Google Compute Engine machine (its metadata
+    server). Otherwise compiling would fail deep in TensorFlow's GCS filesystem.
+    """
+    configured = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if configured:
+        if os.path.isfile(configured):
+            return None
+        return f"GOOGLE_APPLICATION_CREDENTIALS names {configured!r}, which is not a file"
+    gcloud = os.environ.get("CLOUDSDK_CONFIG") or os.path.expanduser("~/.config/gcloud")
+    if os.path.isfile(os.path.join(gcloud, "application_default_credentials.json")):
+        return None
+    try:
+        with open("/sys/class/dmi/id/product_name") as f:
+            if f.read().strip().startswith("Google"):
+                return None
+    except OSError:
+        pass
+    return (
+        "no Google Cloud credentials to write the pipeline root: set "
+        "GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,15 +122,24 @@ def main(argv: list[str] | None = None) -> int:
         help="Beam options for the components, one shell-quoted string",
     )
     args = parser.parse_args(argv)
-    path = compile_pipeline(
-        pipeline_root=args.pipeline_root,
-        output_file=args.output_file,
-        image=args.image,
-        data_root=args.data_root,
-        serving_model_dir=args.serving_model_dir,
-        train_steps=args.train_steps,
-        beam_pipeline_args=shlex.split(args.beam_pipeline_args),
-    )
+    problem = google_cloud_credentials_problem() if args.pipeline_root.startswith("gs://") else None
+    if problem:
+        print(f"run_kubeflow: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        path = compile_pipeline(
+            pipeline_root=args.pipeline_root,
+            output_file=args.output_file,
+            image=args.image,
+            data_root=args.data_root,
+            serving_model_dir=args.serving_model_dir,
+            train_steps=args.train_steps,
+            beam_pipeline_args=shlex.split(args.beam_pipeline_args),
+        )
+    except Exception as e:  # TFX and TF's filesystems raise many kinds: one line each
+        reason = " ".join(str(e).split())[:300]
+        print(f"run_kubeflow: error: cannot compile the pipeline: {reason}", file=sys.stderr)
+        return 2
     print(f"Kubeflow Pipelines v2 definition written to {path} (image {args.image})")
     return 0
 

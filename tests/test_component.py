@@ -113,3 +113,71 @@ def test_wrong_input_type_fails_at_construction(model):
 
     with pytest.raises(TypeError, match="ExampleStatistics"):
         ModelCardGenerator(model=model, statistics=channel(standard_artifacts.Schema))
+
+
+def penguin_components():
+    from pipelines.penguin_pipeline import training_components
+
+    return training_components(data_root="data", serving_model_dir="serving")
+
+
+def upstream_of_generator(generator, parts) -> set[str]:
+    from tfx import v1 as tfx
+    from tfx.dsl.compiler import compiler
+
+    pipeline = tfx.dsl.Pipeline(
+        pipeline_name="p", pipeline_root="root", components=[*parts.values(), generator]
+    )
+    ir = compiler.Compiler().compile(pipeline)
+    (node,) = [n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == generator.id]
+    return set(node.upstream_nodes)
+
+
+def test_model_alone_may_run_before_the_evaluator():
+    """The trap: wired to the Trainer only, nothing orders the generator after the Evaluator."""
+    from mct_component import ModelCardGenerator
+
+    parts = penguin_components()
+    generator = ModelCardGenerator(model=parts["trainer"].outputs["model"])
+    assert upstream_of_generator(generator, parts) == {"Trainer"}
+
+
+def test_from_components_runs_after_every_component_and_records_their_configuration():
+    from mct_component import ModelCardGenerator
+    from mct_component.refs import PipelineFacts
+
+    parts = penguin_components()
+    generator = ModelCardGenerator.from_components(
+        parts["trainer"],
+        statistics_gen=parts["statistics_gen"],
+        schema_gen=parts["schema_gen"],
+        transform=parts["transform"],
+        evaluator=parts["evaluator"],
+        pusher=parts["pusher"],
+        label_vocabulary="species",
+        pipeline_name="penguins",
+        run_id="{{$.pipeline_job_name}}",
+    )
+    assert upstream_of_generator(generator, parts) == {
+        "Trainer",
+        "StatisticsGen",
+        "SchemaGen",
+        "Transform",
+        "Evaluator",
+        "Pusher",
+    }
+    assert generator.exec_properties[constants.LABEL_VOCABULARY_KEY] == "species"
+    facts = PipelineFacts.from_json(generator.exec_properties[constants.PIPELINE_FACTS_KEY])
+    assert (facts.pipeline_name, facts.run_id) == ("penguins", "{{$.pipeline_job_name}}")
+    assert facts.trainer.component == "Trainer"
+    assert json.loads(facts.trainer.properties["train_args"]) == {"num_steps": 200}
+    assert json.loads(facts.trainer.properties["custom_config"]) == {"hidden_units": 8}
+    assert facts.transform is not None and facts.transform.component == "Transform"
+
+
+def test_from_components_names_a_component_without_the_output():
+    from mct_component import ModelCardGenerator
+
+    parts = penguin_components()
+    with pytest.raises(ParameterError, match=r"SchemaGen has no output 'statistics'"):
+        ModelCardGenerator.from_components(parts["trainer"], statistics_gen=parts["schema_gen"])

@@ -36,7 +36,15 @@ def test_pipeline_example_compiles(tmp_path, monkeypatch):
     ir = compiler.Compiler().compile(namespace["pipeline"])
     nodes = {n.pipeline_node.node_info.id: n.pipeline_node for n in ir.nodes}
     card_node = nodes["ModelCardGenerator"]
-    assert set(card_node.inputs.inputs) == {"model", "statistics", "evaluation", "blessing"}
+    assert set(card_node.inputs.inputs) == {
+        "model",
+        "statistics",
+        "evaluation",
+        "blessing",
+        "pushed_model",
+    }
+    # The card is made after the model is evaluated and pushed.
+    assert {"Evaluator", "Pusher"} <= set(card_node.upstream_nodes)
     assert list(card_node.outputs.outputs) == ["model_card"]
     outputs_type = card_node.outputs.outputs["model_card"].artifact_spec.type.name
     assert outputs_type == ModelCard.TYPE_NAME

@@ -29,6 +29,8 @@ ENTRYPOINT = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
 # Vertex ML Metadata schema titles are `<namespace>.<Title>`; TFX checks the same pattern.
 SCHEMA_TITLE = re.compile(r"[a-z][a-z0-9-_]{2,20}[.][A-Z][a-zA-Z0-9-_]{2,49}")
 STORE = "projects/1/locations/us-central1/metadataStores/default/artifacts"
+# What KFP substitutes for `{{$.pipeline_job_name}}` in a task's parameter values.
+JOB_NAME = "penguin-model-card-20261201093000"
 
 
 def read_card(uri: str) -> dict:
@@ -82,7 +84,8 @@ def pipeline_job(tmp_path_factory) -> dict:
 
     output_file = tmp_path_factory.mktemp("kubeflow") / "pipeline.json"
     argv = ["--pipeline-root", "ram://kfp/root", "--image", IMAGE]
-    argv += ["--output-file", str(output_file), "--train-steps", "100"]
+    # The steps of penguin_run's newest run, whose artifacts the step reads below.
+    argv += ["--output-file", str(output_file), "--train-steps", "150"]
     assert run_kubeflow.main(argv) == 0
     with open(output_file) as f:
         return json.load(f)
@@ -183,6 +186,13 @@ def _runtime_artifact(artifact, artifact_type: dict) -> dict:
     }
 
 
+def _kfp_substituted(value):
+    """A parameter value as the KFP driver passes it: its job placeholders filled in."""
+    if isinstance(value, str):
+        return value.replace("{{$.pipeline_job_name}}", JOB_NAME)
+    return value
+
+
 def executor_input(card_step, store, output_uri: str, output_file: str) -> dict:
     """The ExecutorInput the KFP launcher would hand our step (pipeline spec 2.1)."""
     definitions = card_step["component"]["inputDefinitions"]["artifacts"]
@@ -198,7 +208,9 @@ def executor_input(card_step, store, output_uri: str, output_file: str) -> dict:
     return {
         "inputs": {
             "artifacts": artifacts,
-            "parameterValues": {k: v["runtimeValue"]["constant"] for k, v in parameters.items()},
+            "parameterValues": {
+                k: _kfp_substituted(v["runtimeValue"]["constant"]) for k, v in parameters.items()
+            },
         },
         "outputs": {
             "artifacts": {"model_card": {"artifacts": [output]}},
@@ -230,10 +242,20 @@ def test_kubeflow_step_writes_the_card_from_real_upstream_artifacts(
     )
     assert result.returncode == 0, f"KFP step failed:\n{result.stderr[-4000:]}"
 
-    # Every explicit input reached the card (KFP runs no driver, so facts only lineage
-    # knows, such as the Trainer's configuration, are listed as missing).
+    # Every explicit input reached the card, and what the pipeline definition knows
+    # stands in for lineage (KFP runs no driver): training, pipeline and run.
     data = read_card(output_uri)
     assert data["model_details"]["name"] == MODEL_NAME
+    from mct_component.artifact import ModelCard
+    from pipelines import run_local
+
+    local = read_card(penguin_run.artifact(ModelCard.TYPE_NAME).uri)
+    assert {**data["training"], "source": None} == {**local["training"], "source": None}
+    assert data["training"]["train_steps"] == 150 and data["training"]["transform"] is True
+    details = data["model_details"]
+    assert (details["pipeline_name"], details["run_id"]) == (run_local.PIPELINE_NAME, JOB_NAME)
+    assert details["version"] == JOB_NAME
+    assert not [note for note in data["missing"] if "Trainer" in note]
     assert data["datasets"] and data["schema"]["features"]
     analysis = data["quantitative_analysis"]
     assert analysis["overall"] and isinstance(analysis["blessed"], bool)
@@ -245,3 +267,24 @@ def test_kubeflow_step_writes_the_card_from_real_upstream_artifacts(
     assert reported["metadata"]["model_name"] == MODEL_NAME
     assert reported["metadata"]["formats"] == "json,html,md"
     assert reported["metadata"]["blessed"] == float(analysis["blessed"])
+
+
+def test_compiling_for_gcs_without_credentials_is_one_line(tmp_path):
+    """`PIPELINE_ROOT=gs://… make compile-kubeflow` on a machine with no Google credentials."""
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("GOOGLE_APPLICATION_CREDENTIALS",)
+    }
+    environment.update(HOME=str(tmp_path), CLOUDSDK_CONFIG=str(tmp_path / "gcloud"))
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.run_kubeflow", "--pipeline-root", "gs://b/penguin"],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "run_kubeflow: error: no Google Cloud credentials to write the pipeline root: set "
+        "GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`"
+    ]

@@ -29,12 +29,16 @@ def from_trainer(
     props = trainer.properties
     train_args = json_object(props.get("train_args"))
     eval_args = json_object(props.get("eval_args"))
-    module = props.get("module_path") or props.get("module_file") or props.get("run_fn") or ""
+    # TFX records `module_path` ("<module>@<wheel>"); a pipeline definition holds the
+    # `module_file` it is made from, or a `run_fn`.
+    module = str(props.get("module_path") or "").split("@", 1)[0]
+    if not module and props.get("module_file"):
+        module = os.path.splitext(os.path.basename(str(props["module_file"])))[0]
     return card.Training(
         component=trainer.component,
         train_steps=train_args.get("num_steps"),
         eval_steps=eval_args.get("num_steps"),
-        module=str(module).split("@", 1)[0],
+        module=module or str(props.get("run_fn") or ""),
         custom_config=json_object(props.get("custom_config")),
         hyperparameters=hyperparameters(hyperparameter_ref) if hyperparameter_ref else {},
         transform=transform,
