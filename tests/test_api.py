@@ -176,3 +176,18 @@ def test_unreadable_evaluation_parts_are_listed_as_missing(penguin_run, tmp_path
     notes = "\n".join(card.missing)
     assert "Thresholds and plots not read:" in notes and "eval_config.json is not JSON" in notes
     assert "holds no metrics (empty metrics files)" in notes
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_damaged_statistics_are_one_clear_error(penguin_run, tmp_path, damage):
+    original = os.path.join(
+        first(penguin_run, "ExampleStatistics"), "Split-train", "FeatureStats.pb"
+    )
+    with open(original, "rb") as f:
+        data = f.read()
+    split = tmp_path / "Split-train"
+    split.mkdir()
+    broken = data[: len(data) // 2] if damage == "truncated" else bytes(range(256)) * 40
+    (split / "FeatureStats.pb").write_bytes(broken)
+    with pytest.raises(mct.SourceError, match="is not a TFDV statistics file|holds no dataset"):
+        mct.card_from_files(first(penguin_run, "Model"), statistics=str(tmp_path))
