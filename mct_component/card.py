@@ -16,6 +16,7 @@ import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mct_component import constants
 from mct_component.charts import KINDS, Chart, chart_from_dict
 from mct_component.errors import CardValidationError
 
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = "1.1"
 RISK_RATINGS = ("low", "medium", "high", "unknown")
 STATUSES = ("draft", "pending_review", "approved", "archived")
-CARD_FILE = "model_card.json"
+
+# A 2,000-feature card is about 9 MB of JSON; anything far larger is not one.
+MAX_CARD_BYTES = 256 * 2**20
 
 _R = TypeVar("_R", bound="Record")
 
@@ -379,6 +382,10 @@ class Card(Record):
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise CardValidationError(f"a card must be JSON: {e}") from None
+        except RecursionError:
+            raise CardValidationError(
+                "a card must be JSON nested as the card schema says"
+            ) from None
         if not isinstance(data, Mapping):
             raise CardValidationError(f"a card must be a JSON object, got {type(data).__name__}")
         return cls.from_dict(data)
@@ -393,7 +400,9 @@ class Card(Record):
         """
         from mct_component import files
 
-        return cls.from_json(files.read_bytes(files.card_file(path, CARD_FILE)))
+        return cls.from_json(
+            files.read_bytes(files.card_file(path, constants.CARD_JSON_FILE), MAX_CARD_BYTES)
+        )
 
     def save(self, path: str) -> None:
         """Writes the card's JSON to `path` (a file, any `fileio` path), atomically.

@@ -44,10 +44,17 @@ def read_text(path: str) -> str:
         return f.read().decode("utf-8")
 
 
-def read_bytes(path: str) -> bytes:
-    """Reads a whole file from any filesystem."""
+def read_bytes(path: str, limit: int | None = None) -> bytes:
+    """Reads a whole file from any filesystem.
+
+    Raises:
+        SourceError: the file is larger than `limit` bytes (when given).
+    """
     with filesystem(path).open(path, "rb") as f:
-        return f.read()
+        data = f.read() if limit is None else f.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise SourceError(f"{path!r} is larger than {limit:,} bytes, the limit")
+    return data
 
 
 def card_file(path: str, name: str) -> str:

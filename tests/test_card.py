@@ -178,3 +178,12 @@ def test_loading_and_saving_a_local_card_does_not_import_tensorflow(tmp_path):
     )
     assert result.stdout.strip() == "[]"
     assert card.Card.load(str(tmp_path / "out")).considerations.tradeoffs == ("x",)
+
+
+def test_loading_something_huge_or_deep_is_refused(tmp_path):
+    with pytest.raises(CardValidationError, match="nested as the card schema says"):
+        card.Card.from_json("[" * 100_000 + "]" * 100_000)
+    link = tmp_path / "model_card.json"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(SourceError, match="is larger than 268,435,456 bytes"):
+        card.Card.load(str(tmp_path))
