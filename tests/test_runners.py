@@ -72,6 +72,11 @@ def test_beam_run_writes_a_valid_card(beam_store):
     assert data["model_details"]["name"] == MODEL_NAME
     assert data["missing"] == []
     assert data["quantitative_analysis"]["overall"]
+    # Wired with from_components, the generator ran after the Evaluator and the Pusher.
+    (blessing,) = beam_store.get_artifacts_by_type("ModelBlessing")
+    (pushed,) = beam_store.get_artifacts_by_type("PushedModel")
+    assert data["quantitative_analysis"]["blessing_source"]["artifact_id"] == blessing.id
+    assert data["deployment"]["source"]["artifact_id"] == pushed.id
 
 
 # --- Kubeflow Pipelines v2 -------------------------------------------------------------
