@@ -108,7 +108,7 @@ class CardInputs:
 
     def to_json(self) -> str:
         """Serialises the inputs (to travel as an execution property)."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return _dumps(self)
 
     @classmethod
     def from_json(cls, text: str) -> CardInputs:
@@ -118,10 +118,7 @@ class CardInputs:
             ValueError: the text is not JSON, or not the form `to_json` writes.
             TypeError: a reference has unknown or missing fields.
         """
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-        return _inputs_from_dict(data)
+        return _inputs_from_dict(_json_object(text))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +150,7 @@ class PipelineFacts:
 
     def to_json(self) -> str:
         """Serialises the facts (to travel as an execution property)."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return _dumps(self)
 
     @classmethod
     def from_json(cls, text: str) -> PipelineFacts:
@@ -163,11 +160,20 @@ class PipelineFacts:
             ValueError: the text is not JSON, or not the form `to_json` writes.
             TypeError: a field is unknown or missing.
         """
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        data = _json_object(text)
         executions = {k: ExecutionRef(**data[k]) for k in ("trainer", "transform") if data.get(k)}
         return cls(**{**data, "trainer": None, "transform": None, **executions})
+
+
+def _dumps(record: Any) -> str:
+    return json.dumps(dataclasses.asdict(record), sort_keys=True)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    return data
 
 
 _EXECUTION_FIELDS = ("trainer", "transform", "evaluator")
