@@ -16,11 +16,16 @@ from mct_component.api import (
     FORMATS,
     card_from_files,
     card_from_mlmd,
+    card_history,
+    edit_card,
     explanation_metadata,
+    load_card_version,
     render_card,
+    set_card_status,
     write_card,
 )
 from mct_component.card import Card
+from mct_component.diff import CardDiff, diff_cards
 from mct_component.errors import (
     CardContentError,
     CardValidationError,
@@ -32,6 +37,7 @@ from mct_component.errors import (
     TemplateError,
     TemplateNotFoundError,
 )
+from mct_component.registry import CardVersion, ConflictError
 
 if TYPE_CHECKING:
     from mct_component.artifact import ModelCard
@@ -48,7 +54,10 @@ __all__ = [
     "FORMATS",
     "Card",
     "CardContentError",
+    "CardDiff",
     "CardValidationError",
+    "CardVersion",
+    "ConflictError",
     "LineageError",
     "ModelCard",
     "ModelCardError",
@@ -60,9 +69,14 @@ __all__ = [
     "TemplateNotFoundError",
     "card_from_files",
     "card_from_mlmd",
+    "card_history",
     "constants",
+    "diff_cards",
+    "edit_card",
     "explanation_metadata",
+    "load_card_version",
     "render_card",
+    "set_card_status",
     "write_card",
 ]
 

@@ -16,11 +16,13 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mct_component import content, generate, parameters, render
+from mct_component import content as content_module
+from mct_component import generate, parameters, render
 from mct_component.card import Card
 from mct_component.content import ContentInput, excerpt
 from mct_component.errors import ParameterError
 from mct_component.refs import CardInputs
+from mct_component.registry import CardVersion
 from mct_component.store import StoreLike
 
 FORMATS = render.FORMATS
@@ -101,12 +103,8 @@ def card_from_mlmd(
 
     if (model_id is None) == (pipeline is None):
         raise ParameterError("give either model_id or pipeline, not both or neither")
-    if model_id is not None and (
-        isinstance(model_id, bool) or not isinstance(model_id, int) or not 0 < model_id < 2**63
-    ):
-        raise ParameterError(
-            f"model_id must be an MLMD id, an integer from 1 to 2**63 - 1, got {excerpt(model_id)}"
-        )
+    if model_id is not None:
+        model_id = _model_id(model_id)
     human = _content(content, label_vocabulary)
     connection = stores.connect(store)
     if pipeline is not None:
@@ -197,7 +195,7 @@ def explanation_metadata(model: str, signature: str = "serving_default") -> dict
 
 def _content(value: ContentInput, label_vocabulary: str) -> dict[str, Any]:
     parameters.check_label_vocabulary(label_vocabulary)
-    return content.load_card_content(value)
+    return content_module.load_card_content(value)
 
 
 def _build(inputs: CardInputs, human: Mapping[str, Any], label_vocabulary: str) -> Card:
@@ -213,3 +211,90 @@ def _render_options(
     checked = dict(templates or {})
     parameters.check_templates(checked)
     return render.check_formats(formats), checked
+
+
+def card_history(store: StoreLike, model_id: int) -> list[CardVersion]:
+    """Every version of a model's card in MLMD, oldest first, with who, when and status.
+
+    Raises:
+        LineageError: no such model, or no card for it yet.
+    """
+    from mct_component import registry
+    from mct_component import store as stores
+
+    return registry.history(stores.connect(store), _model_id(model_id))
+
+
+def load_card_version(store: StoreLike, model_id: int, version: int | None = None) -> Card:
+    """A version of a model's card (the newest by default), read from its files.
+
+    Raises:
+        LineageError: no card, or no such version.
+    """
+    from mct_component import registry
+    from mct_component import store as stores
+
+    return registry.load_version(stores.connect(store), _model_id(model_id), version)[1]
+
+
+def set_card_status(
+    store: StoreLike,
+    model_id: int,
+    status: str,
+    *,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+) -> CardVersion:
+    """Moves a model's card to a new status (`lifecycle`), recorded as a new version.
+
+    Args:
+        store: the MLMD store (a SQLite path, a `ConnectionConfig` or a `MetadataStore`).
+        model_id: the MLMD id of the model.
+        status: "pending_review", "approved", "draft" (a rejection, with a note) or
+            "archived", as the lifecycle allows from the current status.
+        by: who makes the change (default: the operating system's user).
+        note: why; required for a rejection.
+        output_root: where the new version's folder goes (default: beside the last one).
+
+    Raises:
+        ParameterError: the lifecycle does not allow it (the message lists what it does).
+        ConflictError: someone changed the card meanwhile; look again and retry.
+    """
+    from mct_component import registry
+    from mct_component import store as stores
+
+    connection = stores.connect(store, read_only=False)
+    return registry.set_status(connection, _model_id(model_id), status, by, note, output_root)
+
+
+def edit_card(
+    store: StoreLike,
+    model_id: int,
+    content: ContentInput,
+    *,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+) -> CardVersion:
+    """Applies human-written content to a model's card, as a new draft version.
+
+    Raises:
+        CardContentError: the content does not match the card content schema.
+        ParameterError: the card is archived.
+        ConflictError: someone changed the card meanwhile; look again and retry.
+    """
+    from mct_component import registry
+    from mct_component import store as stores
+
+    human = content_module.load_card_content(content)
+    connection = stores.connect(store, read_only=False)
+    return registry.edit(connection, _model_id(model_id), human, by, note, output_root)
+
+
+def _model_id(model_id: Any) -> int:
+    if isinstance(model_id, bool) or not isinstance(model_id, int) or not 0 < model_id < 2**63:
+        raise ParameterError(
+            f"model_id must be an MLMD id, an integer from 1 to 2**63 - 1, got {excerpt(model_id)}"
+        )
+    return model_id

@@ -23,7 +23,7 @@ from mct_component.errors import CardValidationError
 if TYPE_CHECKING:
     from mct_component.content import ContentInput
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 RISK_RATINGS = ("low", "medium", "high", "unknown")
 STATUSES = ("draft", "pending_review", "approved", "archived")
 
@@ -318,6 +318,37 @@ class Deployment(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class StatusChange(Record):
+    """One version in a card's history: its status, how it came to be, who, when, why."""
+
+    version: int
+    status: str
+    change: str  # lifecycle.GENERATED, EDITED or STATUS_CHANGED
+    by: str
+    at: str
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Approval(Record):
+    """Who approved which version, when, and the SHA-256 of its exact `model_card.json`."""
+
+    version: int
+    by: str
+    at: str
+    sha256: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Governance(Record):
+    """The card as a governed record: its version in MLMD and its review history."""
+
+    version: int
+    history: tuple[StatusChange, ...] = ()
+    approval: Approval | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Card(Record):
     """A complete model card: what MLMD and the pipeline outputs say, and what people wrote.
 
@@ -337,6 +368,7 @@ class Card(Record):
     deployment: Deployment | None = None
     status: str = "draft"
     missing: tuple[str, ...] = ()
+    governance: Governance | None = None
     schema_version: str = SCHEMA_VERSION
 
     def replace(self, **changes: Any) -> Card:

@@ -1,16 +1,24 @@
-"""`mct-card`: build a model card outside a pipeline, from an existing MLMD store.
+"""`mct-card`: model cards from ML Metadata, and their review lifecycle.
 
-    mct-card generate --metadata mlmd.sqlite [--model-id N | --pipeline NAME] \\
-        --output-dir DIR [--overwrite] [--format html,md,json] [--card-content FILE] \\
-        [--label-vocabulary NAME]
+    mct-card generate (--metadata PATH | --connection-config FILE) \\
+        [--model-id N | --pipeline NAME] --output-dir DIR [--overwrite] \\
+        [--format html,md,json] [--card-content FILE] [--label-vocabulary NAME]
+    mct-card status  STORE --model-id N --set STATUS [--by NAME] [--note TEXT]
+    mct-card edit    STORE --model-id N --card-content FILE [--by NAME] [--note TEXT]
+    mct-card history STORE --model-id N [--json]
+    mct-card show    STORE --model-id N [--version V] [--json]
+    mct-card diff    STORE --model-id N --from V --to V [--json]
 
-It uses only the public API (`mct_component.api`).
+STORE is `--metadata PATH` (an MLMD SQLite file) or `--connection-config FILE` (an MLMD
+`ConnectionConfig` in text format, e.g. for MySQL). It uses only the public API.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from typing import Any
 
 from mct_component.errors import ModelCardError
 
@@ -18,21 +26,19 @@ from mct_component.errors import ModelCardError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mct-card", description="Model cards from ML Metadata.")
     commands = parser.add_subparsers(dest="command", required=True)
-    generate = commands.add_parser(
-        "generate", help="write a card for a model in an MLMD SQLite store"
-    )
-    generate.add_argument("--metadata", required=True, help="path of the MLMD SQLite file")
+
+    generate = _command(commands, "generate", "write a card for a model in an MLMD store")
     which = generate.add_mutually_exclusive_group(required=True)
     which.add_argument("--model-id", type=int, help="MLMD id of the Model artifact")
     which.add_argument("--pipeline", help="use the newest model of this pipeline")
     generate.add_argument("--output-dir", required=True, help="where to write the card files")
     generate.add_argument(
-        "--format", default="json,html,md", help="comma-separated: json, html, md (default: all)"
-    )
-    generate.add_argument(
         "--overwrite",
         action="store_true",
         help="replace --output-dir even if it holds files that are not a card (deleted)",
+    )
+    generate.add_argument(
+        "--format", default="json,html,md", help="comma-separated: json, html, md (default: all)"
     )
     generate.add_argument("--card-content", help="human-written content (.json, .yaml, .yml)")
     generate.add_argument(
@@ -40,11 +46,71 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="Transform vocabulary (vocab_filename) naming the label's classes",
     )
+
+    status = _command(commands, "status", "move a card to a new status (a new version)")
+    _model(status)
+    status.add_argument(
+        "--set",
+        required=True,
+        dest="status",
+        help="pending_review, approved, draft (a rejection, with --note) or archived",
+    )
+    _change(status)
+
+    edit = _command(commands, "edit", "apply human-written content (a new draft version)")
+    _model(edit)
+    edit.add_argument("--card-content", required=True, help="content (.json, .yaml, .yml)")
+    _change(edit)
+
+    history = _command(commands, "history", "list the versions of a model's card")
+    _model(history)
+    history.add_argument("--json", action="store_true", help="print JSON")
+
+    show = _command(commands, "show", "print a version of a model's card (Markdown)")
+    _model(show)
+    show.add_argument("--version", type=int, help="the version (default: the newest)")
+    show.add_argument("--json", action="store_true", help="print model_card.json instead")
+
+    diff = _command(commands, "diff", "what changed between two versions of a card")
+    _model(diff)
+    diff.add_argument("--from", dest="old", type=int, required=True, help="the older version")
+    diff.add_argument("--to", dest="new", type=int, required=True, help="the newer version")
+    diff.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
+def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    command: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
+    store = command.add_mutually_exclusive_group(required=True)
+    store.add_argument("--metadata", help="path of the MLMD SQLite file")
+    store.add_argument(
+        "--connection-config", help="an MLMD ConnectionConfig in text format (e.g. MySQL)"
+    )
+    return command
+
+
+def _model(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--model-id", type=int, required=True, help="MLMD id of the Model")
+
+
+def _change(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--by", help="who makes the change (default: the OS user)")
+    command.add_argument("--note", default="", help="why")
+    command.add_argument(
+        "--output-root", help="where the new version's folder goes (default: beside the last)"
+    )
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from mct_component import store
+
+    if args.connection_config:
+        return store.load_connection_config(args.connection_config)
+    return args.metadata
+
+
 def generate(args: argparse.Namespace) -> str:
-    """Runs `mct-card generate`; returns the output directory."""
+    """Runs `mct-card generate`; returns what to print."""
     import mct_component as mct
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
@@ -54,7 +120,7 @@ def generate(args: argparse.Namespace) -> str:
             f"got {args.format!r}"
         )
     model_card = mct.card_from_mlmd(
-        args.metadata,
+        _store(args),
         args.model_id,
         pipeline=args.pipeline,
         content=args.card_content,
@@ -71,14 +137,90 @@ def generate(args: argparse.Namespace) -> str:
         explanation_metadata=explanation,
         overwrite=args.overwrite,
     )
-    return str(args.output_dir)
+    return f"Model card written to {args.output_dir}"
+
+
+def status(args: argparse.Namespace) -> str:
+    """Runs `mct-card status`."""
+    import mct_component as mct
+
+    version = mct.set_card_status(
+        _store(args),
+        args.model_id,
+        args.status,
+        by=args.by,
+        note=args.note,
+        output_root=args.output_root,
+    )
+    return f"Card version {version.version} of model {args.model_id}: {version.status}"
+
+
+def edit(args: argparse.Namespace) -> str:
+    """Runs `mct-card edit`."""
+    import mct_component as mct
+
+    version = mct.edit_card(
+        _store(args),
+        args.model_id,
+        args.card_content,
+        by=args.by,
+        note=args.note,
+        output_root=args.output_root,
+    )
+    return f"Card version {version.version} of model {args.model_id}: {version.status}"
+
+
+def history(args: argparse.Namespace) -> str:
+    """Runs `mct-card history`."""
+    import mct_component as mct
+
+    versions = mct.card_history(_store(args), args.model_id)
+    if args.json:
+        return json.dumps([v.as_dict() for v in versions], indent=2)
+    rows = [f"{'version':>7}  {'status':<15} {'change':<15} {'by':<20} {'at':<25} note"]
+    rows += [
+        f"{v.version:>7}  {v.status:<15} {v.change:<15} {v.by:<20} {v.at:<25} {v.note}"
+        for v in versions
+    ]
+    return "\n".join(rows)
+
+
+def show(args: argparse.Namespace) -> str:
+    """Runs `mct-card show`."""
+    import mct_component as mct
+
+    card = mct.load_card_version(_store(args), args.model_id, args.version)
+    if args.json:
+        return card.to_json(indent=2).rstrip("\n")
+    return mct.render_card(card, ["md"])[mct.constants.CARD_MARKDOWN_FILE].rstrip("\n")
+
+
+def diff(args: argparse.Namespace) -> str:
+    """Runs `mct-card diff`."""
+    import mct_component as mct
+
+    store = _store(args)
+    old = mct.load_card_version(store, args.model_id, args.old)
+    new = mct.load_card_version(store, args.model_id, args.new)
+    changes = mct.diff_cards(old, new)
+    return json.dumps(changes.as_dict(), indent=2) if args.json else changes.text()
+
+
+COMMANDS = {
+    "generate": generate,
+    "status": status,
+    "edit": edit,
+    "history": history,
+    "show": show,
+    "diff": diff,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `mct-card` console script."""
     args = _parser().parse_args(argv)
     try:
-        output_dir = generate(args)
+        output = COMMANDS[args.command](args)
     except ModelCardError as e:
         print(f"mct-card: error: {e}", file=sys.stderr)
         return 2
@@ -86,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(e).split())[:300]
         print(f"mct-card: internal error: {type(e).__name__}: {message}", file=sys.stderr)
         return 1
-    print(f"Model card written to {output_dir}")
+    print(output)
     return 0
 
 

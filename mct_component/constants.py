@@ -34,6 +34,10 @@ MODEL_URI_PROPERTY = "model_uri"
 STATUS_PROPERTY = "status"
 FORMATS_PROPERTY = "formats"
 BLESSED_PROPERTY = "blessed"
+# The MLMD id of the model the card describes, its version and its JSON's SHA-256.
+MODEL_ID_PROPERTY = "model_id"
+CARD_VERSION_PROPERTY = "card_version"
+SHA256_PROPERTY = "sha256"
 # One per overall metric: "metric:<label>", an exact decimal string.
 METRIC_PROPERTY_PREFIX = "metric:"
 

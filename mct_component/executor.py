@@ -60,7 +60,7 @@ class Executor(base_executor.BaseExecutor):
             notes=notes,
             label_vocabulary=params.label_vocabulary,
         )
-        record_summary(artifact, model_card, params.output_formats)
+        record_summary(artifact, model_card, params.output_formats, model.id)
 
 
 def _single(input_dict: dict[str, list[types.Artifact]], key: str) -> ArtifactRef:
@@ -75,13 +75,18 @@ def _optional(input_dict: dict[str, list[types.Artifact]], key: str) -> Artifact
 
 
 def record_summary(
-    artifact: types.Artifact, model_card: card.Card, formats: tuple[str, ...]
+    artifact: types.Artifact,
+    model_card: card.Card,
+    formats: tuple[str, ...],
+    model_id: int | None = None,
 ) -> None:
     """Copies the card's headline facts into the artifact's MLMD custom properties."""
     details = model_card.model_details
     artifact.set_string_custom_property(constants.MODEL_NAME_PROPERTY, details.name)
     artifact.set_string_custom_property(constants.MODEL_VERSION_PROPERTY, details.version)
     artifact.set_string_custom_property(constants.MODEL_URI_PROPERTY, details.uri)
+    if model_id is not None:
+        artifact.set_int_custom_property(constants.MODEL_ID_PROPERTY, model_id)
     artifact.set_string_custom_property(constants.STATUS_PROPERTY, model_card.status)
     artifact.set_string_custom_property(constants.FORMATS_PROPERTY, ",".join(formats))
     blessed = model_card.quantitative_analysis.blessed

@@ -211,6 +211,16 @@ def _remove_leftovers(parent: str, name: str) -> None:
             shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
 
 
+def remove_directory(path: str) -> None:
+    """Deletes a directory and everything in it, if it exists (any filesystem)."""
+    if "://" not in path:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    fs = filesystem(path)
+    if fs.exists(path):
+        fs.rmtree(path)
+
+
 def _replace_remote_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None:
     fs = filesystem(output_dir)
     previous = _list_files(fs, output_dir) if fs.exists(output_dir) else set()

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ml_metadata.metadata_store.metadata_store import MetadataStore
     from ml_metadata.proto.metadata_store_pb2 import ConnectionConfig
 
+_MAX_CONFIG_BYTES = 64 * 1024
 # How long to wait for a store another process is writing before saying it is locked.
 _LOCK_WAIT_S = 2.0
 # A SQLite file's path, an `ml_metadata` `ConnectionConfig`, or an open `MetadataStore`.
@@ -48,6 +49,33 @@ def connect(store: StoreLike, read_only: bool = True) -> Any:
         "store must be a SQLite path, an MLMD ConnectionConfig or a MetadataStore, "
         f"got {type(store).__name__}"
     )
+
+
+def load_connection_config(path: str) -> Any:
+    """An MLMD `ConnectionConfig` from a text-format file (e.g. a MySQL server's).
+
+    Raises:
+        LineageError: the file is missing, too large, or not a text `ConnectionConfig`.
+    """
+    from google.protobuf import text_format
+    from ml_metadata.proto import metadata_store_pb2
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read(_MAX_CONFIG_BYTES + 1)
+    except OSError as e:
+        raise LineageError(f"connection config {path!r} cannot be read: {e.strerror}") from None
+    if len(data) > _MAX_CONFIG_BYTES:
+        raise LineageError(f"connection config {path!r} is larger than {_MAX_CONFIG_BYTES:,} bytes")
+    config = metadata_store_pb2.ConnectionConfig()
+    try:
+        text_format.Parse(data.decode("utf-8"), config)
+    except (UnicodeDecodeError, text_format.ParseError) as e:
+        reason = " ".join(str(e).split())[:200]
+        raise LineageError(
+            f"connection config {path!r} is not an MLMD ConnectionConfig in text format: {reason}"
+        ) from None
+    return config
 
 
 def connect_sqlite(path: str, read_only: bool = True) -> Any:

@@ -189,5 +189,5 @@ def test_damaged_statistics_are_one_clear_error(penguin_run, tmp_path, damage):
     split.mkdir()
     broken = data[: len(data) // 2] if damage == "truncated" else bytes(range(256)) * 40
     (split / "FeatureStats.pb").write_bytes(broken)
-    with pytest.raises(mct.SourceError, match="is not a TFDV statistics file|holds no dataset"):
+    with pytest.raises(mct.SourceError, match=r"is not a TFDV statistics file|holds no dataset"):
         mct.card_from_files(first(penguin_run, "Model"), statistics=str(tmp_path))

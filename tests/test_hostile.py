@@ -33,7 +33,7 @@ PAYLOADS = (
     "\u202eevil\u202c &lt;b&gt; &amp;",
 )
 # Schema enums and the chart kind: the schema allows nothing but their values.
-ENUM_KEYS = {"status", "rating", "basis", "kind", "schema_version", "direction"}
+ENUM_KEYS = {"status", "rating", "basis", "kind", "schema_version", "direction", "change", "sha256"}
 
 
 def hostile(data, payloads):
@@ -71,6 +71,14 @@ def full_card() -> card.Card:
         considerations=base.considerations.replace(
             intended_use=card.IntendedUse(("use",), ("users",), ("not this",)),
             tradeoffs=("speed",),
+        ),
+        governance=card.Governance(
+            version=2,
+            history=(
+                card.StatusChange(1, "pending_review", "generated", "ann", "2026-12-01", "n"),
+                card.StatusChange(2, "approved", "status_changed", "bob", "2026-12-02", "ok"),
+            ),
+            approval=card.Approval(1, "bob", "2026-12-02", "0" * 64),
         ),
     )
 

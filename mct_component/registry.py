@@ -1,0 +1,358 @@
+"""Cards as governed records in ML Metadata: every version an artifact, every change an execution.
+
+A model's card versions are its `mct_component.ModelCard` artifacts, oldest first:
+those the `ModelCardGenerator` wrote for it, and those made here by a change (a content
+edit, a status change). A change is one MLMD execution of type `mct_component.CardChange`
+that reads the version it starts from and writes the new one, recording who, when, what
+kind of change, a note and the statuses; the new version's files go to a new folder, so
+no version's files are ever overwritten.
+
+Two reviewers acting on the same version at once: each new version is named after the
+version it changes (`model-<id>-after-<artifact id>`), and MLMD keeps artifact names
+unique per type within one transaction, so exactly one change wins; the other gets a
+`ConflictError` and its files are removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import getpass
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from mct_component import constants, files, generate, lifecycle
+from mct_component.card import Approval, Card, Governance, StatusChange
+from mct_component.errors import LineageError, ModelCardError
+from mct_component.refs import properties_of
+
+logger = logging.getLogger(__name__)
+
+CARD_TYPE = "mct_component.ModelCard"
+CHANGE_TYPE = "mct_component.CardChange"
+_CHANGE_PROPERTIES = ("change", "by", "note", "from_status", "to_status", "at")
+
+
+class ConflictError(ModelCardError, RuntimeError):
+    """Someone else changed the same card version first; look again and retry."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CardVersion:
+    """One version of a model's card, as MLMD records it."""
+
+    model_id: int
+    version: int
+    artifact_id: int
+    uri: str
+    status: str
+    change: str
+    by: str
+    at: str
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The version as JSON-ready data (for `mct-card history --json`)."""
+        return dataclasses.asdict(self)
+
+
+def default_user() -> str:
+    """Who makes a change when nobody says: the operating system's user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def history(store: Any, model_id: int) -> list[CardVersion]:
+    """Every version of the model's card, oldest first (version 1 first).
+
+    Raises:
+        LineageError: the store has no such model, or no card for it.
+    """
+    models = store.get_artifacts_by_id([model_id])
+    if not models or models[0].type != "Model":
+        raise LineageError(f"MLMD has no Model artifact with id {model_id}")
+    cards = {a.id: a for a in _generated_cards(store, model_id)}
+    cards.update((a.id, a) for a in _changed_cards(store, model_id))
+    if not cards:
+        raise LineageError(
+            f"model {model_id} has no card in MLMD yet: run the ModelCardGenerator on it"
+        )
+    ordered = sorted(cards.values(), key=lambda a: a.id)
+    producers = _producers(store, [a.id for a in ordered])
+    versions = []
+    for number, artifact in enumerate(ordered, start=1):
+        properties = properties_of(artifact)
+        execution = producers.get(artifact.id)
+        made = properties_of(execution) if execution is not None else {}
+        generated = execution is None or execution.type != CHANGE_TYPE
+        at = made.get("at") or _iso(execution.create_time_since_epoch if execution else 0)
+        versions.append(
+            CardVersion(
+                model_id=model_id,
+                version=number,
+                artifact_id=artifact.id,
+                uri=artifact.uri,
+                status=str(properties.get(constants.STATUS_PROPERTY) or lifecycle.DRAFT),
+                change=lifecycle.GENERATED if generated else str(made.get("change", "")),
+                by="ModelCardGenerator" if generated else str(made.get("by", "")),
+                at=at,
+                note=str(made.get("note", "")),
+            )
+        )
+    return versions
+
+
+def load_version(store: Any, model_id: int, version: int | None = None) -> tuple[CardVersion, Card]:
+    """A version of the model's card (the newest by default) and the card itself.
+
+    Raises:
+        LineageError: no card, or no such version.
+    """
+    versions = history(store, model_id)
+    if version is None:
+        chosen = versions[-1]
+    elif 1 <= version <= len(versions):
+        chosen = versions[version - 1]
+    else:
+        raise LineageError(
+            f"model {model_id}'s card has versions 1 to {len(versions)}, not {version}"
+        )
+    return chosen, Card.load(chosen.uri)
+
+
+def set_status(
+    store: Any,
+    model_id: int,
+    status: str,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+) -> CardVersion:
+    """Moves the newest version of the model's card to `status`, as a new version.
+
+    An approval records the reviewer, the time and the SHA-256 of the exact
+    `model_card.json` approved.
+
+    Raises:
+        ParameterError: the lifecycle does not allow the change.
+        ConflictError: someone changed the newest version meanwhile.
+    """
+    current, card = load_version(store, model_id)
+    lifecycle.check_transition(current.status, status, note)
+    who, at = by or default_user(), _now()
+    approval = card.governance.approval if card.governance else None
+    if status == lifecycle.APPROVED:
+        approved = files.read_bytes(os.path.join(current.uri, constants.CARD_JSON_FILE))
+        approval = Approval(current.version, who, at, lifecycle.fingerprint(approved))
+    elif status == lifecycle.DRAFT:
+        approval = None
+    changed = dataclasses.replace(card, status=status)
+    return _record(
+        store, current, changed, lifecycle.STATUS_CHANGED, who, at, note, approval, output_root
+    )
+
+
+def edit(
+    store: Any,
+    model_id: int,
+    content: Mapping[str, Any],
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+) -> CardVersion:
+    """Applies human-written content to the newest version, as a new draft version.
+
+    Raises:
+        CardContentError: the content does not match the card content schema.
+        ParameterError: the card is archived.
+        ConflictError: someone changed the newest version meanwhile.
+    """
+    from mct_component import content as content_module
+
+    current, card = load_version(store, model_id)
+    status = lifecycle.status_after_edit(current.status)
+    human = content_module.load_card_content(dict(content))
+    human.pop("status", None)  # the lifecycle, not the content, sets the status
+    changed = dataclasses.replace(content_module.apply_card_content(card, human), status=status)
+    who = by or default_user()
+    return _record(store, current, changed, lifecycle.EDITED, who, _now(), note, None, output_root)
+
+
+def _record(
+    store: Any,
+    base: CardVersion,
+    card: Card,
+    change: str,
+    by: str,
+    at: str,
+    note: str,
+    approval: Approval | None,
+    output_root: str | None,
+) -> CardVersion:
+    """Writes the new version's files, then records the change in one MLMD transaction."""
+    from ml_metadata import errors
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    version = base.version + 1
+    previous = history(store, base.model_id)[: base.version]
+    step = StatusChange(version, card.status, change, by, at, note)
+    card = dataclasses.replace(
+        card,
+        governance=Governance(
+            version=version,
+            history=(*(_history_entry(v) for v in previous), step),
+            approval=approval,
+        ),
+    )
+    root = output_root or os.path.dirname(base.uri.rstrip("/"))
+    uri = os.path.join(root, f"model-{base.model_id}-card-v{version}-{uuid.uuid4().hex[:8]}")
+    outputs = generate.card_files(card)
+    explanation = os.path.join(base.uri, constants.EXPLANATION_METADATA_FILE)
+    if files.filesystem(explanation).exists(explanation):
+        outputs[constants.EXPLANATION_METADATA_FILE] = files.read_bytes(explanation).decode()
+    generate.write_directory(uri, outputs, overwrite=False)
+
+    artifact = pb.Artifact(
+        type_id=store.put_artifact_type(pb.ArtifactType(name=CARD_TYPE)),
+        uri=uri,
+        name=f"model-{base.model_id}-after-{base.artifact_id}",
+        state=pb.Artifact.LIVE,
+    )
+    _set(artifact.custom_properties, constants.MODEL_ID_PROPERTY, base.model_id)
+    _set(artifact.custom_properties, constants.STATUS_PROPERTY, card.status)
+    _set(artifact.custom_properties, constants.MODEL_NAME_PROPERTY, card.model_details.name)
+    _set(artifact.custom_properties, constants.MODEL_VERSION_PROPERTY, card.model_details.version)
+    _set(artifact.custom_properties, constants.MODEL_URI_PROPERTY, card.model_details.uri)
+    _set(artifact.custom_properties, constants.CARD_VERSION_PROPERTY, version)
+    _set(
+        artifact.custom_properties,
+        constants.SHA256_PROPERTY,
+        lifecycle.fingerprint(outputs[constants.CARD_JSON_FILE].encode("utf-8")),
+    )
+    execution = pb.Execution(type_id=_change_type(store), last_known_state=pb.Execution.COMPLETE)
+    recorded = {
+        "change": change,
+        "by": by,
+        "note": note,
+        "from_status": base.status,
+        "to_status": card.status,
+        "at": at,
+    }
+    for key, value in recorded.items():
+        execution.properties[key].string_value = value
+    events = [(_base_artifact(store, base.artifact_id), _event(pb.Event.INPUT, "previous"))]
+    events.append((artifact, _event(pb.Event.OUTPUT, "card")))
+    contexts = store.get_contexts_by_artifact(base.artifact_id)
+    try:
+        store.put_execution(execution, events, contexts, reuse_context_if_already_exist=True)
+    except errors.AlreadyExistsError:
+        files.remove_directory(uri)
+        newest = history(store, base.model_id)[-1]
+        raise ConflictError(
+            f"version {base.version} of model {base.model_id}'s card was changed meanwhile "
+            f"by {newest.by} ({newest.change}, now version {newest.version}, "
+            f"{newest.status}); look at it again and retry"
+        ) from None
+    except BaseException:
+        files.remove_directory(uri)
+        raise
+    return history(store, base.model_id)[version - 1]
+
+
+def _history_entry(version: CardVersion) -> StatusChange:
+    return StatusChange(
+        version.version, version.status, version.change, version.by, version.at, version.note
+    )
+
+
+def _generated_cards(store: Any, model_id: int) -> list[Any]:
+    """Cards the ModelCardGenerator wrote for the model: outputs of runs that read it."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    runs = {
+        e.execution_id
+        for e in store.get_events_by_artifact_ids([model_id])
+        if e.type == pb.Event.INPUT
+    }
+    generators = [
+        e.id
+        for e in store.get_executions_by_id(sorted(runs))
+        if e.type.endswith("ModelCardGenerator")
+    ]
+    outputs = {
+        e.artifact_id
+        for e in store.get_events_by_execution_ids(generators)
+        if e.type == pb.Event.OUTPUT
+    }
+    return [a for a in store.get_artifacts_by_id(sorted(outputs)) if a.type == CARD_TYPE]
+
+
+def _changed_cards(store: Any, model_id: int) -> list[Any]:
+    """Cards made by changes, which record the model's id."""
+    from ml_metadata.metadata_store import metadata_store
+
+    options = metadata_store.ListOptions(
+        filter_query=(
+            f"type = '{CARD_TYPE}' AND "
+            f"custom_properties.{constants.MODEL_ID_PROPERTY}.int_value = {int(model_id)}"
+        )
+    )
+    return list(store.get_artifacts(list_options=options))
+
+
+def _producers(store: Any, artifact_ids: list[int]) -> dict[int, Any]:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    made = {
+        e.artifact_id: e.execution_id
+        for e in store.get_events_by_artifact_ids(artifact_ids)
+        if e.type == pb.Event.OUTPUT
+    }
+    executions = {e.id: e for e in store.get_executions_by_id(sorted(set(made.values())))}
+    return {artifact: executions[execution] for artifact, execution in made.items()}
+
+
+def _base_artifact(store: Any, artifact_id: int) -> Any:
+    (artifact,) = store.get_artifacts_by_id([artifact_id])
+    return artifact
+
+
+def _change_type(store: Any) -> int:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    change_type = pb.ExecutionType(name=CHANGE_TYPE)
+    for name in _CHANGE_PROPERTIES:
+        change_type.properties[name] = pb.STRING
+    return int(store.put_execution_type(change_type))
+
+
+def _event(kind: int, role: str) -> Any:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    event = pb.Event(type=kind)
+    event.path.steps.add().key = role
+    event.path.steps.add().index = 0
+    return event
+
+
+def _set(properties: Any, key: str, value: str | int) -> None:
+    if isinstance(value, int):
+        properties[key].int_value = value
+    else:
+        properties[key].string_value = value
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso(epoch_ms: int) -> str:
+    if not epoch_ms:
+        return ""
+    moment = datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.timezone.utc)
+    return moment.isoformat(timespec="seconds")

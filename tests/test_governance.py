@@ -1,0 +1,168 @@
+"""The card as a governed record in a real MLMD store, driven through `mct-card`.
+
+A copy of the penguin run's store: the generator's card is version 1; every step of
+generate → edit → submit → reject → edit → submit → approve → archive is a new version
+with its own `CardChange` execution; two reviewers acting at once get one winner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+
+import pytest
+
+import mct_component as mct
+from mct_component import cli, registry, store
+
+pytestmark = [pytest.mark.slow, pytest.mark.tf]
+
+
+@pytest.fixture
+def governed(penguin_run, tmp_path):
+    """A writable copy of the penguin store, its first model's id, and a CLI runner."""
+    path = tmp_path / "metadata.sqlite"
+    shutil.copy(penguin_run.metadata_path, path)
+    model_id = penguin_run.artifacts("Model")[0].id
+    cards = tmp_path / "cards"
+
+    def run(*args: str) -> int:
+        where = ["--metadata", str(path), "--model-id", str(model_id)]
+        extra = ["--output-root", str(cards)] if args[0] in ("status", "edit") else []
+        return cli.main([args[0], *where, *extra, *args[1:]])
+
+    return path, model_id, run
+
+
+def tree(folder) -> dict[str, str]:
+    found = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            with open(os.path.join(root, name), "rb") as f:
+                found[os.path.join(root, name)] = hashlib.sha256(f.read()).hexdigest()
+    return found
+
+
+def test_review_workflow_from_the_cli(governed, tmp_path, capsys):
+    path, model_id, run = governed
+    (tmp_path / "limits.yaml").write_text("limitations: [Only three islands.]\n")
+    (tmp_path / "more.yaml").write_text("limitations: [Only three islands, 2007-2009.]\n")
+    first = mct.card_history(str(path), model_id)
+    assert [(v.version, v.change, v.status) for v in first] == [(1, "generated", "draft")]
+    original_files = tree(first[0].uri)
+
+    steps = [
+        ("edit", "--card-content", str(tmp_path / "limits.yaml"), "--by", "ann"),
+        ("status", "--set", "pending_review", "--by", "ann"),
+        ("status", "--set", "draft", "--by", "bob", "--note", "Name the years."),
+        ("edit", "--card-content", str(tmp_path / "more.yaml"), "--by", "ann"),
+        ("status", "--set", "pending_review", "--by", "ann"),
+        ("status", "--set", "approved", "--by", "bob", "--note", "Good."),
+        ("status", "--set", "archived", "--by", "carol", "--note", "Superseded."),
+    ]
+    for step in steps:
+        assert run(*step) == 0, capsys.readouterr().err
+
+    capsys.readouterr()
+    assert run("history", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(v["version"], v["status"], v["by"]) for v in listed] == [
+        (1, "draft", "ModelCardGenerator"),
+        (2, "draft", "ann"),
+        (3, "pending_review", "ann"),
+        (4, "draft", "bob"),
+        (5, "draft", "ann"),
+        (6, "pending_review", "ann"),
+        (7, "approved", "bob"),
+        (8, "archived", "carol"),
+    ]
+    assert listed[3]["note"] == "Name the years." and all(v["at"] for v in listed)
+
+    # Each version is an artifact written by its own CardChange execution, from the last.
+    connection = store.connect(str(path))
+    changes = connection.get_executions_by_type(registry.CHANGE_TYPE)
+    assert len(changes) == 7
+    for version in listed[1:]:
+        events = connection.get_events_by_artifact_ids([version["artifact_id"]])
+        (made,) = [e for e in events if e.type == e.OUTPUT]
+        inputs = [
+            e
+            for e in connection.get_events_by_execution_ids([made.execution_id])
+            if e.type == e.INPUT
+        ]
+        assert [e.artifact_id for e in inputs] == [listed[version["version"] - 2]["artifact_id"]]
+    assert tree(first[0].uri) == original_files  # no version's files are overwritten
+
+    # The approval is tied to the exact JSON approved, and the card shows its history.
+    approved = mct.load_card_version(str(path), model_id, 7)
+    with open(os.path.join(listed[5]["uri"], "model_card.json"), "rb") as f:
+        assert approved.governance.approval.sha256 == hashlib.sha256(f.read()).hexdigest()
+    assert approved.governance.approval.version == 6
+    with open(os.path.join(listed[7]["uri"], "model_card.html")) as f:
+        page = f.read()
+    assert approved.governance.approval.sha256 in page and "Name the years." in page
+    assert "Superseded." in page
+
+    # Archived is final, and what is refused says what is allowed, in one line.
+    capsys.readouterr()
+    assert run("status", "--set", "draft", "--by", "dan", "--note", "x") == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "mct-card: error: an archived card cannot become draft; allowed from archived: none: archived is final\n"
+    )
+    assert run("edit", "--card-content", str(tmp_path / "more.yaml")) == 2
+
+    assert run("diff", "--from", "6", "--to", "7", "--json") == 0
+    changes = json.loads(capsys.readouterr().out)
+    assert changes["status"] == {"field": "status", "old": "pending_review", "new": "approved"}
+    assert changes["content"] == [] and changes["metrics"] == []
+
+
+def test_an_edit_of_an_approved_card_is_a_new_draft(governed, tmp_path):
+    path, model_id, _ = governed
+    out = str(tmp_path / "cards")
+    mct.set_card_status(str(path), model_id, "pending_review", by="ann", output_root=out)
+    mct.set_card_status(str(path), model_id, "approved", by="bob", output_root=out)
+    edited = mct.edit_card(
+        str(path), model_id, {"tradeoffs": ["Speed."]}, by="ann", output_root=out
+    )
+    card = mct.load_card_version(str(path), model_id)
+    assert (edited.version, edited.status, card.status) == (4, "draft", "draft")
+    assert card.governance.approval is None  # no approval for content nobody reviewed
+
+
+def _approve(path: str, model_id: int, who: str, out: str, barrier, results) -> None:
+    connection = store.connect(path, read_only=False)
+    barrier.wait()
+    try:
+        version = registry.set_status(connection, model_id, "approved", who, "", out)
+        results.put((who, "won", version.version))
+    except mct.ConflictError as e:
+        results.put((who, "conflict", str(e)))
+
+
+def test_two_reviewers_at_once_one_wins_and_the_other_is_told(governed, tmp_path):
+    path, model_id, _ = governed
+    out = str(tmp_path / "cards")
+    mct.set_card_status(str(path), model_id, "pending_review", by="ann", output_root=out)
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(2), context.Queue()
+    reviewers = [
+        context.Process(target=_approve, args=(str(path), model_id, who, out, barrier, results))
+        for who in ("bob", "carol")
+    ]
+    for reviewer in reviewers:
+        reviewer.start()
+    for reviewer in reviewers:
+        reviewer.join(timeout=120)
+    outcomes = sorted([results.get(timeout=5), results.get(timeout=5)], key=lambda r: r[1])
+    assert [o[1] for o in outcomes] == ["conflict", "won"]
+    assert "changed meanwhile" in outcomes[0][2] and "look at it again and retry" in outcomes[0][2]
+    versions = mct.card_history(str(path), model_id)
+    assert [v.status for v in versions] == ["draft", "pending_review", "approved"]
+    assert versions[-1].by == outcomes[1][0]
+    assert len(os.listdir(out)) == 2  # the loser's files are gone
