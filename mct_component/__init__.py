@@ -37,6 +37,7 @@ from mct_component.errors import (
     TemplateError,
     TemplateNotFoundError,
 )
+from mct_component.events import Sinks as EventSinks
 from mct_component.registry import CardVersion, ConflictError
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ __all__ = [
     "CardValidationError",
     "CardVersion",
     "ConflictError",
+    "EventSinks",
     "LineageError",
     "ModelCard",
     "ModelCardError",

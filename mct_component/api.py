@@ -21,6 +21,7 @@ from mct_component import generate, parameters, render
 from mct_component.card import Card
 from mct_component.content import ContentInput, excerpt
 from mct_component.errors import ParameterError
+from mct_component.events import Sinks
 from mct_component.refs import CardInputs
 from mct_component.registry import CardVersion
 from mct_component.store import StoreLike
@@ -245,6 +246,7 @@ def set_card_status(
     by: str | None = None,
     note: str = "",
     output_root: str | None = None,
+    events: Sinks | None = None,
 ) -> CardVersion:
     """Moves a model's card to a new status (`lifecycle`), recorded as a new version.
 
@@ -256,6 +258,7 @@ def set_card_status(
         by: who makes the change (default: the operating system's user).
         note: why; required for a rejection.
         output_root: where the new version's folder goes (default: beside the last one).
+        events: where to send the CloudEvents of the change (after MLMD records it).
 
     Raises:
         ParameterError: the lifecycle does not allow it (the message lists what it does).
@@ -265,7 +268,9 @@ def set_card_status(
     from mct_component import store as stores
 
     connection = stores.connect(store, read_only=False)
-    return registry.set_status(connection, _model_id(model_id), status, by, note, output_root)
+    return registry.set_status(
+        connection, _model_id(model_id), status, by, note, output_root, events
+    )
 
 
 def edit_card(
@@ -276,8 +281,11 @@ def edit_card(
     by: str | None = None,
     note: str = "",
     output_root: str | None = None,
+    events: Sinks | None = None,
 ) -> CardVersion:
     """Applies human-written content to a model's card, as a new draft version.
+
+    `by`, `note`, `output_root` and `events` are as for `set_card_status`.
 
     Raises:
         CardContentError: the content does not match the card content schema.
@@ -289,7 +297,7 @@ def edit_card(
 
     human = content_module.load_card_content(content)
     connection = stores.connect(store, read_only=False)
-    return registry.edit(connection, _model_id(model_id), human, by, note, output_root)
+    return registry.edit(connection, _model_id(model_id), human, by, note, output_root, events)
 
 
 def _model_id(model_id: Any) -> int:

@@ -99,6 +99,10 @@ def _change(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--output-root", help="where the new version's folder goes (default: beside the last)"
     )
+    command.add_argument("--events-file", help="append the change's CloudEvents to this file")
+    command.add_argument("--events-url", help="POST the change's CloudEvents to this URL")
+    command.add_argument("--events-command", help="run this command with each event on stdin")
+    command.add_argument("--events-config", help='JSON {"file", "url", "command"} for events')
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -107,6 +111,14 @@ def _store(args: argparse.Namespace) -> Any:
     if args.connection_config:
         return store.load_connection_config(args.connection_config)
     return args.metadata
+
+
+def _sinks(args: argparse.Namespace) -> Any:
+    import mct_component as mct
+
+    return mct.EventSinks.configured(
+        args.events_file, args.events_url, args.events_command, args.events_config
+    )
 
 
 def generate(args: argparse.Namespace) -> str:
@@ -151,6 +163,7 @@ def status(args: argparse.Namespace) -> str:
         by=args.by,
         note=args.note,
         output_root=args.output_root,
+        events=_sinks(args),
     )
     return f"Card version {version.version} of model {args.model_id}: {version.status}"
 
@@ -166,6 +179,7 @@ def edit(args: argparse.Namespace) -> str:
         by=args.by,
         note=args.note,
         output_root=args.output_root,
+        events=_sinks(args),
     )
     return f"Card version {version.version} of model {args.model_id}: {version.status}"
 

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mct_component import constants, files, generate, lifecycle
+from mct_component import constants, events, files, generate, lifecycle
 from mct_component.card import Approval, Card, Governance, StatusChange
 from mct_component.errors import LineageError, ModelCardError
 from mct_component.refs import properties_of
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 CARD_TYPE = "mct_component.ModelCard"
 CHANGE_TYPE = "mct_component.CardChange"
 _CHANGE_PROPERTIES = ("change", "by", "note", "from_status", "to_status", "at")
+# Recorded on a change's execution when one of its events could not be delivered.
+EVENT_FAILURES = "event_delivery_failures"
 
 
 class ConflictError(ModelCardError, RuntimeError):
@@ -132,6 +134,7 @@ def set_status(
     by: str | None = None,
     note: str = "",
     output_root: str | None = None,
+    sinks: events.Sinks | None = None,
 ) -> CardVersion:
     """Moves the newest version of the model's card to `status`, as a new version.
 
@@ -153,7 +156,16 @@ def set_status(
         approval = None
     changed = dataclasses.replace(card, status=status)
     return _record(
-        store, current, changed, lifecycle.STATUS_CHANGED, who, at, note, approval, output_root
+        store,
+        current,
+        changed,
+        lifecycle.STATUS_CHANGED,
+        who,
+        at,
+        note,
+        approval,
+        output_root,
+        sinks,
     )
 
 
@@ -164,6 +176,7 @@ def edit(
     by: str | None = None,
     note: str = "",
     output_root: str | None = None,
+    sinks: events.Sinks | None = None,
 ) -> CardVersion:
     """Applies human-written content to the newest version, as a new draft version.
 
@@ -180,7 +193,9 @@ def edit(
     human.pop("status", None)  # the lifecycle, not the content, sets the status
     changed = dataclasses.replace(content_module.apply_card_content(card, human), status=status)
     who = by or default_user()
-    return _record(store, current, changed, lifecycle.EDITED, who, _now(), note, None, output_root)
+    return _record(
+        store, current, changed, lifecycle.EDITED, who, _now(), note, None, output_root, sinks
+    )
 
 
 def _record(
@@ -193,8 +208,10 @@ def _record(
     note: str,
     approval: Approval | None,
     output_root: str | None,
+    sinks: events.Sinks | None = None,
 ) -> CardVersion:
-    """Writes the new version's files, then records the change in one MLMD transaction."""
+    """Writes the new version's files, records the change in one MLMD transaction, then
+    emits its events (a failed delivery is recorded on the change's execution)."""
     from ml_metadata import errors
     from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -245,11 +262,13 @@ def _record(
     }
     for key, value in recorded.items():
         execution.properties[key].string_value = value
-    events = [(_base_artifact(store, base.artifact_id), _event(pb.Event.INPUT, "previous"))]
-    events.append((artifact, _event(pb.Event.OUTPUT, "card")))
+    links = [(_base_artifact(store, base.artifact_id), _event(pb.Event.INPUT, "previous"))]
+    links.append((artifact, _event(pb.Event.OUTPUT, "card")))
     contexts = store.get_contexts_by_artifact(base.artifact_id)
     try:
-        store.put_execution(execution, events, contexts, reuse_context_if_already_exist=True)
+        execution_id, _, _ = store.put_execution(
+            execution, links, contexts, reuse_context_if_already_exist=True
+        )
     except errors.AlreadyExistsError:
         files.remove_directory(uri)
         newest = history(store, base.model_id)[-1]
@@ -261,7 +280,45 @@ def _record(
     except BaseException:
         files.remove_directory(uri)
         raise
+    if sinks:
+        failures = _publish(sinks, base, version, card.status, change, by, note, uri, at)
+        if failures:
+            execution.id = execution_id
+            execution.custom_properties[EVENT_FAILURES].string_value = "; ".join(failures)
+            store.put_executions([execution])
     return history(store, base.model_id)[version - 1]
+
+
+def _publish(
+    sinks: events.Sinks,
+    base: CardVersion,
+    version: int,
+    status: str,
+    change: str,
+    by: str,
+    note: str,
+    uri: str,
+    at: str,
+) -> list[str]:
+    """Emits the events of a new version; returns the deliveries that failed."""
+    data = {
+        "model_id": base.model_id,
+        "version": version,
+        "change": change,
+        "old_status": base.status,
+        "new_status": status,
+        "by": by,
+        "note": note,
+        "at": at,
+        "card_uri": uri,
+    }
+    failures = events.deliver(
+        events.cloud_event(events.VERSION_CREATED, base.model_id, data), sinks
+    )
+    if status != base.status:
+        event = events.cloud_event(events.STATUS_CHANGED, base.model_id, data)
+        failures += events.deliver(event, sinks)
+    return failures
 
 
 def _history_entry(version: CardVersion) -> StatusChange:

@@ -166,3 +166,39 @@ def test_two_reviewers_at_once_one_wins_and_the_other_is_told(governed, tmp_path
     assert [v.status for v in versions] == ["draft", "pending_review", "approved"]
     assert versions[-1].by == outcomes[1][0]
     assert len(os.listdir(out)) == 2  # the loser's files are gone
+
+
+def test_events_follow_the_record_and_a_sink_that_is_down_is_recorded(governed, tmp_path):
+    import socket
+
+    path, model_id, run = governed
+    with socket.socket() as free:  # a webhook on 127.0.0.1 that is down
+        free.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{free.getsockname()[1]}/hook"
+    sink = tmp_path / "events.jsonl"
+    code = run(
+        "status", "--set", "pending_review", "--by", "ann",
+        "--events-file", str(sink), "--events-url", down,
+    )  # fmt: skip
+    assert code == 0  # the change is made however the sinks fare
+    sent = [json.loads(line) for line in sink.read_text().splitlines()]
+    assert [e["type"] for e in sent] == [
+        "mct_component.card.version_created",
+        "mct_component.card.status_changed",
+    ]
+    version = mct.card_history(str(path), model_id)[-1]
+    assert sent[1]["data"] | {"at": None} == {
+        "model_id": model_id,
+        "version": 2,
+        "change": "status_changed",
+        "old_status": "draft",
+        "new_status": "pending_review",
+        "by": "ann",
+        "note": "",
+        "at": None,
+        "card_uri": version.uri,
+    }
+    connection = store.connect(str(path))
+    (change,) = connection.get_executions_by_type(registry.CHANGE_TYPE)
+    failures = change.custom_properties[registry.EVENT_FAILURES].string_value
+    assert failures.count(f"webhook {down}") == 2  # both events, each after its retries
