@@ -17,7 +17,7 @@ from mct_component.errors import ParameterError
 class Receiver(http.server.BaseHTTPRequestHandler):
     """Answers every POST with the server's status, keeping what it received."""
 
-    def do_POST(self):  # noqa: N802 - the http.server interface
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.received.append((self.headers["Content-Type"], json.loads(body)))
         self.send_response(self.server.status)
