@@ -214,16 +214,19 @@ def _render_options(
     return render.check_formats(formats), checked
 
 
-def card_history(store: StoreLike, model_id: int) -> list[CardVersion]:
+def card_history(
+    store: StoreLike, model_id: int, *, include_deleted: bool = False
+) -> list[CardVersion]:
     """Every version of a model's card in MLMD, oldest first, with who, when and status.
 
     Raises:
-        LineageError: no such model, or no card for it yet.
+        LineageError: no such model, no card for it yet, or it was deleted (unless
+            `include_deleted`).
     """
     from mct_component import registry
     from mct_component import store as stores
 
-    return registry.history(stores.connect(store), _model_id(model_id))
+    return registry.history(stores.connect(store), _model_id(model_id), include_deleted)
 
 
 def load_card_version(store: StoreLike, model_id: int, version: int | None = None) -> Card:
@@ -306,3 +309,47 @@ def _model_id(model_id: Any) -> int:
             f"model_id must be an MLMD id, an integer from 1 to 2**63 - 1, got {excerpt(model_id)}"
         )
     return model_id
+
+
+def clone_card(
+    store: StoreLike,
+    model_id: int,
+    to_model_id: int,
+    *,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    events: Sinks | None = None,
+) -> CardVersion:
+    """Copies the human-written content of a model's card onto another model's, as a draft.
+
+    Returns the target's new version; `by`, `note`, `output_root` and `events` are as for
+    `set_card_status`.
+
+    Raises:
+        LineageError: either model has no card.
+        ConflictError: someone changed the target's card meanwhile.
+    """
+    from mct_component import registry
+    from mct_component import store as stores
+
+    connection = stores.connect(store, read_only=False)
+    return registry.clone(
+        connection, _model_id(model_id), _model_id(to_model_id), by, note, output_root, events
+    )
+
+
+def delete_card(store: StoreLike, model_id: int, *, purge: bool = False) -> list[CardVersion]:
+    """Marks every version of a model's card deleted (`MARKED_FOR_DELETION` in MLMD).
+
+    Deleted cards are hidden from `card_history` unless asked; their files are kept
+    unless `purge`.
+
+    Raises:
+        LineageError: the model has no card.
+    """
+    from mct_component import registry
+    from mct_component import store as stores
+
+    connection = stores.connect(store, read_only=False)
+    return registry.delete(connection, _model_id(model_id), purge)

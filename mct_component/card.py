@@ -349,6 +349,32 @@ class Governance(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class SectionCompleteness(Record):
+    """How much of one section of a standard the card fills, and the items it lacks."""
+
+    name: str
+    score: float
+    missing: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class StandardCompleteness(Record):
+    """The share of a standard's items the card fills, section by section."""
+
+    name: str
+    score: float
+    sections: tuple[SectionCompleteness, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Completeness(Record):
+    """The card's completeness: the lowest of its standards' scores (see `completeness`)."""
+
+    score: float
+    standards: tuple[StandardCompleteness, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Card(Record):
     """A complete model card: what MLMD and the pipeline outputs say, and what people wrote.
 
@@ -369,6 +395,7 @@ class Card(Record):
     status: str = "draft"
     missing: tuple[str, ...] = ()
     governance: Governance | None = None
+    completeness: Completeness | None = None
     schema_version: str = SCHEMA_VERSION
 
     def replace(self, **changes: Any) -> Card:

@@ -8,6 +8,8 @@
     mct-card history STORE --model-id N [--json]
     mct-card show    STORE --model-id N [--version V] [--json]
     mct-card diff    STORE --model-id N --from V --to V [--json]
+    mct-card clone   STORE --model-id N --to-model M [--by NAME] [--note TEXT]
+    mct-card delete  STORE --model-id N [--purge]
 
 STORE is `--metadata PATH` (an MLMD SQLite file) or `--connection-config FILE` (an MLMD
 `ConnectionConfig` in text format, e.g. for MySQL). It uses only the public API.
@@ -62,9 +64,19 @@ def _parser() -> argparse.ArgumentParser:
     edit.add_argument("--card-content", required=True, help="content (.json, .yaml, .yml)")
     _change(edit)
 
+    clone = _command(commands, "clone", "copy a card's human-written content to another model")
+    _model(clone)
+    clone.add_argument("--to-model", type=int, required=True, help="MLMD id of the target model")
+    _change(clone)
+
+    delete = _command(commands, "delete", "mark every version of a model's card deleted")
+    _model(delete)
+    delete.add_argument("--purge", action="store_true", help="delete the card files too")
+
     history = _command(commands, "history", "list the versions of a model's card")
     _model(history)
     history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument("--all", action="store_true", help="include deleted versions")
 
     show = _command(commands, "show", "print a version of a model's card (Markdown)")
     _model(show)
@@ -184,16 +196,42 @@ def edit(args: argparse.Namespace) -> str:
     return f"Card version {version.version} of model {args.model_id}: {version.status}"
 
 
+def clone(args: argparse.Namespace) -> str:
+    """Runs `mct-card clone`."""
+    import mct_component as mct
+
+    version = mct.clone_card(
+        _store(args),
+        args.model_id,
+        args.to_model,
+        by=args.by,
+        note=args.note,
+        output_root=args.output_root,
+        events=_sinks(args),
+    )
+    return f"Card version {version.version} of model {args.to_model}: {version.status}"
+
+
+def delete(args: argparse.Namespace) -> str:
+    """Runs `mct-card delete`."""
+    import mct_component as mct
+
+    versions = mct.delete_card(_store(args), args.model_id, purge=args.purge)
+    done = "deleted, files purged" if args.purge else "marked for deletion, files kept"
+    return f"{len(versions)} versions of model {args.model_id}'s card {done}"
+
+
 def history(args: argparse.Namespace) -> str:
     """Runs `mct-card history`."""
     import mct_component as mct
 
-    versions = mct.card_history(_store(args), args.model_id)
+    versions = mct.card_history(_store(args), args.model_id, include_deleted=args.all)
     if args.json:
         return json.dumps([v.as_dict() for v in versions], indent=2)
     rows = [f"{'version':>7}  {'status':<15} {'change':<15} {'by':<20} {'at':<25} note"]
     rows += [
         f"{v.version:>7}  {v.status:<15} {v.change:<15} {v.by:<20} {v.at:<25} {v.note}"
+        + (" (deleted)" if v.deleted else "")
         for v in versions
     ]
     return "\n".join(rows)
@@ -227,6 +265,8 @@ COMMANDS = {
     "history": history,
     "show": show,
     "diff": diff,
+    "clone": clone,
+    "delete": delete,
 }
 
 

@@ -24,6 +24,8 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
         constants.TEMPLATES_KEY: ExecutionParameter(type=str, optional=True),
         constants.OUTPUT_FORMATS_KEY: ExecutionParameter(type=str, optional=True),
         constants.LABEL_VOCABULARY_KEY: ExecutionParameter(type=str, optional=True),
+        constants.COMPLETENESS_GATE_KEY: ExecutionParameter(type=str, optional=True),
+        constants.MAX_RISK_RATING_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
@@ -44,7 +46,10 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
             type=standard_artifacts.TransformGraph, optional=True
         ),
     }
-    OUTPUTS = {constants.MODEL_CARD_KEY: ChannelParameter(type=ModelCard)}
+    OUTPUTS = {
+        constants.MODEL_CARD_KEY: ChannelParameter(type=ModelCard),
+        constants.PUSH_BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
+    }
 
 
 class ModelCardGenerator(base_component.BaseComponent):
@@ -95,9 +100,17 @@ class ModelCardGenerator(base_component.BaseComponent):
         pipeline_name: the pipeline's name, used where lineage cannot say it.
         run_id: the run's id where lineage cannot say it: on Kubeflow Pipelines v2, the
             placeholder `"{{$.pipeline_job_name}}"`, which it fills in.
+        completeness_gate: a minimum completeness score (0 to 1, see `completeness`), or
+            `{"minimum": 0.8, "action": "warn" | "fail"}`: short of it, the card notes it
+            (warn) or the run fails before writing (fail), and the push gate says no.
+        max_risk_rating: the highest risk rating ("low", "medium", "high") the push
+            gate lets through; an unrated card does not pass.
 
     Outputs:
         model_card: the `ModelCard` artifact (see `mct_component.artifact.ModelCard`).
+        push_blessing: the push gate, a `ModelBlessing` for `Pusher(model_blessing=...)`:
+            blessed only when the Evaluator blessed the model, the card meets the
+            completeness gate and its risk is not above `max_risk_rating`.
 
     Raises:
         ParameterError: (a `ValueError`) at construction, naming the bad parameter.
@@ -123,6 +136,8 @@ class ModelCardGenerator(base_component.BaseComponent):
         label_vocabulary: str | None = None,
         pipeline_name: str | None = None,
         run_id: str | None = None,
+        completeness_gate: float | Mapping[str, Any] | None = None,
+        max_risk_rating: str | None = None,
     ):
         facts = PipelineFacts(pipeline_name or "", run_id or "")
         spec = ModelCardGeneratorSpec(
@@ -134,7 +149,16 @@ class ModelCardGenerator(base_component.BaseComponent):
             pushed_model=pushed_model,
             transform_graph=transform_graph,
             model_card=types.Channel(type=ModelCard),
-            **parameters.encode(card_content, templates, output_formats, label_vocabulary, facts),
+            push_blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+            **parameters.encode(
+                card_content,
+                templates,
+                output_formats,
+                label_vocabulary,
+                facts,
+                completeness_gate,
+                max_risk_rating,
+            ),
         )
         super().__init__(spec=spec)
 

@@ -13,14 +13,17 @@ EVALUATION_KEY = "evaluation"
 BLESSING_KEY = "blessing"
 PUSHED_MODEL_KEY = "pushed_model"
 TRANSFORM_GRAPH_KEY = "transform_graph"
-# The output channel.
+# The output channels: the card, and the push gate (a ModelBlessing for the Pusher).
 MODEL_CARD_KEY = "model_card"
+PUSH_BLESSING_KEY = "push_blessing"
 
 # Execution properties set by users.
 CARD_CONTENT_KEY = "card_content"
 TEMPLATES_KEY = "templates"
 OUTPUT_FORMATS_KEY = "output_formats"
 LABEL_VOCABULARY_KEY = "label_vocabulary"
+COMPLETENESS_GATE_KEY = "completeness_gate"
+MAX_RISK_RATING_KEY = "max_risk_rating"
 # What the pipeline definition says about a run, for orchestrators without a driver.
 PIPELINE_FACTS_KEY = "pipeline_facts"
 # Execution properties set by the driver: the resolved lineage (JSON), or why it failed.
@@ -38,6 +41,9 @@ BLESSED_PROPERTY = "blessed"
 MODEL_ID_PROPERTY = "model_id"
 CARD_VERSION_PROPERTY = "card_version"
 SHA256_PROPERTY = "sha256"
+# The card's completeness score (a decimal string), and why the push gate said no.
+COMPLETENESS_PROPERTY = "completeness"
+PUSH_GATE_REASONS_PROPERTY = "push_gate_reasons"
 # One per overall metric: "metric:<label>", an exact decimal string.
 METRIC_PROPERTY_PREFIX = "metric:"
 

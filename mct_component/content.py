@@ -209,7 +209,7 @@ def apply_card_content(model_card: card.Card, content: Mapping[str, Any]) -> car
     """The card with validated human-written content applied; sections not given are kept.
 
     `model_details`, `intended_use` and `risk` change only the fields they give; the
-    other sections (lists) replace the card's.
+    other sections (lists) replace the card's. The card's completeness is assessed anew.
     """
     considerations = model_card.considerations
     if "intended_use" in content:
@@ -233,9 +233,12 @@ def apply_card_content(model_card: card.Card, content: Mapping[str, Any]) -> car
         details["owners"] = tuple(card.Owner(**o) for o in details["owners"])
     if "references" in details:
         details["references"] = tuple(details["references"])
-    return dataclasses.replace(
+    from mct_component import completeness
+
+    applied = dataclasses.replace(
         model_card,
         model_details=model_card.model_details.replace(**details),
         considerations=considerations,
         status=content.get("status", model_card.status),
     )
+    return dataclasses.replace(applied, completeness=completeness.assess(applied))

@@ -7,10 +7,14 @@ from typing import Any
 from tfx import types
 from tfx.dsl.components.base import base_executor
 
-from mct_component import card, constants, generate, parameters
+from mct_component import card, constants, files, gates, generate, parameters
 from mct_component.errors import SourceError
+from mct_component.file_inputs import BLESSED_FILE, NOT_BLESSED_FILE
 from mct_component.refs import ArtifactRef, CardInputs
 
+# What the Evaluator's blessing records about the model (tfx.components.evaluator.constants).
+CURRENT_MODEL_PROPERTY = "current_model"
+CURRENT_MODEL_ID_PROPERTY = "current_model_id"
 OPTIONAL_INPUTS = (
     constants.STATISTICS_KEY,
     constants.SCHEMA_KEY,
@@ -36,13 +40,15 @@ class Executor(base_executor.BaseExecutor):
             input_dict: `model` (exactly one `Model`) and, optionally, one artifact each
                 of `statistics`, `schema`, `evaluation`, `blessing`, `pushed_model` and
                 `transform_graph`; given ones win over what lineage found.
-            output_dict: `model_card`: the one `ModelCard` artifact to write into.
+            output_dict: `model_card`: the one `ModelCard` artifact to write into;
+                `push_blessing`: the push gate's `ModelBlessing`.
             exec_properties: the parameters `parameters.encode` wrote, plus the driver's
                 `lineage` (JSON `CardInputs`) or `lineage_error`.
 
         Raises:
-            ModelCardError: an input cannot be read, or a parameter or template is bad;
-                nothing is written then.
+            ModelCardError: an input cannot be read, a parameter or template is bad, or
+                the card falls short of a completeness gate set to fail; nothing is
+                written then.
         """
         params = parameters.decode(exec_properties)
         model = _single(input_dict, constants.MODEL_KEY)
@@ -51,16 +57,20 @@ class Executor(base_executor.BaseExecutor):
         inputs = params.pipeline_facts.fill(discovered.with_explicit(model=model, **explicit))
         notes = (f"Lineage not resolved: {params.lineage_error}",) if params.lineage_error else ()
         (artifact,) = output_dict[constants.MODEL_CARD_KEY]
-        model_card = generate.write_card(
-            inputs,
-            artifact.uri,
-            card_content=params.card_content,
-            templates=params.templates,
-            formats=params.output_formats,
-            notes=notes,
-            label_vocabulary=params.label_vocabulary,
+        model_card, explanation = generate.build(
+            inputs, params.card_content, notes, params.label_vocabulary
         )
+        model_card = gates.apply_completeness_gate(model_card, params.completeness_gate)
+        outputs = generate.card_files(
+            model_card, params.output_formats, params.templates, explanation
+        )
+        generate.write_directory(artifact.uri, outputs, overwrite=True)
         record_summary(artifact, model_card, params.output_formats, model.id)
+        for blessing in output_dict.get(constants.PUSH_BLESSING_KEY, []):
+            verdict = gates.push_verdict(
+                model_card, params.completeness_gate, params.max_risk_rating
+            )
+            write_push_blessing(blessing, model, *verdict)
 
 
 def _single(input_dict: dict[str, list[types.Artifact]], key: str) -> ArtifactRef:
@@ -72,6 +82,20 @@ def _single(input_dict: dict[str, list[types.Artifact]], key: str) -> ArtifactRe
 
 def _optional(input_dict: dict[str, list[types.Artifact]], key: str) -> ArtifactRef | None:
     return _single(input_dict, key) if input_dict.get(key) else None
+
+
+def write_push_blessing(
+    blessing: types.Artifact, model: ArtifactRef, blessed: bool, reasons: tuple[str, ...]
+) -> None:
+    """Writes the push gate's verdict as the Evaluator writes a blessing (file, properties)."""
+    name = BLESSED_FILE if blessed else NOT_BLESSED_FILE
+    files.write_files(blessing.uri, {name: ""})
+    blessing.set_int_custom_property(constants.BLESSED_PROPERTY, int(blessed))
+    blessing.set_string_custom_property(CURRENT_MODEL_PROPERTY, model.uri)
+    if model.id is not None:
+        blessing.set_int_custom_property(CURRENT_MODEL_ID_PROPERTY, model.id)
+    if reasons:
+        blessing.set_string_custom_property(constants.PUSH_GATE_REASONS_PROPERTY, " ".join(reasons))
 
 
 def record_summary(
@@ -92,6 +116,9 @@ def record_summary(
     blessed = model_card.quantitative_analysis.blessed
     if blessed is not None:
         artifact.set_int_custom_property(constants.BLESSED_PROPERTY, int(blessed))
+    if model_card.completeness is not None:
+        score = repr(model_card.completeness.score)
+        artifact.set_string_custom_property(constants.COMPLETENESS_PROPERTY, score)
     # Metrics are stored as exact decimal strings: MLMD's SQLite backend keeps only six
     # significant digits of double properties.
     for metric in model_card.quantitative_analysis.overall:

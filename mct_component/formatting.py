@@ -41,6 +41,11 @@ def confidence_interval(metric: Record) -> str:
     return f"({format_number(lower)} – {format_number(upper)})"
 
 
+def percent(value: float) -> str:
+    """A share as a whole percentage: "83%"."""
+    return f"{value:.0%}"
+
+
 def signed(value: float | None) -> str:
     """A change with its sign, to 4 significant digits; "–" when unknown."""
     return "–" if value is None else f"{value:+.4g}"
@@ -180,6 +185,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "num": format_number,
     "ci": confidence_interval,
     "signed": signed,
+    "percent": percent,
     "threshold_bounds": threshold_bounds,
     "threshold_gate": threshold_gate,
     "verdict": verdict,

@@ -56,36 +56,6 @@ def card_files(
     return outputs
 
 
-def write_card(
-    inputs: CardInputs,
-    output_dir: str,
-    card_content: Mapping[str, Any] | None = None,
-    templates: Mapping[str, str] | None = None,
-    formats: tuple[str, ...] = render.FORMATS,
-    notes: tuple[str, ...] = (),
-    label_vocabulary: str = "",
-) -> card.Card:
-    """Builds, validates and renders the card, then writes every file at once.
-
-    Nothing is written unless the card validates and every format renders.
-
-    Args:
-        inputs: what the card is built from.
-        output_dir: the ModelCard artifact URI (any `fileio` filesystem).
-        card_content: validated human-written content.
-        templates: format -> custom template path.
-        formats: output formats to write.
-        notes: extra lines for the card's `missing` list.
-        label_vocabulary: the Transform vocabulary that names the label's classes.
-
-    Returns:
-        The card that was written.
-    """
-    model_card, explanation = build(inputs, card_content, notes, label_vocabulary)
-    write_directory(output_dir, card_files(model_card, formats, templates, explanation), True)
-    return model_card
-
-
 # What a card directory holds; anything else in it means it is not (only) a card.
 CARD_ENTRIES = frozenset(
     {

@@ -31,6 +31,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 GENERATED = "generated"
 EDITED = "edited"
 STATUS_CHANGED = "status_changed"
+CLONED = "cloned"
 
 
 def check_transition(current: str, new: str, note: str = "") -> None:

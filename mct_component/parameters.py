@@ -13,12 +13,14 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mct_component import content, render, validation
+from mct_component import content, gates, render, validation
 from mct_component.constants import (
     CARD_CONTENT_KEY,
+    COMPLETENESS_GATE_KEY,
     LABEL_VOCABULARY_KEY,
     LINEAGE_ERROR_KEY,
     LINEAGE_KEY,
+    MAX_RISK_RATING_KEY,
     OUTPUT_FORMATS_KEY,
     PIPELINE_FACTS_KEY,
     TEMPLATES_KEY,
@@ -37,6 +39,8 @@ class Parameters:
     output_formats: tuple[str, ...] = render.FORMATS
     label_vocabulary: str = ""
     pipeline_facts: PipelineFacts = dataclasses.field(default_factory=PipelineFacts)
+    completeness_gate: gates.CompletenessGate | None = None
+    max_risk_rating: str = ""
     lineage: CardInputs | None = None
     lineage_error: str = ""
 
@@ -47,6 +51,8 @@ def encode(
     output_formats: Sequence[str] = render.FORMATS,
     label_vocabulary: str | None = None,
     pipeline_facts: PipelineFacts | None = None,
+    completeness_gate: Any = None,
+    max_risk_rating: str | None = None,
 ) -> dict[str, str]:
     """Validates construction-time arguments and returns them as execution properties.
 
@@ -58,6 +64,7 @@ def encode(
             f"output_formats must be a list such as ['html', 'md'], got the string {output_formats!r}"
         )
     check_label_vocabulary(label_vocabulary or "")
+    gate = gates.CompletenessGate.parse(completeness_gate)
     templates = dict(templates or {})
     check_templates(templates)
     for fmt, path in templates.items():
@@ -69,6 +76,8 @@ def encode(
         OUTPUT_FORMATS_KEY: json.dumps(list(render.check_formats(output_formats))),
         LABEL_VOCABULARY_KEY: label_vocabulary or "",
         PIPELINE_FACTS_KEY: (pipeline_facts or PipelineFacts()).to_json(),
+        COMPLETENESS_GATE_KEY: json.dumps(gate.as_dict() if gate else None),
+        MAX_RISK_RATING_KEY: gates.check_risk_rating(max_risk_rating),
     }
 
 
@@ -107,6 +116,10 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
         output_formats=render.check_formats(formats),
         label_vocabulary=label_vocabulary,
         pipeline_facts=facts,
+        completeness_gate=gates.CompletenessGate.parse(
+            _json_property(exec_properties, COMPLETENESS_GATE_KEY, None)
+        ),
+        max_risk_rating=gates.check_risk_rating(exec_properties.get(MAX_RISK_RATING_KEY)),
         lineage=resolved,
         lineage_error=str(exec_properties.get(LINEAGE_ERROR_KEY) or ""),
     )

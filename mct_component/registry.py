@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mct_component import constants, events, files, generate, lifecycle
+from mct_component import completeness, constants, events, files, generate, lifecycle
 from mct_component.card import Approval, Card, Governance, StatusChange
 from mct_component.errors import LineageError, ModelCardError
 from mct_component.refs import properties_of
@@ -55,6 +55,7 @@ class CardVersion:
     by: str
     at: str
     note: str = ""
+    deleted: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The version as JSON-ready data (for `mct-card history --json`)."""
@@ -69,8 +70,10 @@ def default_user() -> str:
         return "unknown"
 
 
-def history(store: Any, model_id: int) -> list[CardVersion]:
+def history(store: Any, model_id: int, include_deleted: bool = False) -> list[CardVersion]:
     """Every version of the model's card, oldest first (version 1 first).
+
+    A deleted card (`delete`) has no versions unless `include_deleted`.
 
     Raises:
         LineageError: the store has no such model, or no card for it.
@@ -85,6 +88,8 @@ def history(store: Any, model_id: int) -> list[CardVersion]:
             f"model {model_id} has no card in MLMD yet: run the ModelCardGenerator on it"
         )
     ordered = sorted(cards.values(), key=lambda a: a.id)
+    if not include_deleted and all(a.state == a.MARKED_FOR_DELETION for a in ordered):
+        raise LineageError(f"model {model_id}'s card was deleted")
     producers = _producers(store, [a.id for a in ordered])
     versions = []
     for number, artifact in enumerate(ordered, start=1):
@@ -104,6 +109,7 @@ def history(store: Any, model_id: int) -> list[CardVersion]:
                 by="ModelCardGenerator" if generated else str(made.get("by", "")),
                 at=at,
                 note=str(made.get("note", "")),
+                deleted=artifact.state == artifact.MARKED_FOR_DELETION,
             )
         )
     return versions
@@ -198,6 +204,67 @@ def edit(
     )
 
 
+def clone(
+    store: Any,
+    source_model_id: int,
+    target_model_id: int,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    sinks: events.Sinks | None = None,
+) -> CardVersion:
+    """Copies the human-written content of one model's card onto another's, as a draft.
+
+    The target keeps its own name, version and everything the pipeline wrote; it takes
+    the source's overview, owners, license, references, citation and considerations.
+
+    Raises:
+        LineageError: either model has no card.
+        ParameterError: the target's card is archived.
+        ConflictError: someone changed the target's card meanwhile.
+    """
+    _, source = load_version(store, source_model_id)
+    current, target = load_version(store, target_model_id)
+    status = lifecycle.status_after_edit(current.status)
+    human = {
+        name: getattr(source.model_details, name)
+        for name in ("overview", "owners", "license", "references", "citation")
+    }
+    cloned = dataclasses.replace(
+        target,
+        model_details=target.model_details.replace(**human),
+        considerations=source.considerations,
+        status=status,
+    )
+    who = by or default_user()
+    why = note or f"cloned from model {source_model_id}"
+    return _record(
+        store, current, cloned, lifecycle.CLONED, who, _now(), why, None, output_root, sinks
+    )
+
+
+def delete(store: Any, model_id: int, purge: bool = False) -> list[CardVersion]:
+    """Marks every version of a model's card `MARKED_FOR_DELETION` (hidden from listings).
+
+    Files are kept unless `purge`, which deletes every version's folder too.
+
+    Returns:
+        The versions deleted.
+
+    Raises:
+        LineageError: the model has no card.
+    """
+    versions = history(store, model_id, include_deleted=True)
+    artifacts = store.get_artifacts_by_id([v.artifact_id for v in versions])
+    for artifact in artifacts:
+        artifact.state = artifact.MARKED_FOR_DELETION
+    store.put_artifacts(artifacts)
+    if purge:
+        for version in versions:
+            files.remove_directory(version.uri)
+    return history(store, model_id, include_deleted=True)
+
+
 def _record(
     store: Any,
     base: CardVersion,
@@ -220,6 +287,7 @@ def _record(
     step = StatusChange(version, card.status, change, by, at, note)
     card = dataclasses.replace(
         card,
+        completeness=completeness.assess(card),
         governance=Governance(
             version=version,
             history=(*(_history_entry(v) for v in previous), step),

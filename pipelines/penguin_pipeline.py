@@ -9,12 +9,16 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 
 from mct_component import ModelCardGenerator
+from mct_component.constants import PUSH_BLESSING_KEY
 
 MODULE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "penguin_module.py")
 CARD_CONTENT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "card_content.yaml")
 ACCURACY_THRESHOLD = 0.6
 # The vocabulary penguin_module.py builds for the label (its `vocab_filename`).
 LABEL_VOCABULARY = "species"
+# The push gate: the card must be this complete and its risk at most this high.
+COMPLETENESS_GATE = {"minimum": 0.8, "action": "warn"}
+MAX_RISK_RATING = "medium"
 
 
 def eval_config() -> tfma.EvalConfig:
@@ -58,9 +62,12 @@ def eval_config() -> tfma.EvalConfig:
 
 
 def training_components(
-    data_root: str, serving_model_dir: str, train_steps: int = 200
+    data_root: str, serving_model_dir: str, train_steps: int = 200, with_pusher: bool = True
 ) -> dict[str, Any]:
-    """The standard TFX training components, keyed by a short role name."""
+    """The standard TFX training components, keyed by a short role name.
+
+    With `with_pusher`, a Pusher gated by the Evaluator's blessing ends them.
+    """
     example_gen = tfx.components.CsvExampleGen(input_base=data_root)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
@@ -89,14 +96,7 @@ def training_components(
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(),
     )
-    pusher = tfx.components.Pusher(
-        model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
-        ),
-    )
-    return {
+    parts = {
         "example_gen": example_gen,
         "statistics_gen": statistics_gen,
         "schema_gen": schema_gen,
@@ -104,8 +104,23 @@ def training_components(
         "trainer": trainer,
         "baseline": baseline,
         "evaluator": evaluator,
-        "pusher": pusher,
     }
+    if with_pusher:
+        parts["pusher"] = pusher_of(trainer, evaluator.outputs["blessing"], serving_model_dir)
+    return parts
+
+
+def pusher_of(
+    trainer: Any, blessing: tfx.dsl.Channel, serving_model_dir: str
+) -> tfx.components.Pusher:
+    """A Pusher of the Trainer's model to a folder, when `blessing` says so."""
+    return tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=blessing,
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
+        ),
+    )
 
 
 def create_pipeline(
@@ -117,30 +132,35 @@ def create_pipeline(
     beam_pipeline_args: list[str] | None = None,
     train_steps: int = 200,
     run_id: str | None = None,
+    completeness_gate: float | dict[str, Any] = COMPLETENESS_GATE,
 ) -> tfx.dsl.Pipeline:
-    """The penguin pipeline, ending with a ModelCardGenerator wired after every component.
+    """The penguin pipeline: the card is made after the evaluation, and gates the push.
 
     `from_components` feeds the generator each component's output, so it runs after the
-    Evaluator and the Pusher on any orchestrator. On Kubeflow Pipelines v2, which runs
-    no drivers, `run_id` names the run (its `{{$.pipeline_job_name}}` placeholder).
+    Evaluator on any orchestrator; the Pusher pushes only what the card's push gate
+    blesses (the Evaluator blessed it, the card is complete enough, its risk is at most
+    medium). On Kubeflow Pipelines v2, which runs no drivers, `run_id` names the run
+    (its `{{$.pipeline_job_name}}` placeholder).
     """
-    parts = training_components(data_root, serving_model_dir, train_steps)
+    parts = training_components(data_root, serving_model_dir, train_steps, with_pusher=False)
     model_card = ModelCardGenerator.from_components(
         parts["trainer"],
         statistics_gen=parts["statistics_gen"],
         schema_gen=parts["schema_gen"],
         transform=parts["transform"],
         evaluator=parts["evaluator"],
-        pusher=parts["pusher"],
         card_content=CARD_CONTENT_FILE,
         label_vocabulary=LABEL_VOCABULARY,
         pipeline_name=pipeline_name,
         run_id=run_id,
+        completeness_gate=completeness_gate,
+        max_risk_rating=MAX_RISK_RATING,
     )
+    pusher = pusher_of(parts["trainer"], model_card.outputs[PUSH_BLESSING_KEY], serving_model_dir)
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
-        components=[*parts.values(), model_card],
+        components=[*parts.values(), model_card, pusher],
         # Kubeflow brings its own metadata store, so there is no SQLite path for it.
         metadata_connection_config=(
             tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)

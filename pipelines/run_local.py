@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 PIPELINE_NAME = "penguin-model-card"
 
@@ -23,8 +24,13 @@ def demo_paths(output_dir: str) -> dict[str, str]:
     }
 
 
-def run(output_dir: str, train_steps: int = 200, pipeline_name: str = PIPELINE_NAME) -> None:
-    """Prepares the data and runs the whole pipeline once."""
+def run(
+    output_dir: str,
+    train_steps: int = 200,
+    pipeline_name: str = PIPELINE_NAME,
+    **options: Any,
+) -> None:
+    """Prepares the data and runs the whole pipeline once (`options`: `create_pipeline`'s)."""
     from tfx import v1 as tfx
 
     from pipelines import penguin_data, penguin_pipeline
@@ -33,7 +39,7 @@ def run(output_dir: str, train_steps: int = 200, pipeline_name: str = PIPELINE_N
     penguin_data.write_penguins_csv(paths["data_root"])
     tfx.orchestration.LocalDagRunner().run(
         penguin_pipeline.create_pipeline(
-            pipeline_name=pipeline_name, train_steps=train_steps, **paths
+            pipeline_name=pipeline_name, train_steps=train_steps, **paths, **options
         )
     )
 

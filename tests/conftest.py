@@ -3,7 +3,8 @@
 `penguin_run` runs the penguin pipeline twice into one MLMD store (about 4 minutes): the
 second run's Evaluator compares against the first run's blessed model, so lineage
 tests can check that each model gets its own run's artifacts and the card can diff
-against the previous blessed model. `minimal_run` runs a pipeline without Transform
+against the previous blessed model. The second run sets a completeness gate its card
+cannot meet (`UNMET_GATE`), so its push gate says no and its Pusher does not push. `minimal_run` runs a pipeline without Transform
 or Evaluator that also imports a model with an Importer.
 
 Set MCT_TEST_PIPELINE_DIR to a folder to keep these runs between sessions: a folder
@@ -21,6 +22,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DONE_MARKER = ".complete"
+# The demo card is 93% complete (no business details): this gate warns, and stops the push.
+UNMET_GATE = {"minimum": 0.99, "action": "warn"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,9 +53,9 @@ class PipelineRun:
         (imported,) = [m for m in models if m.id != trained.id]
         return trained, imported
 
-    def artifact(self, type_name: str):
-        """The newest artifact of a type, as a `tfx.types.Artifact`."""
-        return self.artifacts(type_name)[-1]
+    def artifact(self, type_name: str, producer: str = ""):
+        """The newest artifact of a type (that `producer` wrote), as a `tfx.types.Artifact`."""
+        return [a for a in self.artifacts(type_name) if f"/{producer}/" in a.uri][-1]
 
 
 def assert_output_of_card_generator(store, artifact_id: int) -> None:
@@ -92,7 +95,9 @@ def penguin_run(tmp_path_factory) -> PipelineRun:
     folder, done = _cached_or_new(tmp_path_factory, "penguin")
     if not done:
         run_local.run(folder, train_steps=100, pipeline_name="penguin-test")
-        run_local.run(folder, train_steps=150, pipeline_name="penguin-test")
+        run_local.run(
+            folder, train_steps=150, pipeline_name="penguin-test", completeness_gate=UNMET_GATE
+        )
         _mark_done(folder)
     paths = run_local.demo_paths(folder)
     return PipelineRun(folder, paths["metadata_path"], "penguin-test")

@@ -151,7 +151,9 @@ def test_with_content_changes_only_the_sections_given():
     assert edited.considerations.intended_use.primary_uses == ("Teaching.",)
     assert edited.considerations.limitations == original.considerations.limitations
     assert edited.datasets == original.datasets  # charts are data: nothing is recomputed
-    assert edited.replace(considerations=original.considerations) == original
+    restored = edited.replace(considerations=original.considerations, completeness=None)
+    assert restored == original
+    assert edited.completeness is not None  # assessed anew with the content
 
 
 def test_with_content_is_validated():

@@ -40,7 +40,16 @@ def test_same_card_as_the_pipeline_component(penguin_run, tmp_path):
         ]
     )
     assert code == 0
-    assert read_json(tmp_path) == pipeline_card
+    # The same card, but that the CLI, run later, also sees the push the card gated
+    # (so it lacks neither the deployment nor the gate's verdict on a push to come).
+    cli_card = read_json(tmp_path)
+    assert cli_card["deployment"]["pushed"] is False
+    assert pipeline_card["deployment"] is None
+    assert pipeline_card["missing"][0].startswith("No PushedModel")
+    for card in (cli_card, pipeline_card):
+        card.pop("deployment")
+        card.pop("missing")
+    assert cli_card == pipeline_card
     assert sorted(os.listdir(tmp_path))[:4] == [
         "charts",
         "explanation_metadata.json",

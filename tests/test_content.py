@@ -106,7 +106,9 @@ def test_apply_sets_details_considerations_and_status():
 
 def test_apply_keeps_what_is_not_given():
     original = make_card()
-    assert content.apply_card_content(original, {}) == original
+    unchanged = content.apply_card_content(original, {})
+    assert unchanged.replace(completeness=None) == original
+    assert unchanged.completeness is not None and 0 < unchanged.completeness.score < 1
     edited = content.apply_card_content(original, {"risk": {"explanation": "why"}})
     assert edited.considerations.risk == card.Risk(rating="low", explanation="why")
     assert edited.considerations.limitations == original.considerations.limitations

@@ -38,6 +38,7 @@ def _statistics_gen_output(penguin_run):
 @pytest.fixture(scope="module")
 def inputs(penguin_run):
     result = {key: [penguin_run.artifact(type_name)] for key, type_name in ALL_INPUTS.items()}
+    result["blessing"] = [penguin_run.artifact("ModelBlessing", producer="Evaluator")]
     result["statistics"] = [_statistics_gen_output(penguin_run)]
     return result
 

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import sqlite3
 
 import pytest
 
@@ -23,16 +24,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
 @pytest.fixture
 def governed(penguin_run, tmp_path):
-    """A writable copy of the penguin store, its first model's id, and a CLI runner."""
+    """A writable copy of the penguin store and its cards, the first model's id, a CLI runner.
+
+    The copy's artifacts point into `tmp_path`, so changes (and purges) never touch the
+    shared run.
+    """
     path = tmp_path / "metadata.sqlite"
     shutil.copy(penguin_run.metadata_path, path)
+    generated = os.path.join("pipeline_root", "ModelCardGenerator")
+    shutil.copytree(os.path.join(penguin_run.output_dir, generated), tmp_path / generated)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE Artifact SET uri = replace(uri, ?, ?)",
+            (penguin_run.output_dir, str(tmp_path)),
+        )
     model_id = penguin_run.artifacts("Model")[0].id
-    cards = tmp_path / "cards"
 
     def run(*args: str) -> int:
-        where = ["--metadata", str(path), "--model-id", str(model_id)]
-        extra = ["--output-root", str(cards)] if args[0] in ("status", "edit") else []
-        return cli.main([args[0], *where, *extra, *args[1:]])
+        """`mct-card` on the copy; new versions go beside the last, as by default."""
+        return cli.main([args[0], "--metadata", str(path), "--model-id", str(model_id), *args[1:]])
 
     return path, model_id, run
 
@@ -202,3 +212,45 @@ def test_events_follow_the_record_and_a_sink_that_is_down_is_recorded(governed, 
     (change,) = connection.get_executions_by_type(registry.CHANGE_TYPE)
     failures = change.custom_properties[registry.EVENT_FAILURES].string_value
     assert failures.count(f"webhook {down}") == 2  # both events, each after its retries
+
+
+def test_clone_copies_what_people_wrote_onto_another_model(governed, penguin_run, tmp_path, capsys):
+    path, model_id, run = governed
+    other = penguin_run.artifacts("Model")[1].id
+    mct.edit_card(
+        str(path), model_id, {"tradeoffs": ["Cloned trade-off."]}, by="ann",
+        output_root=str(tmp_path / "cards"),
+    )  # fmt: skip
+    assert run("clone", "--to-model", str(other), "--by", "ann") == 0
+    source = mct.load_card_version(str(path), model_id)
+    target = mct.load_card_version(str(path), other)
+    assert target.considerations == source.considerations
+    assert target.model_details.owners == source.model_details.owners
+    assert target.model_details.uri != source.model_details.uri  # still the other model
+    assert target.quantitative_analysis != source.quantitative_analysis
+    (last,) = mct.card_history(str(path), other)[-1:]
+    assert (last.change, last.note, last.status) == (
+        "cloned",
+        f"cloned from model {model_id}",
+        "draft",
+    )
+
+
+def test_delete_hides_the_card_and_purge_removes_its_files(governed, tmp_path, capsys):
+    path, model_id, run = governed
+    out = tmp_path / "cards"
+    mct.set_card_status(str(path), model_id, "pending_review", by="ann", output_root=str(out))
+    assert run("delete") == 0
+    assert run("history") == 2
+    assert "card was deleted" in capsys.readouterr().err
+    versions = mct.card_history(str(path), model_id, include_deleted=True)
+    assert [v.deleted for v in versions] == [True, True]
+    assert os.path.isdir(versions[1].uri)  # files kept
+    connection = store.connect(str(path))
+    states = {a.state for a in connection.get_artifacts_by_id([v.artifact_id for v in versions])}
+    assert states == {
+        connection.get_artifacts_by_id([versions[0].artifact_id])[0].MARKED_FOR_DELETION
+    }
+    assert run("status", "--set", "approved") == 2  # a deleted card takes no change
+    mct.delete_card(str(path), model_id, purge=True)
+    assert not os.path.exists(versions[1].uri)

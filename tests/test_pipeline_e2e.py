@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from mct_component import validation
+from mct_component import assemble, validation
 from tests.conftest import assert_output_of_card_generator
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -39,13 +39,32 @@ def test_card_files_are_written_and_valid(penguin_run, card_artifact):
     validation.validate_card_dict(data)
     assert data["model_details"]["name"] == "Palmer penguins species classifier"
     assert [d["name"] for d in data["datasets"]] == ["train", "eval"]
-    assert data["missing"] == []
-    blessing = penguin_run.artifact("ModelBlessing")
-    pushed = penguin_run.artifact("PushedModel")
+    # The card gates the push, so it is made before it; the second run's gate is unmet.
+    assert data["missing"] == [
+        assemble.MISSING_NOTES["pushed_model"],
+        "The card's completeness 93% is under the gate's 99% "
+        "(weakest: SageMaker model card: Business details).",
+    ]
+    assert data["deployment"] is None
+    blessing = penguin_run.artifact("ModelBlessing", producer="Evaluator")
     assert data["quantitative_analysis"]["blessed"] is (
         blessing.get_int_custom_property("blessed") == 1
     )
-    assert data["deployment"]["pushed"] is (pushed.get_int_custom_property("pushed") == 1)
+
+
+def test_the_push_gate_lets_through_only_the_complete_card(penguin_run):
+    """Run 1's card meets the demo's gate and is pushed; run 2's, under a stricter one, not."""
+    gates = penguin_run.artifacts("ModelBlessing")
+    gates = [a for a in gates if "/ModelCardGenerator/" in a.uri]
+    pushes = penguin_run.artifacts("PushedModel")
+    assert [g.get_int_custom_property("blessed") for g in gates] == [1, 0]
+    assert [p.get_int_custom_property("pushed") for p in pushes] == [1, 0]
+    assert os.path.exists(os.path.join(gates[0].uri, "BLESSED"))
+    assert os.path.exists(os.path.join(gates[1].uri, "NOT_BLESSED"))
+    reasons = gates[1].get_string_custom_property("push_gate_reasons")
+    assert reasons.startswith("The card's completeness 93% is under the gate's 99%")
+    models = penguin_run.artifacts("Model")
+    assert [g.get_int_custom_property("current_model_id") for g in gates] == [m.id for m in models]
 
 
 def test_confusion_matrix_names_the_species(penguin_run, card_artifact):
@@ -90,7 +109,7 @@ def test_artifact_properties_summarise_the_card(penguin_run, card_artifact):
     )
     props = card_artifact.mlmd_artifact.custom_properties
     assert props["model_name"].string_value == "Palmer penguins species classifier"
-    blessing = penguin_run.artifact("ModelBlessing")
+    blessing = penguin_run.artifact("ModelBlessing", producer="Evaluator")
     assert props["blessed"].int_value == blessing.get_int_custom_property("blessed")
     assert float(props["metric:sparse_categorical_accuracy"].string_value) == accuracy
     assert props["formats"].string_value == "json,html,md"

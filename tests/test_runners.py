@@ -70,13 +70,18 @@ def test_beam_run_writes_a_valid_card(beam_store):
     (artifact,) = beam_store.get_artifacts_by_type(ModelCard.TYPE_NAME)
     data = read_card(artifact.uri)
     assert data["model_details"]["name"] == MODEL_NAME
-    assert data["missing"] == []
+    assert data["missing"] == [
+        "No PushedModel: deployment status is unknown "
+        "(from_components(..., pusher=pusher) wires it)."
+    ]
     assert data["quantitative_analysis"]["overall"]
-    # Wired with from_components, the generator ran after the Evaluator and the Pusher.
-    (blessing,) = beam_store.get_artifacts_by_type("ModelBlessing")
+    # Wired with from_components, the generator ran after the Evaluator; the Pusher
+    # waited for its push gate, which blessed the model.
+    evaluator, gate = sorted(beam_store.get_artifacts_by_type("ModelBlessing"), key=lambda a: a.id)
+    assert data["quantitative_analysis"]["blessing_source"]["artifact_id"] == evaluator.id
+    assert gate.custom_properties["blessed"].int_value == 1
     (pushed,) = beam_store.get_artifacts_by_type("PushedModel")
-    assert data["quantitative_analysis"]["blessing_source"]["artifact_id"] == blessing.id
-    assert data["deployment"]["source"]["artifact_id"] == pushed.id
+    assert pushed.custom_properties["pushed"].int_value == 1
 
 
 # --- Kubeflow Pipelines v2 -------------------------------------------------------------
@@ -103,7 +108,7 @@ def card_step(pipeline_job) -> dict:
     task = spec["root"]["dag"]["tasks"]["ModelCardGenerator"]
     component = spec["components"][task["componentRef"]["name"]]
     container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
-    return {"component": component, "task": task, "container": container}
+    return {"component": component, "task": task, "container": container, "pipeline": spec}
 
 
 def test_kubeflow_ir_runs_our_executor_in_the_image(pipeline_job, card_step):
@@ -129,9 +134,15 @@ def test_kubeflow_ir_wires_every_card_input(card_step):
         "schema": ("SchemaGen", "schema"),
         "evaluation": ("Evaluator", "evaluation"),
         "blessing": ("Evaluator", "blessing"),
-        "pushed_model": ("Pusher", "pushed_model"),
         "transform_graph": ("Transform", "transform_graph"),
     }
+    # The Pusher pushes what the card's push gate blesses.
+    pusher = card_step["pipeline"]["root"]["dag"]["tasks"]["Pusher"]
+    gate = pusher["inputs"]["artifacts"]["model_blessing"]["taskOutputArtifact"]
+    assert (gate["producerTask"], gate["outputArtifactKey"]) == (
+        "ModelCardGenerator",
+        "push_blessing",
+    )
     parameters = card_step["task"]["inputs"]["parameters"]
     content = json.loads(parameters["card_content"]["runtimeValue"]["constant"])
     assert content["model_details"]["name"] == MODEL_NAME
@@ -208,8 +219,19 @@ def executor_input(card_step, store, output_uri: str, output_file: str) -> dict:
         runtime = _runtime_artifact(upstream, definitions[key]["artifactType"])
         artifacts[key] = {"artifacts": [runtime]}
     parameters = card_step["task"]["inputs"]["parameters"]
-    output_type = card_step["component"]["outputDefinitions"]["artifacts"]["model_card"]
-    output = {"name": f"{STORE}/card", "type": output_type["artifactType"], "uri": output_uri}
+    declared = card_step["component"]["outputDefinitions"]["artifacts"]
+    outputs = {
+        key: {
+            "artifacts": [
+                {
+                    "name": f"{STORE}/card" if key == "model_card" else f"{STORE}/{key}",
+                    "type": declared[key]["artifactType"],
+                    "uri": output_uri if key == "model_card" else f"{output_uri}-{key}",
+                }
+            ]
+        }
+        for key in declared
+    }
     return {
         "inputs": {
             "artifacts": artifacts,
@@ -218,7 +240,7 @@ def executor_input(card_step, store, output_uri: str, output_file: str) -> dict:
             },
         },
         "outputs": {
-            "artifacts": {"model_card": {"artifacts": [output]}},
+            "artifacts": outputs,
             "outputFile": output_file,
         },
     }
@@ -264,14 +286,18 @@ def test_kubeflow_step_writes_the_card_from_real_upstream_artifacts(
     assert data["datasets"] and data["schema"]["features"]
     analysis = data["quantitative_analysis"]
     assert analysis["overall"] and isinstance(analysis["blessed"], bool)
-    assert isinstance(data["deployment"]["pushed"], bool)
+    assert data["deployment"] is None  # the card comes before the push it gates
     with open(output_file) as f:
-        (reported,) = json.load(f)["artifacts"]["model_card"]["artifacts"]
+        written = json.load(f)["artifacts"]
+    (reported,) = written["model_card"]["artifacts"]
     assert reported["name"] == f"{STORE}/card"
     assert reported["uri"] == output_uri
     assert reported["metadata"]["model_name"] == MODEL_NAME
     assert reported["metadata"]["formats"] == "json,html,md"
     assert reported["metadata"]["blessed"] == float(analysis["blessed"])
+    (gate,) = written["push_blessing"]["artifacts"]
+    assert gate["metadata"]["blessed"] == float(analysis["blessed"])
+    assert os.path.exists(os.path.join(f"{output_uri}-push_blessing", "BLESSED"))
 
 
 def test_compiling_for_gcs_without_credentials_is_one_line(tmp_path):
