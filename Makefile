@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PYTHON) -m bench.lineage_scale --update-results-md
 
 test: $(STAMP) lint
+	@bash scripts/ensure_mariadb.sh
 	$(PYTHON) -m pytest
 
 lint: $(STAMP)

@@ -375,6 +375,16 @@ class Completeness(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class Inheritance(Record):
+    """The approved card whose human-written sections this card took where none were given."""
+
+    model_id: int
+    version: int
+    artifact_id: int
+    uri: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Card(Record):
     """A complete model card: what MLMD and the pipeline outputs say, and what people wrote.
 
@@ -396,6 +406,7 @@ class Card(Record):
     missing: tuple[str, ...] = ()
     governance: Governance | None = None
     completeness: Completeness | None = None
+    inherited_from: Inheritance | None = None
     schema_version: str = SCHEMA_VERSION
 
     def replace(self, **changes: Any) -> Card:

@@ -26,6 +26,7 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
         constants.LABEL_VOCABULARY_KEY: ExecutionParameter(type=str, optional=True),
         constants.COMPLETENESS_GATE_KEY: ExecutionParameter(type=str, optional=True),
         constants.MAX_RISK_RATING_KEY: ExecutionParameter(type=str, optional=True),
+        constants.INHERIT_CONTENT_KEY: ExecutionParameter(type=int, optional=True),
     }
     INPUTS = {
         constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
@@ -105,6 +106,9 @@ class ModelCardGenerator(base_component.BaseComponent):
             (warn) or the run fails before writing (fail), and the push gate says no.
         max_risk_rating: the highest risk rating ("low", "medium", "high") the push
             gate lets through; an unrated card does not pass.
+        inherit_content: take the human-written sections `card_content` does not give
+            from the newest approved card of the pipeline (found by the driver, so not
+            on Kubeflow Pipelines v2); the card names the version it inherited from.
 
     Outputs:
         model_card: the `ModelCard` artifact (see `mct_component.artifact.ModelCard`).
@@ -138,6 +142,7 @@ class ModelCardGenerator(base_component.BaseComponent):
         run_id: str | None = None,
         completeness_gate: float | Mapping[str, Any] | None = None,
         max_risk_rating: str | None = None,
+        inherit_content: bool = True,
     ):
         facts = PipelineFacts(pipeline_name or "", run_id or "")
         spec = ModelCardGeneratorSpec(
@@ -158,6 +163,7 @@ class ModelCardGenerator(base_component.BaseComponent):
                 facts,
                 completeness_gate,
                 max_risk_rating,
+                inherit_content,
             ),
         )
         super().__init__(spec=spec)

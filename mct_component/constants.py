@@ -23,12 +23,15 @@ TEMPLATES_KEY = "templates"
 OUTPUT_FORMATS_KEY = "output_formats"
 LABEL_VOCABULARY_KEY = "label_vocabulary"
 COMPLETENESS_GATE_KEY = "completeness_gate"
+INHERIT_CONTENT_KEY = "inherit_content"
 MAX_RISK_RATING_KEY = "max_risk_rating"
 # What the pipeline definition says about a run, for orchestrators without a driver.
 PIPELINE_FACTS_KEY = "pipeline_facts"
 # Execution properties set by the driver: the resolved lineage (JSON), or why it failed.
 LINEAGE_KEY = "lineage"
 LINEAGE_ERROR_KEY = "lineage_error"
+# Set by the driver: the newest approved card of the pipeline, to inherit content from.
+INHERITED_FROM_KEY = "inherited_from"
 
 # Custom properties of the ModelCard artifact.
 MODEL_NAME_PROPERTY = "model_name"

@@ -205,6 +205,29 @@ def _surrogate(text: str) -> int:
     return next(i for i, c in enumerate(text) if 0xD800 <= ord(c) <= 0xDFFF)
 
 
+HUMAN_DETAILS = ("overview", "owners", "license", "references", "citation")
+
+
+def human_content(model_card: card.Card) -> dict[str, Any]:
+    """The human-written sections of a card, as content (`card_content.schema.json`).
+
+    The model's name and version are left out: they belong to each model.
+    """
+    data = model_card.to_dict()
+    details = {k: data["model_details"][k] for k in HUMAN_DETAILS if data["model_details"][k]}
+    considerations = data["considerations"]
+    return {"model_details": details, **considerations}
+
+
+def inherit(given: Mapping[str, Any], inherited: Mapping[str, Any]) -> dict[str, Any]:
+    """Content that takes `inherited`'s sections (and model details) where `given` has none."""
+    merged = {**inherited, **given}
+    details = {**inherited.get("model_details", {}), **given.get("model_details", {})}
+    if details:
+        merged["model_details"] = details
+    return merged
+
+
 def apply_card_content(model_card: card.Card, content: Mapping[str, Any]) -> card.Card:
     """The card with validated human-written content applied; sections not given are kept.
 

@@ -8,7 +8,8 @@ from tfx import types
 from tfx.dsl.components.base import base_executor
 
 from mct_component import card, constants, files, gates, generate, parameters
-from mct_component.errors import SourceError
+from mct_component import content as content_module
+from mct_component.errors import ModelCardError, SourceError
 from mct_component.file_inputs import BLESSED_FILE, NOT_BLESSED_FILE
 from mct_component.refs import ArtifactRef, CardInputs
 
@@ -57,9 +58,19 @@ class Executor(base_executor.BaseExecutor):
         inputs = params.pipeline_facts.fill(discovered.with_explicit(model=model, **explicit))
         notes = (f"Lineage not resolved: {params.lineage_error}",) if params.lineage_error else ()
         (artifact,) = output_dict[constants.MODEL_CARD_KEY]
-        model_card, explanation = generate.build(
-            inputs, params.card_content, notes, params.label_vocabulary
-        )
+        content = dict(params.card_content)
+        inherited = params.inherited_from if params.inherit_content else None
+        if inherited is not None:
+            try:
+                approved = card.Card.load(inherited.uri)
+            except ModelCardError as e:
+                notes = (*notes, f"Content not inherited from the approved card: {e}")
+                inherited = None
+            else:
+                human = content_module.human_content(approved)
+                content = content_module.inherit(content, human)
+        model_card, explanation = generate.build(inputs, content, notes, params.label_vocabulary)
+        model_card = model_card.replace(inherited_from=inherited)
         model_card = gates.apply_completeness_gate(model_card, params.completeness_gate)
         outputs = generate.card_files(
             model_card, params.output_formats, params.templates, explanation

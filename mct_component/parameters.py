@@ -14,9 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mct_component import content, gates, render, validation
+from mct_component.card import Inheritance
 from mct_component.constants import (
     CARD_CONTENT_KEY,
     COMPLETENESS_GATE_KEY,
+    INHERIT_CONTENT_KEY,
+    INHERITED_FROM_KEY,
     LABEL_VOCABULARY_KEY,
     LINEAGE_ERROR_KEY,
     LINEAGE_KEY,
@@ -41,6 +44,8 @@ class Parameters:
     pipeline_facts: PipelineFacts = dataclasses.field(default_factory=PipelineFacts)
     completeness_gate: gates.CompletenessGate | None = None
     max_risk_rating: str = ""
+    inherit_content: bool = True
+    inherited_from: Inheritance | None = None
     lineage: CardInputs | None = None
     lineage_error: str = ""
 
@@ -53,7 +58,8 @@ def encode(
     pipeline_facts: PipelineFacts | None = None,
     completeness_gate: Any = None,
     max_risk_rating: str | None = None,
-) -> dict[str, str]:
+    inherit_content: bool = True,
+) -> dict[str, Any]:
     """Validates construction-time arguments and returns them as execution properties.
 
     Raises:
@@ -78,6 +84,7 @@ def encode(
         PIPELINE_FACTS_KEY: (pipeline_facts or PipelineFacts()).to_json(),
         COMPLETENESS_GATE_KEY: json.dumps(gate.as_dict() if gate else None),
         MAX_RISK_RATING_KEY: gates.check_risk_rating(max_risk_rating),
+        INHERIT_CONTENT_KEY: int(_check_flag(inherit_content, "inherit_content")),
     }
 
 
@@ -120,6 +127,8 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
             _json_property(exec_properties, COMPLETENESS_GATE_KEY, None)
         ),
         max_risk_rating=gates.check_risk_rating(exec_properties.get(MAX_RISK_RATING_KEY)),
+        inherit_content=bool(exec_properties.get(INHERIT_CONTENT_KEY, 1)),
+        inherited_from=_inheritance(exec_properties.get(INHERITED_FROM_KEY)),
         lineage=resolved,
         lineage_error=str(exec_properties.get(LINEAGE_ERROR_KEY) or ""),
     )
@@ -132,6 +141,23 @@ def check_label_vocabulary(name: Any) -> None:
             "label_vocabulary must be the name of a Transform vocabulary (the "
             f"`vocab_filename` given to tft.compute_and_apply_vocabulary), e.g. 'species', got {name!r}"
         )
+
+
+def _check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ParameterError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _inheritance(raw: Any) -> Inheritance | None:
+    if not raw:
+        return None
+    try:
+        return Inheritance(**json.loads(raw))
+    except (TypeError, ValueError) as e:
+        raise ParameterError(
+            f"execution property {INHERITED_FROM_KEY!r} is not valid: {excerpt(str(e))}"
+        ) from None
 
 
 def check_templates(templates: Any) -> None:

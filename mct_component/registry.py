@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mct_component import completeness, constants, events, files, generate, lifecycle
-from mct_component.card import Approval, Card, Governance, StatusChange
+from mct_component.card import Approval, Card, Governance, Inheritance, StatusChange
 from mct_component.errors import LineageError, ModelCardError
 from mct_component.refs import properties_of
 
@@ -113,6 +113,33 @@ def history(store: Any, model_id: int, include_deleted: bool = False) -> list[Ca
             )
         )
     return versions
+
+
+def newest_approved(store: Any, pipeline_name: str) -> Inheritance | None:
+    """The newest approved (and not deleted) card of a pipeline, if any."""
+    from ml_metadata.metadata_store import metadata_store
+
+    quoted = pipeline_name.replace("'", "''")
+    options = metadata_store.ListOptions(
+        limit=1,
+        order_by=metadata_store.OrderByField.ID,
+        is_asc=False,
+        filter_query=(
+            f"type = '{CARD_TYPE}' AND state = LIVE AND "
+            f"custom_properties.{constants.STATUS_PROPERTY}.string_value = '{lifecycle.APPROVED}' "
+            f"AND contexts_a.type = 'pipeline' AND contexts_a.name = '{quoted}'"
+        ),
+    )
+    found = store.get_artifacts(list_options=options)
+    if not found:
+        return None
+    properties = properties_of(found[0])
+    model_id = properties.get(constants.MODEL_ID_PROPERTY)
+    if not isinstance(model_id, int):
+        return None
+    versions = history(store, model_id)
+    (version,) = [v for v in versions if v.artifact_id == found[0].id]
+    return Inheritance(model_id, version.version, version.artifact_id, version.uri)
 
 
 def load_version(store: Any, model_id: int, version: int | None = None) -> tuple[CardVersion, Card]:

@@ -133,6 +133,7 @@ def create_pipeline(
     train_steps: int = 200,
     run_id: str | None = None,
     completeness_gate: float | dict[str, Any] = COMPLETENESS_GATE,
+    metadata_connection_config: Any = None,
 ) -> tfx.dsl.Pipeline:
     """The penguin pipeline: the card is made after the evaluation, and gates the push.
 
@@ -140,7 +141,8 @@ def create_pipeline(
     Evaluator on any orchestrator; the Pusher pushes only what the card's push gate
     blesses (the Evaluator blessed it, the card is complete enough, its risk is at most
     medium). On Kubeflow Pipelines v2, which runs no drivers, `run_id` names the run
-    (its `{{$.pipeline_job_name}}` placeholder).
+    (its `{{$.pipeline_job_name}}` placeholder). The MLMD store is the SQLite file
+    `metadata_path`, or any `metadata_connection_config` (e.g. MySQL).
     """
     parts = training_components(data_root, serving_model_dir, train_steps, with_pusher=False)
     model_card = ModelCardGenerator.from_components(
@@ -162,7 +164,8 @@ def create_pipeline(
         pipeline_root=pipeline_root,
         components=[*parts.values(), model_card, pusher],
         # Kubeflow brings its own metadata store, so there is no SQLite path for it.
-        metadata_connection_config=(
+        metadata_connection_config=metadata_connection_config
+        or (
             tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
             if metadata_path
             else None

@@ -104,6 +104,29 @@ def penguin_run(tmp_path_factory) -> PipelineRun:
 
 
 @pytest.fixture(scope="session")
+def mysql_server(tmp_path_factory):
+    """A MariaDB server of the tests' own on 127.0.0.1 (see `tests/mysql_server.py`)."""
+    from tests.mysql_server import MySQLServer
+
+    server = MySQLServer(str(tmp_path_factory.mktemp("mysql")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mysql_run(tmp_path_factory, mysql_server):
+    """One run of the demo pipeline with its MLMD store on the MySQL server."""
+    from pipelines import run_local
+
+    folder = str(tmp_path_factory.mktemp("penguin-mysql"))
+    config = mysql_server.connection_config("penguin")
+    run_local.run(
+        folder, train_steps=100, pipeline_name="penguin-mysql", metadata_connection_config=config
+    )
+    return folder, config
+
+
+@pytest.fixture(scope="session")
 def minimal_run(tmp_path_factory, penguin_run) -> PipelineRun:
     from tfx import v1 as tfx
 

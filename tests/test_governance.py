@@ -254,3 +254,49 @@ def test_delete_hides_the_card_and_purge_removes_its_files(governed, tmp_path, c
     assert run("status", "--set", "approved") == 2  # a deleted card takes no change
     mct.delete_card(str(path), model_id, purge=True)
     assert not os.path.exists(versions[1].uri)
+
+
+def test_a_new_models_card_inherits_what_the_pipelines_approved_card_says(
+    governed, penguin_run, tmp_path
+):
+    """The driver finds the newest approved card; the executor takes the sections not given."""
+    from mct_component import constants, parameters
+    from mct_component.artifact import ModelCard
+    from mct_component.executor import Executor
+
+    path, model_id, _ = governed
+    out = str(tmp_path / "cards")
+    mct.edit_card(
+        str(path), model_id, {"tradeoffs": ["Approved trade-off."]}, by="ann", output_root=out
+    )
+    mct.set_card_status(str(path), model_id, "pending_review", by="ann", output_root=out)
+    mct.set_card_status(str(path), model_id, "approved", by="bob", output_root=out)
+    approved = registry.newest_approved(store.connect(str(path)), penguin_run.pipeline_name)
+    assert (approved.model_id, approved.version) == (model_id, 4)
+    assert registry.newest_approved(store.connect(str(path)), "another-pipeline") is None
+
+    newer = penguin_run.artifacts("Model")[1]
+    properties = parameters.encode(card_content={"limitations": ["Given for this model."]})
+    properties[constants.INHERITED_FROM_KEY] = json.dumps(
+        {
+            "model_id": model_id,
+            "version": 4,
+            "artifact_id": approved.artifact_id,
+            "uri": approved.uri,
+        }
+    )
+    output = ModelCard()
+    output.uri = str(tmp_path / "new-card")
+    Executor().Do({"model": [newer]}, {"model_card": [output]}, properties)
+    card = mct.Card.load(output.uri)
+    assert card.considerations.limitations == ("Given for this model.",)  # given wins
+    assert card.considerations.tradeoffs == ("Approved trade-off.",)  # inherited
+    assert card.model_details.owners  # inherited from the demo's approved content
+    assert card.inherited_from.version == 4 and card.inherited_from.model_id == model_id
+    with open(os.path.join(output.uri, "model_card.html")) as f:
+        assert f"version 4 of model {model_id}'s approved card" in f.read()
+
+    properties[constants.INHERIT_CONTENT_KEY] = 0  # switched off
+    Executor().Do({"model": [newer]}, {"model_card": [output]}, properties)
+    card = mct.Card.load(output.uri)
+    assert card.inherited_from is None and card.considerations.tradeoffs == ()

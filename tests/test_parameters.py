@@ -14,14 +14,22 @@ def test_round_trip(tmp_path):
     template = tmp_path / "card.md.jinja"
     template.write_text("{{ card.model_details.name }}")
     encoded = parameters.encode(
-        {"limitations": ["x"]}, {"md": str(template)}, ["md", "json", "md"], "species"
+        {"limitations": ["x"]},
+        {"md": str(template)},
+        ["md", "json", "md"],
+        "species",
+        completeness_gate={"minimum": 0.7, "action": "fail"},
+        max_risk_rating="medium",
+        inherit_content=False,
     )
-    assert all(isinstance(v, str) for v in encoded.values())
+    assert all(isinstance(v, (str, int)) for v in encoded.values())  # TFX primitives
     decoded = parameters.decode(encoded)
     assert decoded.card_content == {"limitations": ["x"]}
     assert decoded.templates == {"md": str(template)}
     assert decoded.output_formats == ("md", "json")
     assert decoded.label_vocabulary == "species"
+    assert (decoded.completeness_gate.minimum, decoded.completeness_gate.action) == (0.7, "fail")
+    assert (decoded.max_risk_rating, decoded.inherit_content) == ("medium", False)
 
 
 def test_defaults():
