@@ -341,6 +341,9 @@ def _record(
     _set(artifact.custom_properties, constants.MODEL_VERSION_PROPERTY, card.model_details.version)
     _set(artifact.custom_properties, constants.MODEL_URI_PROPERTY, card.model_details.uri)
     _set(artifact.custom_properties, constants.CARD_VERSION_PROPERTY, version)
+    if card.completeness is not None:
+        score = repr(card.completeness.score)
+        _set(artifact.custom_properties, constants.COMPLETENESS_PROPERTY, score)
     _set(
         artifact.custom_properties,
         constants.SHA256_PROPERTY,

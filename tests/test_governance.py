@@ -8,11 +8,13 @@ with its own `CardChange` execution; two reviewers acting at once get one winner
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import multiprocessing
 import os
 import shutil
 import sqlite3
+import threading
 
 import pytest
 
@@ -45,6 +47,12 @@ def governed(penguin_run, tmp_path):
         return cli.main([args[0], "--metadata", str(path), "--model-id", str(model_id), *args[1:]])
 
     return path, model_id, run
+
+
+def _content(folder) -> str:
+    path = folder / "content.yaml"
+    path.write_text("tradeoffs: [Edited.]\n")
+    return str(path)
 
 
 def tree(folder) -> dict[str, str]:
@@ -181,7 +189,18 @@ def test_two_reviewers_at_once_one_wins_and_the_other_is_told(governed, tmp_path
 def test_events_follow_the_record_and_a_sink_that_is_down_is_recorded(governed, tmp_path):
     import socket
 
+    from tests.test_events import Receiver
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    receiver.status, receiver.received = 200, []
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    live = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
     path, model_id, run = governed
+    assert run("edit", "--card-content", _content(tmp_path), "--events-url", live) == 0
+    receiver.shutdown()
+    receiver.server_close()
+    assert [e["type"] for _, e in receiver.received] == ["mct_component.card.version_created"]
+    assert receiver.received[0][1]["data"]["version"] == 2
     with socket.socket() as free:  # a webhook on 127.0.0.1 that is down
         free.bind(("127.0.0.1", 0))
         down = f"http://127.0.0.1:{free.getsockname()[1]}/hook"
@@ -199,7 +218,7 @@ def test_events_follow_the_record_and_a_sink_that_is_down_is_recorded(governed, 
     version = mct.card_history(str(path), model_id)[-1]
     assert sent[1]["data"] | {"at": None} == {
         "model_id": model_id,
-        "version": 2,
+        "version": 3,
         "change": "status_changed",
         "old_status": "draft",
         "new_status": "pending_review",
@@ -209,7 +228,10 @@ def test_events_follow_the_record_and_a_sink_that_is_down_is_recorded(governed, 
         "card_uri": version.uri,
     }
     connection = store.connect(str(path))
-    (change,) = connection.get_executions_by_type(registry.CHANGE_TYPE)
+    edited, change = sorted(
+        connection.get_executions_by_type(registry.CHANGE_TYPE), key=lambda e: e.id
+    )
+    assert registry.EVENT_FAILURES not in edited.custom_properties
     failures = change.custom_properties[registry.EVENT_FAILURES].string_value
     assert failures.count(f"webhook {down}") == 2  # both events, each after its retries
 
