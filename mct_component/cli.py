@@ -57,17 +57,17 @@ def _parser() -> argparse.ArgumentParser:
         dest="status",
         help="pending_review, approved, draft (a rejection, with --note) or archived",
     )
-    _change(status)
+    _change_options(status)
 
     edit = _command(commands, "edit", "apply human-written content (a new draft version)")
     _model(edit)
     edit.add_argument("--card-content", required=True, help="content (.json, .yaml, .yml)")
-    _change(edit)
+    _change_options(edit)
 
     clone = _command(commands, "clone", "copy a card's human-written content to another model")
     _model(clone)
     clone.add_argument("--to-model", type=int, required=True, help="MLMD id of the target model")
-    _change(clone)
+    _change_options(clone)
 
     delete = _command(commands, "delete", "mark every version of a model's card deleted")
     _model(delete)
@@ -105,7 +105,7 @@ def _model(command: argparse.ArgumentParser) -> None:
     command.add_argument("--model-id", type=int, required=True, help="MLMD id of the Model")
 
 
-def _change(command: argparse.ArgumentParser) -> None:
+def _change_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--by", help="who makes the change (default: the OS user)")
     command.add_argument("--note", default="", help="why")
     command.add_argument(
@@ -125,12 +125,18 @@ def _store(args: argparse.Namespace) -> Any:
     return args.metadata
 
 
-def _sinks(args: argparse.Namespace) -> Any:
+def _change(args: argparse.Namespace) -> dict[str, Any]:
+    """The options every change takes: who, why, where its folder goes, its events."""
     import mct_component as mct
 
-    return mct.EventSinks.configured(
+    sinks = mct.EventSinks.configured(
         args.events_file, args.events_url, args.events_command, args.events_config
     )
+    return {"by": args.by, "note": args.note, "output_root": args.output_root, "events": sinks}
+
+
+def _new_version(version: Any) -> str:
+    return f"Card version {version.version} of model {version.model_id}: {version.status}"
 
 
 def generate(args: argparse.Namespace) -> str:
@@ -168,48 +174,24 @@ def status(args: argparse.Namespace) -> str:
     """Runs `mct-card status`."""
     import mct_component as mct
 
-    version = mct.set_card_status(
-        _store(args),
-        args.model_id,
-        args.status,
-        by=args.by,
-        note=args.note,
-        output_root=args.output_root,
-        events=_sinks(args),
-    )
-    return f"Card version {version.version} of model {args.model_id}: {version.status}"
+    version = mct.set_card_status(_store(args), args.model_id, args.status, **_change(args))
+    return _new_version(version)
 
 
 def edit(args: argparse.Namespace) -> str:
     """Runs `mct-card edit`."""
     import mct_component as mct
 
-    version = mct.edit_card(
-        _store(args),
-        args.model_id,
-        args.card_content,
-        by=args.by,
-        note=args.note,
-        output_root=args.output_root,
-        events=_sinks(args),
-    )
-    return f"Card version {version.version} of model {args.model_id}: {version.status}"
+    version = mct.edit_card(_store(args), args.model_id, args.card_content, **_change(args))
+    return _new_version(version)
 
 
 def clone(args: argparse.Namespace) -> str:
     """Runs `mct-card clone`."""
     import mct_component as mct
 
-    version = mct.clone_card(
-        _store(args),
-        args.model_id,
-        args.to_model,
-        by=args.by,
-        note=args.note,
-        output_root=args.output_root,
-        events=_sinks(args),
-    )
-    return f"Card version {version.version} of model {args.to_model}: {version.status}"
+    version = mct.clone_card(_store(args), args.model_id, args.to_model, **_change(args))
+    return _new_version(version)
 
 
 def delete(args: argparse.Namespace) -> str:

@@ -452,23 +452,32 @@ def newest_model_id(store: Any, pipeline_name: str) -> int:
     Raises:
         LineageError: no such pipeline, or it has no model.
     """
-    from ml_metadata.metadata_store import metadata_store
-
     if store.get_context_by_type_and_name("pipeline", pipeline_name) is None:
         names = sorted(c.name for c in store.get_contexts_by_type("pipeline"))
         raise LineageError(f"MLMD has no pipeline named {pipeline_name!r}; pipelines: {names}")
+    models = newest_in_pipeline(store, "Model", pipeline_name)
+    if not models:
+        raise LineageError(f"pipeline {pipeline_name!r} has no Model artifact")
+    return models[0].id
+
+
+def newest_in_pipeline(
+    store: Any, type_name: str, pipeline_name: str, condition: str = ""
+) -> list[Any]:
+    """The newest artifact of a type in a pipeline (meeting an MLMD filter `condition`)."""
+    from ml_metadata.metadata_store import metadata_store
+
     options = metadata_store.ListOptions(
         limit=1,
         order_by=metadata_store.OrderByField.ID,
         is_asc=False,
         filter_query=(
-            f"type = 'Model' AND contexts_a.type = 'pipeline' AND contexts_a.name = '{_quote(pipeline_name)}'"
+            f"type = '{_quote(type_name)}' AND contexts_a.type = 'pipeline' AND "
+            f"contexts_a.name = '{_quote(pipeline_name)}'"
+            + (f" AND {condition}" if condition else "")
         ),
     )
-    models = store.get_artifacts(list_options=options)
-    if not models:
-        raise LineageError(f"pipeline {pipeline_name!r} has no Model artifact")
-    return models[0].id
+    return list(store.get_artifacts(list_options=options))
 
 
 def _quote(text: str) -> str:

@@ -117,20 +117,14 @@ def history(store: Any, model_id: int, include_deleted: bool = False) -> list[Ca
 
 def newest_approved(store: Any, pipeline_name: str) -> Inheritance | None:
     """The newest approved (and not deleted) card of a pipeline, if any."""
-    from ml_metadata.metadata_store import metadata_store
+    from mct_component import lineage
 
-    quoted = pipeline_name.replace("'", "''")
-    options = metadata_store.ListOptions(
-        limit=1,
-        order_by=metadata_store.OrderByField.ID,
-        is_asc=False,
-        filter_query=(
-            f"type = '{CARD_TYPE}' AND state = LIVE AND "
-            f"custom_properties.{constants.STATUS_PROPERTY}.string_value = '{lifecycle.APPROVED}' "
-            f"AND contexts_a.type = 'pipeline' AND contexts_a.name = '{quoted}'"
-        ),
+    approved = (
+        f"custom_properties.{constants.STATUS_PROPERTY}.string_value = '{lifecycle.APPROVED}'"
     )
-    found = store.get_artifacts(list_options=options)
+    found = lineage.newest_in_pipeline(
+        store, CARD_TYPE, pipeline_name, f"state = LIVE AND {approved}"
+    )
     if not found:
         return None
     properties = properties_of(found[0])
