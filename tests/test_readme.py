@@ -45,7 +45,7 @@ def test_pipeline_example_compiles(tmp_path, monkeypatch):
     }
     # The card is made after the model is evaluated and pushed.
     assert {"Evaluator", "Pusher"} <= set(card_node.upstream_nodes)
-    assert list(card_node.outputs.outputs) == ["model_card"]
+    assert set(card_node.outputs.outputs) == {"model_card", "push_blessing"}
     outputs_type = card_node.outputs.outputs["model_card"].artifact_spec.type.name
     assert outputs_type == ModelCard.TYPE_NAME
 
