@@ -3,7 +3,7 @@
 For each feature count it makes (or reuses) the inputs, then measures each tool in its
 own subprocess so the two never share a heap: imports first, one warm-up build on the
 smallest inputs, then timed builds (median reported). Memory is the process's peak RSS
-(`ru_maxrss`, imports included) and its growth over the RSS after imports and warm-up.
+(`VmHWM`, imports included) and its growth over the RSS after imports and warm-up.
 Prints a table, writes `build/bench/results.json` and, with `--update-results-md`, the
 generated part of `bench/RESULTS.md`.
 """
@@ -89,7 +89,16 @@ class Measurement:
 
 
 def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    """This process's peak RSS since it started (`VmHWM`).
+
+    Not `ru_maxrss`: Linux carries it over `execve`, so a worker started by a parent
+    that had just made the inputs (TFDV, about 3 GiB) reported the parent's peak.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux
 
 
 def measure(
