@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from tfx import types
@@ -70,7 +71,8 @@ class Executor(base_executor.BaseExecutor):
                 human = content_module.human_content(approved)
                 content = content_module.inherit(content, human)
         model_card, explanation = generate.build(inputs, content, notes, params.label_vocabulary)
-        model_card = model_card.replace(inherited_from=inherited)
+        # Not `Card.replace`: `card_files` checks the schema once, before anything is written.
+        model_card = dataclasses.replace(model_card, inherited_from=inherited)
         model_card = gates.apply_completeness_gate(model_card, params.completeness_gate)
         outputs = generate.card_files(
             model_card, params.output_formats, params.templates, explanation

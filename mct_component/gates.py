@@ -95,7 +95,9 @@ def apply_completeness_gate(model_card: card.Card, gate: CompletenessGate | None
         return model_card
     if gate.action == "fail":
         raise GateError(shortfall)
-    return model_card.replace(missing=(*model_card.missing, shortfall))
+    # Not `Card.replace`, which checks the whole schema: the caller writes through
+    # `generate.card_files`, which checks it once.
+    return dataclasses.replace(model_card, missing=(*model_card.missing, shortfall))
 
 
 def push_verdict(
