@@ -32,7 +32,7 @@ bench: $(STAMP)
 	$(PYTHON) -m bench.lineage_scale --update-results-md
 
 test: $(STAMP) lint
-	@bash scripts/ensure_mariadb.sh
+	@bash scripts/ensure_debian_packages.sh
 	$(PYTHON) -m pytest
 
 lint: $(STAMP)

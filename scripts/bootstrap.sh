@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python310=$(bash scripts/find_python310.sh)
-if command -v uv >/dev/null 2>&1; then
+if uv --version >/dev/null 2>&1; then
   uv=(uv)
 else
   "$python310" -m uv --version >/dev/null 2>&1 || "$python310" -m pip install --quiet uv

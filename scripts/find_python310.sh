@@ -13,7 +13,7 @@ if [ -d "$pyenv_root/versions" ]; then
   while IFS= read -r dir; do candidates+=("$dir/bin/python"); done \
     < <(ls -d "$pyenv_root"/versions/3.10.* 2>/dev/null | sort -V -r)
 fi
-if command -v uv >/dev/null 2>&1; then
+if uv --version >/dev/null 2>&1; then
   found=$(uv python find 3.10 2>/dev/null || true)
   [ -n "$found" ] && candidates+=("$found")
 fi

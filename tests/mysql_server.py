@@ -2,7 +2,7 @@
 
 Started on 127.0.0.1 with a free port and a temporary data directory, and stopped at the
 end of the session. Only the test process reaches it (loopback), so it runs without
-grant tables. `scripts/ensure_mariadb.sh` (run by `make test`) installs Debian's
+grant tables. `scripts/ensure_debian_packages.sh` (run by `make test`) installs Debian's
 `mariadb-server` when it is missing.
 """
 
@@ -25,7 +25,7 @@ class MySQLServer:
         for program in ("mariadbd", "mariadb-install-db", "mariadb"):
             if shutil.which(program) is None:
                 raise RuntimeError(
-                    f"{program} is missing: run `make test` (scripts/ensure_mariadb.sh installs "
+                    f"{program} is missing: run `make test` (scripts/ensure_debian_packages.sh installs "
                     "Debian's mariadb-server) or `apt-get install mariadb-server`"
                 )
         self.root = root
