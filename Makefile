@@ -28,8 +28,10 @@ compile-kubeflow: $(STAMP)
 # Benchmark against Model Card Toolkit 2.0 and lineage at scale; long (tens of minutes).
 # Inputs and MLMD stores are cached in build/bench/; results go to bench/RESULTS.md.
 bench: $(STAMP)
+	@bash scripts/ensure_debian_packages.sh
 	$(PYTHON) -m bench.run --update-results-md
 	$(PYTHON) -m bench.lineage_scale --update-results-md
+	$(PYTHON) -m bench.dashboard_scale --update-results-md
 
 test: $(STAMP) lint
 	@bash scripts/ensure_debian_packages.sh

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from bench import inputs, lineage_scale, run
+from bench import dashboard_scale, inputs, lineage_scale, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
@@ -89,3 +89,13 @@ def test_lineage_scale_on_a_small_store(tmp_path):
     assert row["ours"]["store_calls"] > 0
     table = lineage_scale.markdown(report)
     assert "| 3 |" in table and "`previous_blessed_model` (search alone)" in table
+
+
+def test_dashboard_scale_on_a_small_store(tmp_path):
+    report = dashboard_scale.measure(
+        [4], tmp_path / "sites", tmp_path / "stores", build_repeats=1, load_repeats=1
+    )
+    (row,) = report
+    assert row["models"] == 4 and row["rows_in_browser"] == 4
+    assert row["errors_and_requests"] == 0
+    assert "| 4 |" in dashboard_scale.markdown(report)
