@@ -135,6 +135,7 @@ def test_kubeflow_ir_wires_every_card_input(card_step):
         "evaluation": ("Evaluator", "evaluation"),
         "blessing": ("Evaluator", "blessing"),
         "transform_graph": ("Transform", "transform_graph"),
+        "anomalies": ("ExampleValidator", "anomalies"),
     }
     # The Pusher pushes what the card's push gate blesses.
     pusher = card_step["pipeline"]["root"]["dag"]["tasks"]["Pusher"]
