@@ -10,6 +10,9 @@
     mct-card diff    STORE --model-id N --from V --to V [--json]
     mct-card clone   STORE --model-id N --to-model M [--by NAME] [--note TEXT]
     mct-card delete  STORE --model-id N [--purge]
+    mct-card export  --format hf|sagemaker|mct --card PATH --output PATH
+    mct-card import  --from mct|sagemaker FILE [--output CONTENT_FILE] \\
+        [STORE --model-id N [--by NAME] [--note TEXT]]
 
 STORE is `--metadata PATH` (an MLMD SQLite file) or `--connection-config FILE` (an MLMD
 `ConnectionConfig` in text format, e.g. for MySQL). It uses only the public API.
@@ -88,7 +91,28 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--from", dest="old", type=int, required=True, help="the older version")
     diff.add_argument("--to", dest="new", type=int, required=True, help="the newer version")
     diff.add_argument("--json", action="store_true", help="print JSON")
+    _exchange_commands(commands)
     return parser
+
+
+def _exchange_commands(commands: Any) -> None:
+    """`export` (a card file to another format) and `import` (content from one)."""
+    export = commands.add_parser("export", help="a card as Hugging Face, SageMaker or MCT")
+    export.add_argument("--format", required=True, help="hf, sagemaker or mct")
+    export.add_argument("--card", required=True, help="a card directory or model_card.json")
+    export.add_argument("--output", required=True, help="the file to write (or a directory)")
+
+    imported = commands.add_parser(
+        "import", help="human-written content from an MCT or SageMaker card"
+    )
+    imported.add_argument("--from", dest="source", required=True, help="mct or sagemaker")
+    imported.add_argument("file", help="the MCT JSON or SageMaker content JSON file")
+    imported.add_argument("--output", help="write the content here (.json, .yaml, .yml)")
+    store = imported.add_mutually_exclusive_group()
+    store.add_argument("--metadata", help="apply it as an edit: the MLMD SQLite file")
+    store.add_argument("--connection-config", help="or an MLMD ConnectionConfig (text format)")
+    imported.add_argument("--model-id", type=int, help="MLMD id of the Model whose card to edit")
+    _change_options(imported)
 
 
 def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -240,6 +264,41 @@ def diff(args: argparse.Namespace) -> str:
     return json.dumps(changes.as_dict(), indent=2) if args.json else changes.text()
 
 
+def export(args: argparse.Namespace) -> str:
+    """Runs `mct-card export`; what was cut or left out goes to stderr."""
+    import mct_component as mct
+
+    exported = mct.write_export(mct.Card.load(args.card), args.format, args.output)
+    for note in exported.notes:
+        print(f"mct-card: {args.format}: {note}", file=sys.stderr)
+    return f"{args.format} export written to {args.output}"
+
+
+def import_content(args: argparse.Namespace) -> str:
+    """Runs `mct-card import`: writes the content, and/or applies it as an edit."""
+    import mct_component as mct
+
+    in_store = bool(args.metadata or args.connection_config)
+    if not args.output and not in_store:
+        raise mct.ParameterError(
+            "import needs --output CONTENT_FILE, or a store (--metadata or "
+            "--connection-config) with --model-id to edit that model's card"
+        )
+    if in_store != (args.model_id is not None):
+        raise mct.ParameterError(
+            "--model-id and a store (--metadata/--connection-config) go together"
+        )
+    content = mct.import_card_content(args.source, args.file)
+    done = []
+    if args.output:
+        mct.write_card_content(content, args.output)
+        done.append(f"Card content written to {args.output}")
+    if in_store:
+        version = mct.edit_card(_store(args), args.model_id, content, **_change(args))
+        done.append(_new_version(version))
+    return "\n".join(done)
+
+
 COMMANDS = {
     "generate": generate,
     "status": status,
@@ -249,6 +308,8 @@ COMMANDS = {
     "diff": diff,
     "clone": clone,
     "delete": delete,
+    "export": export,
+    "import": import_content,
 }
 
 
