@@ -179,20 +179,27 @@ def write_card(
     generate.write_directory(os.fspath(output_dir), outputs, overwrite)
 
 
-def explanation_metadata(model: str, signature: str = "serving_default") -> dict[str, Any]:
+def explanation_metadata(
+    model: str, signature: str = "serving_default", content: ContentInput = None
+) -> dict[str, Any]:
     """Vertex Explainable AI metadata of a SavedModel's serving signature.
 
     Args:
         model: a SavedModel directory, or a Trainer's Model output.
         signature: the signature to describe.
+        content: human-written content (mapping or file) whose `explanation` section
+            refines the derived metadata per input and output (see
+            `explanation.explanation_metadata`).
 
     Raises:
         SourceError: not a SavedModel, or it has no such signature.
+        CardContentError: the content is malformed, or names a tensor the graph lacks.
     """
     from mct_component import explanation, savedmodel
 
+    refinements = content_module.load_card_content(content).get("explanation")
     info = savedmodel.read_saved_model(savedmodel.serving_dir(model))
-    return explanation.explanation_metadata(info, signature)
+    return explanation.explanation_metadata(info, signature, refinements)
 
 
 def _content(value: ContentInput, label_vocabulary: str) -> dict[str, Any]:

@@ -181,7 +181,9 @@ def generate(args: argparse.Namespace) -> str:
         label_vocabulary=args.label_vocabulary,
     )
     try:
-        explanation = mct.explanation_metadata(model_card.model_details.uri)
+        explanation = mct.explanation_metadata(
+            model_card.model_details.uri, content=args.card_content
+        )
     except mct.SourceError:  # not a SavedModel, or no serving_default signature
         explanation = None
     mct.write_card(
