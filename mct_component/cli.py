@@ -290,14 +290,18 @@ def import_content(args: argparse.Namespace) -> str:
         raise mct.ParameterError(
             "--model-id and a store (--metadata/--connection-config) go together"
         )
+    if args.output and not args.output.lower().endswith((".json", ".yaml", ".yml")):
+        raise mct.ParameterError(
+            f"a card content file must end in .json, .yaml or .yml, got {args.output!r}"
+        )
     content = mct.import_card_content(args.source, args.file)
     done = []
+    if in_store:  # first: a store or model that is wrong leaves no content file behind
+        version = mct.edit_card(_store(args), args.model_id, content, **_change(args))
+        done.append(_new_version(version))
     if args.output:
         mct.write_card_content(content, args.output)
         done.append(f"Card content written to {args.output}")
-    if in_store:
-        version = mct.edit_card(_store(args), args.model_id, content, **_change(args))
-        done.append(_new_version(version))
     return "\n".join(done)
 
 
