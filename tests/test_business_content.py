@@ -119,3 +119,16 @@ def test_both_formats_show_the_new_sections(fmt):
         assert text in page, text
     empty = render.render(make_card().to_dict(), [fmt])[render.FILE_NAMES[fmt]]
     assert "Business and training details" not in empty
+
+
+def test_diff_shows_changes_to_the_new_sections():
+    from mct_component import diff
+
+    old = make_card().with_content(BUSINESS)
+    new = old.with_content(
+        {"business_details": {"line_of_business": "Ecology"}, "custom_details": {}}
+    )
+    changed = {c.field: c for c in diff.diff_cards(old, new).content}
+    assert set(changed) == {"considerations.business_details", "considerations.custom_details"}
+    assert changed["considerations.custom_details"].old == BUSINESS["custom_details"]
+    assert changed["considerations.business_details"].new["line_of_business"] == "Ecology"
