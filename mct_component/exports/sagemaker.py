@@ -258,7 +258,7 @@ def _evaluation(cuts: _Cuts, model_card: card.Card) -> list[dict[str, Any]]:
         "metadata": metadata,
         "metric_groups": [g for g in groups if g["metric_data"]],
     }
-    return [_drop_empty(item) | {"name": item["name"]}]
+    return [_drop_empty(item)]
 
 
 def _group(cuts: _Cuts, name: str, metrics: list[dict[str, Any] | None]) -> dict[str, Any]:
@@ -292,11 +292,12 @@ def _axis(cuts: _Cuts, label: str, where: str) -> str:
 def _chart_metric(cuts: _Cuts, chart: charts.Chart) -> dict[str, Any] | None:
     """A chart as a SageMaker bar chart, matrix or linear graph (first series)."""
     where = f"chart {chart.title[:40]!r}"
-    base = {
-        "name": cuts.text(chart.title or chart.kind, MAX_NAME, f"{where} name"),
-        "notes": cuts.text(chart.description, MAX_NOTES, f"{where} notes"),
-    }
-    base = _drop_empty(base) | {"name": base["name"]}
+    base = _drop_empty(
+        {
+            "name": cuts.text(chart.title or chart.kind, MAX_NAME, f"{where} name"),
+            "notes": cuts.text(chart.description, MAX_NOTES, f"{where} notes"),
+        }
+    )
     if isinstance(chart, charts.BarChart) and chart.bars:
         return base | {
             "type": "bar_chart",
