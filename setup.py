@@ -19,6 +19,7 @@ setup(
     packages=[
         "mct_component",
         "mct_component.dashboard",
+        "mct_component.exports",
         "mct_component.sources",
         "mct_component.templates",
     ],

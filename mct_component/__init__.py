@@ -22,10 +22,14 @@ from mct_component.api import (
     delete_card,
     edit_card,
     explanation_metadata,
+    export_card,
+    import_card_content,
     load_card_version,
     render_card,
     set_card_status,
     write_card,
+    write_card_content,
+    write_export,
 )
 from mct_component.card import Card
 from mct_component.dashboard import DashboardSummary, build_dashboard
@@ -42,6 +46,7 @@ from mct_component.errors import (
     TemplateNotFoundError,
 )
 from mct_component.events import Sinks as EventSinks
+from mct_component.exports import Export
 from mct_component.registry import CardVersion, ConflictError
 
 if TYPE_CHECKING:
@@ -65,6 +70,7 @@ __all__ = [
     "ConflictError",
     "DashboardSummary",
     "EventSinks",
+    "Export",
     "LineageError",
     "ModelCard",
     "ModelCardError",
@@ -84,10 +90,14 @@ __all__ = [
     "diff_cards",
     "edit_card",
     "explanation_metadata",
+    "export_card",
+    "import_card_content",
     "load_card_version",
     "render_card",
     "set_card_status",
     "write_card",
+    "write_card_content",
+    "write_export",
 ]
 
 

@@ -20,8 +20,9 @@ from mct_component import content as content_module
 from mct_component import generate, parameters, render
 from mct_component.card import Card
 from mct_component.content import ContentInput, excerpt
-from mct_component.errors import ParameterError
+from mct_component.errors import CardContentError, ParameterError
 from mct_component.events import Sinks
+from mct_component.exports import Export
 from mct_component.refs import CardInputs
 from mct_component.registry import CardVersion
 from mct_component.store import StoreLike
@@ -178,20 +179,27 @@ def write_card(
     generate.write_directory(os.fspath(output_dir), outputs, overwrite)
 
 
-def explanation_metadata(model: str, signature: str = "serving_default") -> dict[str, Any]:
+def explanation_metadata(
+    model: str, signature: str = "serving_default", content: ContentInput = None
+) -> dict[str, Any]:
     """Vertex Explainable AI metadata of a SavedModel's serving signature.
 
     Args:
         model: a SavedModel directory, or a Trainer's Model output.
         signature: the signature to describe.
+        content: human-written content (mapping or file) whose `explanation` section
+            refines the derived metadata per input and output (see
+            `explanation.explanation_metadata`).
 
     Raises:
         SourceError: not a SavedModel, or it has no such signature.
+        CardContentError: the content is malformed, or names a tensor the graph lacks.
     """
     from mct_component import explanation, savedmodel
 
+    refinements = content_module.load_card_content(content).get("explanation")
     info = savedmodel.read_saved_model(savedmodel.serving_dir(model))
-    return explanation.explanation_metadata(info, signature)
+    return explanation.explanation_metadata(info, signature, refinements)
 
 
 def _content(value: ContentInput, label_vocabulary: str) -> dict[str, Any]:
@@ -353,3 +361,110 @@ def delete_card(store: StoreLike, model_id: int, *, purge: bool = False) -> list
 
     connection = stores.connect(store, read_only=False)
     return registry.delete(connection, _model_id(model_id), purge)
+
+
+def export_card(card: Card, format: str) -> Export:
+    """The card in another ecosystem's format, in memory.
+
+    Args:
+        card: the card.
+        format: "hf" (a Hugging Face Hub `README.md`: YAML front matter with
+            `model-index`, then the card in the Hub template's sections), "sagemaker"
+            (SageMaker model card content JSON, cut to SageMaker's limits) or "mct"
+            (Model Card Toolkit v0.0.2 JSON).
+
+    Returns:
+        The file's default name and text, and `notes`: what was cut or cannot be carried.
+
+    Raises:
+        ParameterError: an unknown format.
+    """
+    from mct_component import exports
+
+    return exports.export_card(card, format)
+
+
+def write_export(card: Card, format: str, output: str) -> Export:
+    """Writes `export_card(card, format)` to `output` (a file, or a directory for the
+    default name), atomically: the file is complete or untouched.
+
+    Raises:
+        ParameterError: an unknown format, or an empty `output`.
+        OutputError: the file could not be written.
+    """
+    from mct_component import files
+
+    exported = export_card(card, format)
+    if not isinstance(output, (str, os.PathLike)) or not os.fspath(output):
+        raise ParameterError(f"output must be a file or directory path, got {output!r}")
+    path = os.fspath(output)
+    if files.filesystem(path).isdir(path):
+        path = os.path.join(path, exported.file_name)
+    folder, name = os.path.split(path)
+    files.write_files(folder or ".", {name: exported.text})
+    return exported
+
+
+def import_card_content(format: str, path: str) -> dict[str, Any]:
+    """Human-written content from an MCT JSON or SageMaker model card content file.
+
+    The result is what `card_content`, `Card.with_content`, `edit_card` and
+    `write_card_content` take. SageMaker's `custom_details` keys starting "mct:" carry
+    what an export put there (primary users, out-of-scope uses, references, ...).
+
+    Args:
+        format: "mct" or "sagemaker".
+        path: the JSON file (any `fileio` path).
+
+    Raises:
+        ParameterError: an unknown format.
+        CardContentError: the file is missing, too large, not JSON, or a field is wrong
+            (named).
+    """
+    from mct_component import exports, files
+    from mct_component.errors import SourceError
+
+    if format not in exports.IMPORT_FORMATS:  # before touching the file
+        return exports.import_content(format, {})
+    name = excerpt(os.fspath(path), limit=300)
+    fs = files.filesystem(os.fspath(path))
+    if not fs.exists(os.fspath(path)) or fs.isdir(os.fspath(path)):
+        raise CardContentError(f"{format} file not found: {name}")
+    try:
+        data = files.read_bytes(os.fspath(path), exports.MAX_IMPORT_BYTES)
+    except SourceError:
+        raise CardContentError(
+            f"{format} file {name} is larger than {exports.MAX_IMPORT_BYTES:,} bytes, the limit"
+        ) from None
+    except OSError as e:
+        raise CardContentError(f"{format} file {name} cannot be read: {e}") from None
+    return exports.import_content(format, data, os.fspath(path))
+
+
+def write_card_content(content: ContentInput, path: str) -> None:
+    """Writes validated human-written content as a `.json`, `.yaml` or `.yml` file, atomically.
+
+    Raises:
+        CardContentError: the content does not match the card content schema.
+        ParameterError: the path does not end in .json, .yaml or .yml.
+        OutputError: the file could not be written.
+    """
+    import json
+
+    import yaml
+
+    from mct_component import files
+
+    checked = content_module.load_card_content(content)
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension == ".json":
+        text = json.dumps(checked, indent=2, ensure_ascii=False) + "\n"
+    elif extension in (".yaml", ".yml"):
+        text = yaml.safe_dump(checked, sort_keys=False, allow_unicode=True, width=2**31 - 1)
+    else:
+        raise ParameterError(
+            f"a card content file must end in .json, .yaml or .yml, got {excerpt(path)}"
+        )
+    folder, name = os.path.split(path)
+    files.write_files(folder or ".", {name: text})

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = "1.3"
 RISK_RATINGS = ("low", "medium", "high", "unknown")
+OBJECTIVE_FUNCTIONS = ("minimize", "maximize")
 STATUSES = ("draft", "pending_review", "approved", "archived")
 
 # A 2,000-feature card is about 9 MB of JSON; anything far larger is not one.
@@ -331,14 +332,41 @@ class Risk(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class BusinessDetails(Record):
+    """The business problem the model solves, who has a stake in it, and where it serves."""
+
+    business_problem: str = ""
+    business_stakeholders: str = ""
+    line_of_business: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectiveFunction(Record):
+    """What training optimized: `function` (`OBJECTIVE_FUNCTIONS`, or "") of `facet`."""
+
+    function: str = ""
+    facet: str = ""
+    condition: str = ""
+    notes: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class Considerations(Record):
-    """The human-written judgement about the model."""
+    """The human-written judgement about the model.
+
+    `custom_details` holds anything else people want on the card, as text keyed by text.
+    """
 
     intended_use: IntendedUse = IntendedUse()
     limitations: tuple[str, ...] = ()
     tradeoffs: tuple[str, ...] = ()
     ethical_considerations: tuple[EthicalConsideration, ...] = ()
     risk: Risk = Risk()
+    business_details: BusinessDetails = BusinessDetails()
+    objective_function: ObjectiveFunction = ObjectiveFunction()
+    training_observations: str = ""
+    evaluation_observations: str = ""
+    custom_details: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,9 @@
     mct-card clone   STORE --model-id N --to-model M [--by NAME] [--note TEXT]
     mct-card delete  STORE --model-id N [--purge]
     mct-card dashboard STORE --output-dir DIR [--completeness-gate X] [--overwrite]
+    mct-card export  --format hf|sagemaker|mct --card PATH --output PATH
+    mct-card import  --from mct|sagemaker FILE [--output CONTENT_FILE] \\
+        [STORE --model-id N [--by NAME] [--note TEXT]]
 
 STORE is `--metadata PATH` (an MLMD SQLite file) or `--connection-config FILE` (an MLMD
 `ConnectionConfig` in text format, e.g. for MySQL). It uses only the public API.
@@ -102,7 +105,28 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace --output-dir even if it holds files that are not a dashboard",
     )
+    _exchange_commands(commands)
     return parser
+
+
+def _exchange_commands(commands: Any) -> None:
+    """`export` (a card file to another format) and `import` (content from one)."""
+    export = commands.add_parser("export", help="a card as Hugging Face, SageMaker or MCT")
+    export.add_argument("--format", required=True, help="hf, sagemaker or mct")
+    export.add_argument("--card", required=True, help="a card directory or model_card.json")
+    export.add_argument("--output", required=True, help="the file to write (or a directory)")
+
+    imported = commands.add_parser(
+        "import", help="human-written content from an MCT or SageMaker card"
+    )
+    imported.add_argument("--from", dest="source", required=True, help="mct or sagemaker")
+    imported.add_argument("file", help="the MCT JSON or SageMaker content JSON file")
+    imported.add_argument("--output", help="write the content here (.json, .yaml, .yml)")
+    store = imported.add_mutually_exclusive_group()
+    store.add_argument("--metadata", help="apply it as an edit: the MLMD SQLite file")
+    store.add_argument("--connection-config", help="or an MLMD ConnectionConfig (text format)")
+    imported.add_argument("--model-id", type=int, help="MLMD id of the Model whose card to edit")
+    _change_options(imported)
 
 
 def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -171,7 +195,9 @@ def generate(args: argparse.Namespace) -> str:
         label_vocabulary=args.label_vocabulary,
     )
     try:
-        explanation = mct.explanation_metadata(model_card.model_details.uri)
+        explanation = mct.explanation_metadata(
+            model_card.model_details.uri, content=args.card_content
+        )
     except mct.SourceError:  # not a SavedModel, or no serving_default signature
         explanation = None
     mct.write_card(
@@ -270,6 +296,45 @@ def dashboard(args: argparse.Namespace) -> str:
     )
 
 
+def export(args: argparse.Namespace) -> str:
+    """Runs `mct-card export`; what was cut or left out goes to stderr."""
+    import mct_component as mct
+
+    exported = mct.write_export(mct.Card.load(args.card), args.format, args.output)
+    for note in exported.notes:
+        print(f"mct-card: {args.format}: {note}", file=sys.stderr)
+    return f"{args.format} export written to {args.output}"
+
+
+def import_content(args: argparse.Namespace) -> str:
+    """Runs `mct-card import`: writes the content, and/or applies it as an edit."""
+    import mct_component as mct
+
+    in_store = bool(args.metadata or args.connection_config)
+    if not args.output and not in_store:
+        raise mct.ParameterError(
+            "import needs --output CONTENT_FILE, or a store (--metadata or "
+            "--connection-config) with --model-id to edit that model's card"
+        )
+    if in_store != (args.model_id is not None):
+        raise mct.ParameterError(
+            "--model-id and a store (--metadata/--connection-config) go together"
+        )
+    if args.output and not args.output.lower().endswith((".json", ".yaml", ".yml")):
+        raise mct.ParameterError(
+            f"a card content file must end in .json, .yaml or .yml, got {args.output!r}"
+        )
+    content = mct.import_card_content(args.source, args.file)
+    done = []
+    if in_store:  # first: a store or model that is wrong leaves no content file behind
+        version = mct.edit_card(_store(args), args.model_id, content, **_change(args))
+        done.append(_new_version(version))
+    if args.output:
+        mct.write_card_content(content, args.output)
+        done.append(f"Card content written to {args.output}")
+    return "\n".join(done)
+
+
 COMMANDS = {
     "generate": generate,
     "status": status,
@@ -280,6 +345,8 @@ COMMANDS = {
     "clone": clone,
     "delete": delete,
     "dashboard": dashboard,
+    "export": export,
+    "import": import_content,
 }
 
 

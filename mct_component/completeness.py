@@ -127,7 +127,9 @@ STANDARDS: dict[str, dict[str, dict[str, Check]]] = {
             "risk rating": _rated,
             "risk explanation": RISK_EXPLAINED,
         },
-        "Business details": {"business problem": lambda c: False},
+        "Business details": {
+            "business problem": _field("considerations", "business_details", "business_problem")
+        },
         "Training details": {"training job": TRAINING, "training data": _training_data},
         "Evaluation details": {"evaluation results": _evaluated, "evaluation data": _evaluated},
         "Additional information": {

@@ -206,6 +206,14 @@ def _surrogate(text: str) -> int:
 
 
 HUMAN_DETAILS = ("overview", "owners", "license", "references", "citation")
+# Sections added in card schema 1.3; content holds them only where something is written.
+OPTIONAL_SECTIONS = (
+    "business_details",
+    "objective_function",
+    "training_observations",
+    "evaluation_observations",
+    "custom_details",
+)
 
 
 def human_content(model_card: card.Card) -> dict[str, Any]:
@@ -215,7 +223,13 @@ def human_content(model_card: card.Card) -> dict[str, Any]:
     """
     data = model_card.to_dict()
     details = {k: data["model_details"][k] for k in HUMAN_DETAILS if data["model_details"][k]}
-    considerations = data["considerations"]
+    considerations = dict(data["considerations"])
+    for key in OPTIONAL_SECTIONS:
+        value = considerations.pop(key)
+        if isinstance(value, Mapping) and key != "custom_details":
+            value = {k: v for k, v in value.items() if v}
+        if value:
+            considerations[key] = value
     return {"model_details": details, **considerations}
 
 
@@ -231,8 +245,9 @@ def inherit(given: Mapping[str, Any], inherited: Mapping[str, Any]) -> dict[str,
 def apply_card_content(model_card: card.Card, content: Mapping[str, Any]) -> card.Card:
     """The card with validated human-written content applied; sections not given are kept.
 
-    `model_details`, `intended_use` and `risk` change only the fields they give; the
-    other sections (lists) replace the card's. The card's completeness is assessed anew.
+    `model_details`, `intended_use`, `risk`, `business_details` and
+    `objective_function` change only the fields they give; the other sections (lists,
+    texts, `custom_details`) replace the card's. The card's completeness is assessed anew.
     """
     considerations = model_card.considerations
     if "intended_use" in content:
@@ -251,6 +266,15 @@ def apply_card_content(model_card: card.Card, content: Mapping[str, Any]) -> car
         )
     if "risk" in content:
         considerations = considerations.replace(risk=considerations.risk.replace(**content["risk"]))
+    for key in ("business_details", "objective_function"):
+        if key in content:
+            section = getattr(considerations, key)
+            considerations = considerations.replace(**{key: section.replace(**content[key])})
+    for key in ("training_observations", "evaluation_observations"):
+        if key in content:
+            considerations = considerations.replace(**{key: content[key]})
+    if "custom_details" in content:
+        considerations = considerations.replace(custom_details=dict(content["custom_details"]))
     details = dict(content.get("model_details", {}))
     if "owners" in details:
         details["owners"] = tuple(card.Owner(**o) for o in details["owners"])

@@ -16,7 +16,18 @@ _CONTENT_FIELDS = (
     ),
     (
         "considerations",
-        ("intended_use", "limitations", "tradeoffs", "ethical_considerations", "risk"),
+        (
+            "intended_use",
+            "limitations",
+            "tradeoffs",
+            "ethical_considerations",
+            "risk",
+            "business_details",
+            "objective_function",
+            "training_observations",
+            "evaluation_observations",
+            "custom_details",
+        ),
     ),
 )
 

@@ -7,9 +7,11 @@ is never loaded, which keeps this fast and free of the model's custom ops and as
 from __future__ import annotations
 
 import collections
+from collections.abc import Mapping
 from typing import Any
 
-from mct_component.errors import SourceError
+from mct_component.content import excerpt
+from mct_component.errors import CardContentError, SourceError
 from mct_component.savedmodel import INTERNAL_SIGNATURES, SavedModelInfo, read_saved_model
 
 DEFAULT_SIGNATURE = "serving_default"
@@ -19,7 +21,9 @@ _DT_STRING = 7  # tensorflow.core.framework.types_pb2.DT_STRING
 
 
 def explanation_metadata(
-    saved_model: str | SavedModelInfo, signature: str = DEFAULT_SIGNATURE
+    saved_model: str | SavedModelInfo,
+    signature: str = DEFAULT_SIGNATURE,
+    refinements: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The explanation metadata of one signature of a SavedModel.
 
@@ -61,8 +65,20 @@ def explanation_metadata(
     composite tensors, name clashes) is listed under `"unresolved"` as `{"name": ...,
     "reason": ...}`; nothing is dropped silently.
 
+    Refinements. What the signature cannot say (an embedding's `encoded_tensor_name` and
+    `encoding`, `input_baselines`, `modality`, `index_feature_mapping`,
+    `feature_value_domain`, an output's `index_display_name_mapping`, ...) comes from
+    human content's `explanation` section (`card_content.schema.json`):
+    `{"inputs": {name: {field: value}}, "outputs": {key: {field: value}}}`. Given fields
+    replace derived ones; a name the signature does not have adds an entry, which must
+    then give its `input_tensor_name` (`output_tensor_name`). Every tensor named must
+    exist in the SavedModel's graph (a node of the top-level graph or of a function,
+    with that output).
+
     Raises:
         SourceError: not a SavedModel (see `read_saved_model`), or no such signature.
+        CardContentError: a refinement names a tensor the graph does not have, or lacks a
+            field its other fields need (naming both).
     """
     info = read_saved_model(saved_model) if isinstance(saved_model, str) else saved_model
     meta_graph = info.meta_graph
@@ -110,12 +126,59 @@ def explanation_metadata(
             outputs[key] = {"output_tensor_name": info.name}
         else:
             unresolved.append({"name": key, "reason": "output is not a dense tensor"})
+    if refinements:
+        path = saved_model if isinstance(saved_model, str) else saved_model.path
+        _refine(inputs, outputs, refinements, library, path)
     return {
         "inputs": dict(sorted(inputs.items())),
-        "outputs": outputs,
+        "outputs": dict(sorted(outputs.items())),
         "framework": "tensorflow",
         "unresolved": sorted(unresolved, key=lambda u: (u["name"], u["reason"])),
     }
+
+
+# Encodings whose attributions Vertex computes on an encoded tensor it must be named.
+_ENCODED = frozenset(
+    {"bag_of_features", "bag_of_features_sparse", "combined_embedding", "concat_embedding"}
+)
+
+
+def _refine(
+    inputs: dict[str, dict[str, Any]],
+    outputs: dict[str, dict[str, Any]],
+    refinements: Mapping[str, Any],
+    library: _Library,
+    path: str,
+) -> None:
+    """Applies human refinements to derived inputs and outputs, checking every tensor."""
+    for section, derived, tensor_field in (
+        ("inputs", inputs, "input_tensor_name"),
+        ("outputs", outputs, "output_tensor_name"),
+    ):
+        for name, fields in sorted(refinements.get(section, {}).items()):
+            where = f"card_content explanation.{section}.{excerpt(name)}"
+            entry = {**derived.get(name, {}), **fields}
+            if tensor_field not in entry:
+                raise CardContentError(
+                    f"{where} is not an {section[:-1]} of the serving signature "
+                    f"(it has {', '.join(sorted(derived)) or 'none'}): give its {tensor_field}"
+                )
+            for field, value in sorted(fields.items()):
+                if field.endswith("_tensor_name") and not library.has_tensor(value):
+                    raise CardContentError(
+                        f"{where}.{field} names tensor {excerpt(value)}, which is not in the "
+                        f"graph of the SavedModel at {path}"
+                    )
+            if entry.get("encoding") in _ENCODED and "encoded_tensor_name" not in entry:
+                raise CardContentError(
+                    f"{where} has encoding {entry['encoding']!r}, which needs encoded_tensor_name"
+                )
+            if "index_display_name_mapping" in entry and "display_name_mapping_key" in entry:
+                raise CardContentError(
+                    f"{where} gives both index_display_name_mapping and "
+                    "display_name_mapping_key; Vertex takes one"
+                )
+            derived[name] = entry
 
 
 def _sparse_entry(coo_sparse: Any, dtype: int) -> dict[str, str]:
@@ -141,6 +204,37 @@ class _Library:
         self._graph_nodes = list(meta_graph.graph_def.node)
         self._functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
         self._op_defs = {op.name: op for op in meta_graph.meta_info_def.stripped_op_list.op}
+        self._node_index: dict[str, Any] | None = None
+
+    def has_tensor(self, tensor_name: str) -> bool:
+        """Whether `node:index` is an output of a node of the graph or of a function body.
+
+        The index is checked against the node's outputs where its op is known (an op of
+        the stripped op list, or a call of a library function).
+        """
+        node_name, _, index_text = tensor_name.rpartition(":")
+        if not node_name or not index_text.isdigit():
+            return False
+        index = int(index_text)
+        if self._node_index is None:
+            self._node_index = {}
+            for scope in [None, *self._functions]:
+                for node in self._nodes(scope):
+                    self._node_index.setdefault(node.name, node)
+        node = self._node_index.get(node_name)
+        if node is None:
+            return False
+        count = self._output_count(node)
+        return count is None or index < count
+
+    def _output_count(self, node: Any) -> int | None:
+        callee = node.attr["f"].func.name if node.op in _CALL_OPS else node.op
+        if callee in self._functions:
+            return len(self._functions[callee].signature.output_arg)
+        op_def = self._op_defs.get(node.op)
+        if op_def is None:
+            return None
+        return sum(_arg_size(node, arg) for arg in op_def.output_arg)
 
     def _nodes(self, scope: str | None) -> list[Any]:
         return self._graph_nodes if scope is None else list(self._functions[scope].node_def)
@@ -290,13 +384,17 @@ def _output_offset(op_def: Any, node: Any, output_arg: str) -> int:
     for arg in op_def.output_arg:
         if arg.name == output_arg:
             return offset
-        if arg.number_attr:
-            offset += node.attr[arg.number_attr].i
-        elif arg.type_list_attr:
-            offset += len(node.attr[arg.type_list_attr].list.type)
-        else:
-            offset += 1
+        offset += _arg_size(node, arg)
     raise ValueError(f"op {op_def.name} has no output {output_arg!r}")
+
+
+def _arg_size(node: Any, arg: Any) -> int:
+    """How many tensors an op's output argument is on this node."""
+    if arg.number_attr:
+        return int(node.attr[arg.number_attr].i)
+    if arg.type_list_attr:
+        return len(node.attr[arg.type_list_attr].list.type)
+    return 1
 
 
 def _with_modality(entry: dict[str, str], dtype: int) -> dict[str, str]:

@@ -26,7 +26,8 @@ def build(
     """
     saved_model = savedmodel.read_model_artifact(inputs.model.uri)
     model_card = assemble.build_card(inputs, card_content, notes, saved_model, label_vocabulary)
-    return model_card, _explanation_metadata(saved_model)
+    refinements = (card_content or {}).get("explanation")
+    return model_card, _explanation_metadata(saved_model, refinements)
 
 
 def card_files(
@@ -93,13 +94,16 @@ def write_directory(output_dir: str, outputs: Mapping[str, str], overwrite: bool
     files.replace_directory(output_dir, outputs)
 
 
-def _explanation_metadata(saved_model: savedmodel.SavedModelInfo | None) -> dict[str, Any] | None:
+def _explanation_metadata(
+    saved_model: savedmodel.SavedModelInfo | None, refinements: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """Derived from the serving signature, refined by human content (whose errors raise)."""
     if saved_model is None or not saved_model.signatures:
         return None
     from mct_component import explanation
 
     try:
-        return explanation.explanation_metadata(saved_model)
+        return explanation.explanation_metadata(saved_model, refinements=refinements)
     except SourceError as e:  # e.g. no serving_default signature
         logger.warning("No explanation metadata for %s: %s", saved_model.path, e)
         return None

@@ -293,3 +293,14 @@ def _render_template(
         raise TemplateError(f"{fmt} template recurses without end") from None
     except Exception as e:  # a template is code: any failure of it is the template's
         raise TemplateError(f"{fmt} template failed: {type(e).__name__}: {e}") from None
+
+
+def render_package_markdown(name: str, card_dict: Mapping[str, Any]) -> str:
+    """Renders one of the package's Markdown templates (e.g. an export's body) with the
+    escaping and filters of `model_card.md`.
+
+    Raises:
+        TemplateError: the template fails.
+    """
+    env = _environment("md", {}, ChartSet(card_dict))
+    return _render_template(env, "md", name, card_dict)

@@ -33,7 +33,17 @@ PAYLOADS = (
     "\u202eevil\u202c &lt;b&gt; &amp;",
 )
 # Schema enums and the chart kind: the schema allows nothing but their values.
-ENUM_KEYS = {"status", "rating", "basis", "kind", "schema_version", "direction", "change", "sha256"}
+ENUM_KEYS = {
+    "status",
+    "rating",
+    "basis",
+    "kind",
+    "schema_version",
+    "direction",
+    "change",
+    "sha256",
+    "function",
+}
 
 
 def hostile(data, payloads):
@@ -71,6 +81,11 @@ def full_card() -> card.Card:
         considerations=base.considerations.replace(
             intended_use=card.IntendedUse(("use",), ("users",), ("not this",)),
             tradeoffs=("speed",),
+            business_details=card.BusinessDetails("problem", "stakeholders", "research"),
+            objective_function=card.ObjectiveFunction("minimize", "loss", "< 1", "notes"),
+            training_observations="converged",
+            evaluation_observations="fine",
+            custom_details={"team": "penguins", "region": "south"},
         ),
         governance=card.Governance(
             version=2,
