@@ -183,3 +183,16 @@ def test_a_model_row_is_frozen():
     (row,) = overview.model_rows(_store())
     with pytest.raises(dataclasses.FrozenInstanceError):
         row.pushed = True  # type: ignore[misc]
+
+
+def test_forked_workers_write_the_same_pages(monkeypatch):
+    stores = [_store(card={"status": "draft"}), _store(pushed=True)]
+    rows = overview.model_rows(stores[0])
+    serial = site.render_site(stores[0], rows, "store")
+    monkeypatch.setattr(site, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(site.os, "cpu_count", lambda: 2)
+    forked = site.render_site(stores[0], rows, "store")
+    assert forked.keys() == serial.keys()
+    for name in serial:
+        if name != "index.html":  # it says when it was made
+            assert forked[name] == serial[name], name

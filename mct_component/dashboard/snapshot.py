@@ -42,6 +42,7 @@ ARTIFACT_PROPERTIES = (
     "card_version",
 )
 EXECUTION_PROPERTIES = ("completeness_gate",)
+CONTEXT_TYPES = ("pipeline", "pipeline_run")
 _NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 _STRUCT_PREFIX = "mlmd-struct::"
 
@@ -233,26 +234,32 @@ def _read(connection: Any) -> Snapshot:
     }
     by_artifact: dict[int, list[Edge]] = collections.defaultdict(list)
     by_execution: dict[int, list[Edge]] = collections.defaultdict(list)
-    roles = dict(
-        _rows(connection, "SELECT event_id, step_key FROM EventPath WHERE is_index_step = 0")
-    )
-    wanted = INPUT_EVENTS | OUTPUT_EVENTS
-    for event_id, artifact_id, execution_id, kind in _rows(
-        connection, "SELECT id, artifact_id, execution_id, type FROM Event"
+    kinds = ", ".join(str(k) for k in sorted(INPUT_EVENTS | OUTPUT_EVENTS))
+    for artifact_id, execution_id, kind, role in _rows(
+        connection,
+        "SELECT e.artifact_id, e.execution_id, e.type, p.step_key FROM Event e "
+        "LEFT JOIN EventPath p ON p.event_id = e.id AND p.is_index_step = 0 "
+        f"WHERE e.type IN ({kinds})",
     ):
-        if kind in wanted:
-            edge = Edge(artifact_id, execution_id, kind in INPUT_EVENTS, roles.get(event_id) or "")
-            by_artifact[artifact_id].append(edge)
-            by_execution[execution_id].append(edge)
+        edge = Edge(artifact_id, execution_id, kind in INPUT_EVENTS, role or "")
+        by_artifact[artifact_id].append(edge)
+        by_execution[execution_id].append(edge)
+    # Only the contexts a page names: pipelines and their runs (not TFX's per-node ones).
+    wanted = ", ".join(f"'{name}'" for name in CONTEXT_TYPES)
     contexts = {
         i: (types[t][0], name)
-        for i, t, name in _rows(connection, "SELECT id, type_id, name FROM Context")
+        for i, t, name in _rows(
+            connection,
+            "SELECT c.id, c.type_id, c.name FROM Context c JOIN Type t ON t.id = c.type_id "
+            f"WHERE t.name IN ({wanted})",
+        )
     }
     contexts_by_execution: dict[int, list[int]] = collections.defaultdict(list)
     for context_id, execution_id in _rows(
         connection, "SELECT context_id, execution_id FROM Association"
     ):
-        contexts_by_execution[execution_id].append(context_id)
+        if context_id in contexts:
+            contexts_by_execution[execution_id].append(context_id)
     return Snapshot(
         artifacts, executions, by_artifact, by_execution, contexts, contexts_by_execution
     )
