@@ -338,10 +338,12 @@ def _record(
     if card.completeness is not None:
         score = repr(card.completeness.score)
         _set(artifact.custom_properties, constants.COMPLETENESS_PROPERTY, score)
+    card_json = outputs[constants.CARD_JSON_FILE]
+    assert isinstance(card_json, str)  # every file but the PDF is text
     _set(
         artifact.custom_properties,
         constants.SHA256_PROPERTY,
-        lifecycle.fingerprint(outputs[constants.CARD_JSON_FILE].encode("utf-8")),
+        lifecycle.fingerprint(card_json.encode("utf-8")),
     )
     execution = pb.Execution(type_id=_change_type(store), last_known_state=pb.Execution.COMPLETE)
     recorded = {

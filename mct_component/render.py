@@ -1,7 +1,8 @@
-"""Renders a card's JSON form to the output files (JSON, HTML, Markdown).
+"""Renders a card's JSON form to the output files (JSON, HTML, Markdown, PDF).
 
 Rendering is pure: it takes the card dictionary and template paths and returns file
-contents, so nothing is written until every format has rendered. Every string in a card
+contents (text, and bytes for the PDF), so nothing is written until every format has
+rendered. The PDF is the HTML page laid out for print (`pdf`). Every string in a card
 is untrusted (human content, feature and category names, slice keys, paths): both
 formats escape all they print, and custom templates run in Jinja's sandbox with a
 loader confined to the default templates and the custom template's own folder.
@@ -25,8 +26,13 @@ FILE_NAMES = {
     "json": constants.CARD_JSON_FILE,
     "html": constants.CARD_HTML_FILE,
     "md": constants.CARD_MARKDOWN_FILE,
+    "pdf": constants.CARD_PDF_FILE,
 }
 FORMATS = tuple(FILE_NAMES)
+# What is written unless formats are chosen: the PDF takes far longer than the rest.
+DEFAULT_FORMATS = ("json", "html", "md")
+# Formats whose file is bytes; every other file is UTF-8 text.
+BINARY_FORMATS = ("pdf",)
 TEMPLATED_FORMATS = ("html", "md")
 DEFAULT_TEMPLATES = {"html": "model_card.html.jinja", "md": "model_card.md.jinja"}
 TEMPLATE_PACKAGE = "mct_component.templates"
@@ -228,42 +234,72 @@ def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def render(
     card_dict: Mapping[str, Any],
-    formats: Iterable[str] = FORMATS,
+    formats: Iterable[str] = DEFAULT_FORMATS,
     custom_templates: Mapping[str, str] | None = None,
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """Renders the requested formats.
 
     Args:
         card_dict: `Card.to_dict()`.
-        formats: any of "json", "html", "md".
+        formats: any of "json", "html", "md", "pdf".
         custom_templates: format -> path of a Jinja template replacing the default one
             (any `fileio` path). It renders in Jinja's sandbox, may
             `{% extends "model_card.html.jinja" %}` and include files of its own folder.
+            The PDF is laid out from the HTML, so an "html" template shapes it too.
 
     Returns:
-        File name (e.g. "model_card.html") -> file content. With "md", each chart is
-        also returned as `charts/<name>.svg`, the files the Markdown links to.
+        File name (e.g. "model_card.html") -> content: `bytes` for "model_card.pdf"
+        (`BINARY_FORMATS`), `str` for every other file. With "md", each chart is also
+        returned as `charts/<name>.svg`, the files the Markdown links to.
 
     Raises:
         ParameterError: an unknown format or template format.
         TemplateNotFoundError: a template file does not exist, or a name it loads.
-        TemplateError: a template does not compile, or fails while rendering.
+        TemplateError: a template does not compile, or fails while rendering (or a
+            custom HTML template makes a page that cannot be laid out as PDF).
     """
     formats = check_formats(formats)
     custom_templates = dict(custom_templates or {})
     check_template_formats(custom_templates)
     chart_set = ChartSet(card_dict)
-    outputs = {}
+    texts: dict[str, str] = {}
+
+    def text(fmt: str) -> str:
+        if fmt not in texts:
+            name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
+            env = _environment(fmt, custom_templates, chart_set)
+            texts[fmt] = _render_template(env, fmt, name, card_dict)
+        return texts[fmt]
+
+    outputs: dict[str, str | bytes] = {}
     for fmt in formats:
         if fmt == "json":
             outputs[FILE_NAMES[fmt]] = card.dumps(card_dict)
+        elif fmt == "pdf":
+            outputs[FILE_NAMES[fmt]] = _pdf(text("html"), custom="html" in custom_templates)
         else:
-            name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
-            env = _environment(fmt, custom_templates, chart_set)
-            outputs[FILE_NAMES[fmt]] = _render_template(env, fmt, name, card_dict)
+            outputs[FILE_NAMES[fmt]] = text(fmt)
     if "md" in formats:
         outputs.update(chart_set.files())
     return outputs
+
+
+def _pdf(html: str, custom: bool) -> bytes:
+    """The HTML page as PDF.
+
+    A custom template's page that WeasyPrint cannot lay out is the template's error;
+    the default template's would be a defect of ours, and propagates as is.
+    """
+    from mct_component import pdf
+
+    try:
+        return pdf.html_to_pdf(html)
+    except Exception as e:
+        if not custom:
+            raise
+        raise TemplateError(
+            f"html template makes a page that cannot be laid out as PDF: {type(e).__name__}: {e}"
+        ) from None
 
 
 def _render_template(
