@@ -89,3 +89,19 @@ def test_lineage_scale_on_a_small_store(tmp_path):
     assert row["ours"]["store_calls"] > 0
     table = lineage_scale.markdown(report)
     assert "| 3 |" in table and "`previous_blessed_model` (search alone)" in table
+
+
+def test_page_report_compares_and_checks_targets():
+    def fake(tool: str, n: int, seconds: float, size: int) -> run.PageMeasurement:
+        return run.PageMeasurement(tool, n, size, 1000, (seconds, seconds * 2, seconds), 0, 0)
+
+    pages = [
+        fake("ours", 200, 0.2, 1_000_000),
+        fake("mct", 200, 0.8, 20_000_000),
+        fake("ours", 2000, 1.5, 3_000_000),
+    ]
+    (row,) = run.compare_pages(pages)
+    assert (row["weight_ratio"], row["load_ratio"]) == (pytest.approx(0.05), pytest.approx(0.25))
+    verdicts = [t["met"] for t in run.check_page_targets(pages)]
+    assert verdicts == [False, True]  # 1.5 s is not under 1 s; 3 MB is under 4 MB
+    assert "| 200 | 0.05 | 0.25 | 1.00 |" in run.page_tables(pages)
