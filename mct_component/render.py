@@ -159,6 +159,7 @@ def _environment(
     else:
         env.filters["chart_path"] = chart_set.path
     env.filters["svg"] = chart_set.inline_svg
+    env.filters["feature_svg"] = chart_set.feature_svg
     return env
 
 
@@ -187,6 +188,11 @@ class ChartSet:
         self._charts = iter_charts(card_dict)
         self._index = {id(chart): i for i, chart in enumerate(self._charts, start=1)}
         self._svg: dict[int, str] = {}
+        # Each split's feature charts by feature name, for `feature_svg`.
+        self._feature_charts = [
+            (split["name"], {f["name"]: f["chart"] for f in split["features"] if f.get("chart")})
+            for split in card_dict.get("datasets", [])
+        ]
 
     def _number(self, chart: Mapping[str, Any]) -> int:
         try:
@@ -212,6 +218,30 @@ class ChartSet:
         import markupsafe
 
         return markupsafe.Markup(self.svg(chart))
+
+    def feature_svg(self, name: str) -> Any:
+        """A feature's charts of every split, as one chart comparing them (HTML only).
+
+        See `svg.split_comparison`: a card of thousands of features then has a chart per
+        feature instead of one per feature and split. Charts it cannot combine (not all
+        histograms or all bar charts) are drawn one by one, each with its split's name.
+        """
+        import markupsafe
+
+        from mct_component import charts, svg
+
+        pairs = [(split, found[name]) for split, found in self._feature_charts if name in found]
+        if not pairs:
+            return markupsafe.Markup("")
+        drawings = [(split, charts.chart_from_dict(chart)) for split, chart in pairs]
+        if {type(d) for _, d in drawings} in ({charts.Histogram}, {charts.BarChart}):
+            return markupsafe.Markup(svg.split_comparison(drawings))  # type: ignore[arg-type]
+        return markupsafe.Markup("").join(
+            markupsafe.Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(
+                self.inline_svg(chart), split
+            )
+            for split, chart in pairs
+        )
 
     def path(self, chart: Mapping[str, Any]) -> str:
         """The file the chart is written to for Markdown: `charts/<number>-<title>.svg`."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
 
 from mct_component.charts import BarChart, Chart, Curve, Histogram, Matrix
 from mct_component.errors import ParameterError
@@ -462,3 +462,144 @@ def _simplify(
             keep[at] = True
             stack += [(first, at), (at, last)]
     return [p for p, kept in zip(points, keep, strict=True) if kept]
+
+
+def split_comparison(
+    charts: Sequence[tuple[str, Histogram | BarChart]], *, width: int = 480
+) -> str:
+    """Draws one feature's distribution in every split as one chart, splits side by side.
+
+    A card has a chart per feature and split: drawn apart, 2,000 features make 6,000
+    charts, each with its own axes, grid and labels. Drawn together they share them, and
+    the splits can be compared at a glance. Each split is a colour (and a dash pattern
+    for greyscale) named in the legend; values are shares of the split's examples, so
+    splits of different sizes compare. Histograms become step outlines over the values'
+    range; bar charts become grouped bars, one per split that lists the value (a value
+    outside a split's top values has no bar for that split).
+
+    Args:
+        charts: (split name, that split's chart) pairs, all histograms or all bar charts
+            (the charts `chart_builders.feature_chart` makes), in split order.
+        width: width in px.
+
+    Returns:
+        SVG markup for HTML (no `xmlns`, no size: CSS gives the width); its <title> is
+        the first chart's title, its <desc> says what is drawn for which splits.
+
+    Raises:
+        ParameterError: no charts, or charts of different kinds or not feature charts.
+    """
+    kinds = {type(chart) for _, chart in charts}
+    if not charts or len(kinds) != 1 or not kinds <= {Histogram, BarChart}:
+        raise ParameterError(
+            "split_comparison draws histograms or bar charts of one kind, got "
+            f"{sorted(k.__name__ for k in kinds) or 'none'}"
+        )
+    title = charts[0][1].title
+    parts = [_title(title, width)] if title else []
+    x = 4.0
+    for i, (name, _) in enumerate(charts):  # the legend: each split in its colour
+        parts.append(_text(_n(x), 34, name, LABEL_CHARS, f' fill="{_PALETTE[i % len(_PALETTE)]}"'))
+        x += _CHAR_W * min(len(name), LABEL_CHARS) + 14
+    if all(_is_empty(chart) for _, chart in charts):
+        height = _no_data(charts[0][1], width, parts)
+    elif kinds == {Histogram}:
+        height = _step_outlines(cast(Sequence[tuple[str, Histogram]], charts), width, parts)
+    else:
+        height = _grouped_bars(cast(Sequence[tuple[str, BarChart]], charts), width, parts)
+    what = "Distribution" if kinds == {Histogram} else "Most frequent values"
+    names = ", ".join(name for name, _ in charts)
+    desc = f"{what} of {title} in each split ({names}), as shares of the split's examples."
+    # Inline in HTML only: no xmlns, and CSS sizes it (the viewBox keeps its shape).
+    return (
+        f'<svg viewBox="0 0 {width} {height}" role="img" '
+        f'font-family="sans-serif" font-size="11" fill="#333">'
+        f"<title>{_esc(title)}</title><desc>{_esc(desc)}</desc>{''.join(parts)}</svg>"
+    )
+
+
+def _share(values: Iterable[float]) -> Callable[[float], float]:
+    """Value to percent of the values' total (0 when the total is 0)."""
+    total = math.fsum(values)
+    return (lambda v: 100.0 * v / total) if total > 0 else (lambda v: 0.0)
+
+
+def _step_outlines(charts: Sequence[tuple[str, Histogram]], width: int, parts: list[str]) -> int:
+    height = round(width * 0.625)
+    edges = [e for _, c in charts for b in c.buckets for e in (b.low, b.high)]
+    shares = [_share(b.count for b in c.buckets) for _, c in charts]
+    peak = max(f(b.count) for f, (_, c) in zip(shares, charts, strict=True) for b in c.buckets)
+    x_axis = _axis(min(edges), max(edges), nice=False)
+    y_axis = _axis(*_with_zero([peak]), nice=True)
+    px, py, axis = _xy_frame(parts, width, height, 58, x_axis, y_axis, "", "% of the split")
+    base = py(0)
+    outlines = []
+    for i, ((_, chart), share) in enumerate(zip(charts, shares, strict=True)):
+        if not chart.buckets:
+            continue
+        steps, last = [], None
+        for b in sorted(chart.buckets, key=lambda b: (b.low, b.high)):
+            x0, x1 = px(b.low), px(b.high)
+            if x1 - x0 < 3:  # one distinct value: a visible spike
+                x0, x1 = (x0 + x1) / 2 - 1.5, (x0 + x1) / 2 + 1.5
+            # Whole pixels: a card has thousands of these, and outlines need no more.
+            if last is None:
+                steps.append(f"M{x0:.0f} {base:.0f}")
+            elif abs(x0 - last) >= 0.5:  # a gap between buckets: down to zero and across
+                steps.append(f"V{base:.0f}H{x0:.0f}")
+            steps.append(f"V{py(share(b.count)):.0f}H{x1:.0f}")
+            last = x1
+        steps.append(f"V{base:.0f}")
+        color = _PALETTE[i % len(_PALETTE)]
+        outlines.append(f'<path d="{"".join(steps)}" stroke="{color}"{_dash(i)}/>')
+    parts += ['<g fill="none" stroke-width="1.5">', *outlines, "</g>", axis]
+    return height
+
+
+def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: list[str]) -> int:
+    labels = list(dict.fromkeys(bar.label for _, c in charts for bar in c.bars))
+    # The "other" bar top_k adds (the rest of the values) goes last, as in each chart.
+    trailing = {c.bars[-1].label for _, c in charts if c.bars} & {"other"}
+    labels = [label for label in labels if label not in trailing] + sorted(trailing)
+    limit = min(LABEL_CHARS, int(width * 0.4 / _CHAR_W))
+    left = 10 + _CHAR_W * max(min(len(label), limit) for label in labels)
+    right = width - 12
+    values = []
+    for _, chart in charts:
+        share = _share(bar.value for bar in chart.bars)
+        values.append({bar.label: share(bar.value) for bar in chart.bars})
+    lo, hi, ticks, tick_labels = _axis(
+        *_with_zero(v for row in values for v in row.values()), nice=True
+    )
+    px = _scale(lo, hi, left, right)
+    top = 44
+    bottom = top + 2 + len(labels) * _ROW + 2
+    thickness = (_ROW - 4) / len(charts)
+    grid = "".join(f"M{_n(px(t))} {top}V{bottom}" for t in ticks)
+    parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
+    for i, row in enumerate(values):
+        boxes = []
+        for j, label in enumerate(labels):
+            if label in row:
+                x0, x1 = sorted((px(0), px(row[label])))
+                boxes.append(_box(x0, top + 4 + j * _ROW + i * thickness, x1 - x0, thickness))
+        if boxes:
+            color = _PALETTE[i % len(_PALETTE)]
+            parts.append(f'<path d="{"".join(boxes)}" fill="{color}"/>')
+    parts.append('<g text-anchor="end">')
+    parts += [
+        _text(_n(left - 6), top + 16 + j * _ROW, label, limit) for j, label in enumerate(labels)
+    ]
+    parts.append("</g>")
+    ticks_d = "".join(f"M{_n(px(t))} {bottom}v4" for t in ticks)
+    parts.append(
+        f'<path d="M{_n(px(0))} {top}V{bottom}M{_n(left)} {bottom}H{_n(right)}{ticks_d}" stroke="{_AXIS}"/>'
+    )
+    parts.append('<g text-anchor="middle">')
+    parts += [
+        f'<text x="{_n(px(t))}" y="{bottom + 15}">{s}</text>'
+        for t, s in zip(ticks, tick_labels, strict=True)
+    ]
+    parts.append(_text(_n((left + right) / 2), bottom + 31, "% of the split", 40))
+    parts.append("</g>")
+    return bottom + 38

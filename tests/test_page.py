@@ -1,9 +1,9 @@
 """The HTML card in a real browser (headless Chromium): self-contained, every chart reachable.
 
 Feature blocks are closed `<details>` and their markup is kept lean for cards of
-thousands of features; these tests check, in the browser itself, that nothing was lost
-on the way: no script errors, no requests, and every chart of the card is drawn once
-its block is opened. A screenshot goes to `build/screenshots/` for people to look at.
+thousands of features (one chart per feature compares its splits); these tests check,
+in the browser itself, that nothing was lost on the way: no script errors, no
+requests, and every split's chart of every feature is drawn once its block is opened. A screenshot goes to `build/screenshots/` for people to look at.
 """
 
 from __future__ import annotations
@@ -44,27 +44,38 @@ def browser():
         yield b
 
 
+def two_splits(base: card.Card) -> card.Card:
+    """The card with its features in its second split too (the factory gives only one)."""
+    first, second = base.datasets[:2]
+    return base.replace(datasets=(first, second.replace(features=first.features)))
+
+
 @pytest.mark.parametrize("kind", ["benign", "hostile"])
 def test_every_chart_is_reachable_and_nothing_is_loaded(browser, tmp_path, kind):
-    card_dict = full_card().to_dict()
+    card_dict = two_splits(full_card()).to_dict()
     if kind == "hostile":
         card_dict = card.Card.from_dict(hostile(card_dict, itertools.cycle(PAYLOADS))).to_dict()
-    charts = render.iter_charts(card_dict)
+    features = card_dict["datasets"][0]["features"]
+    splits = [s["name"] for s in card_dict["datasets"]]
+    outside = len(card_dict["quantitative_analysis"]["charts"])
     load = open_card(browser, card_dict, tmp_path)
     assert load.console_errors == [] and load.requests == []
     assert browser.evaluate("document.querySelectorAll('script').length") == 0
-    assert browser.evaluate("document.querySelectorAll('svg').length") == len(charts)
-    features = browser.evaluate("document.querySelectorAll('details.feature').length")
-    assert features == len(card_dict["datasets"][0]["features"])
-    closed = browser.evaluate(DRAWN_CHARTS)
-    assert closed == len(card_dict["quantitative_analysis"]["charts"])  # only those outside
-    browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-    assert browser.evaluate(DRAWN_CHARTS) == len(charts)
-    # The chart's accessible title is the card's, in the page as in the data.
-    titles = browser.evaluate(
-        "[...document.querySelectorAll('svg > title')].map(t => t.textContent)"
+    # One chart per feature, comparing its splits, in the feature's closed block.
+    assert browser.evaluate("document.querySelectorAll('details.feature svg').length") == len(
+        features
     )
-    assert titles == [chart["title"] for chart in charts] or kind == "hostile"
+    assert browser.evaluate(DRAWN_CHARTS) == outside
+    browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert browser.evaluate(DRAWN_CHARTS) == outside + len(features)
+    drawn = browser.evaluate(
+        "[...document.querySelectorAll('details.feature svg')].map(s => "
+        "[s.querySelector('title').textContent, [...s.querySelectorAll('text')].map(t => t.textContent)])"
+    )
+    for feature, (title, shown) in zip(features, drawn, strict=True):
+        assert title == feature["chart"]["title"]
+        # Every split's chart is in it: the legend names each split, in order.
+        assert shown[1 : 1 + len(splits)] == splits or kind == "hostile"
     if kind == "benign":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         browser.screenshot(str(SCREENSHOTS / "model_card.png"))
@@ -72,7 +83,7 @@ def test_every_chart_is_reachable_and_nothing_is_loaded(browser, tmp_path, kind)
 
 def test_feature_statistics_survive_the_lean_markup(browser, tmp_path):
     """Optional end tags left out: each split's statistics still make one table row."""
-    card_dict = make_card().to_dict()
+    card_dict = two_splits(make_card()).to_dict()
     open_card(browser, card_dict, tmp_path)
     rows = browser.evaluate(
         "[...document.querySelectorAll('details.feature')].map(d => "

@@ -33,8 +33,10 @@ def test_markdown_links_one_svg_file_per_chart(outputs):
 def test_html_inlines_charts_with_unique_ids(outputs):
     html = outputs["model_card.html"]
     assert html.count("<svg") == 3
+    # The TFMA charts' aria-labelledby targets; a feature's chart of all splits needs
+    # none (its <title> and <desc> children name and describe it).
     ids = re.findall(r'id="([^"]+)"', html)
-    assert len(ids) == len(set(ids)) >= 3
+    assert len(ids) == len(set(ids)) >= 2
 
 
 def test_html_shows_training_thresholds_and_comparison(outputs):
