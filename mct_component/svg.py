@@ -586,9 +586,12 @@ def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: lis
         if boxes:
             color = _PALETTE[i % len(_PALETTE)]
             parts.append(f'<path d="{"".join(boxes)}" fill="{color}"/>')
+    # Cut labels get no hover text here (it doubled the chart of long category names);
+    # the table beside it and the card's JSON have them whole.
     parts.append('<g text-anchor="end">')
     parts += [
-        _text(_n(left - 6), top + 16 + j * _ROW, label, limit) for j, label in enumerate(labels)
+        f'<text x="{_n(left - 6)}" y="{top + 16 + j * _ROW}">{_esc(_cut(label, limit))}</text>'
+        for j, label in enumerate(labels)
     ]
     parts.append("</g>")
     ticks_d = "".join(f"M{_n(px(t))} {bottom}v4" for t in ticks)
