@@ -31,8 +31,6 @@ FILE_NAMES = {
 FORMATS = tuple(FILE_NAMES)
 # What is written unless formats are chosen: the PDF takes far longer than the rest.
 DEFAULT_FORMATS = ("json", "html", "md")
-# Formats whose file is bytes; every other file is UTF-8 text.
-BINARY_FORMATS = ("pdf",)
 TEMPLATED_FORMATS = ("html", "md")
 DEFAULT_TEMPLATES = {"html": "model_card.html.jinja", "md": "model_card.md.jinja"}
 TEMPLATE_PACKAGE = "mct_component.templates"
@@ -158,8 +156,8 @@ def _environment(
         env.filters["chart_path"] = lambda chart: safe(chart_set.path(chart))
     else:
         env.filters["chart_path"] = chart_set.path
+        env.filters["feature_svg"] = chart_set.feature_svg
     env.filters["svg"] = chart_set.inline_svg
-    env.filters["feature_svg"] = chart_set.feature_svg
     return env
 
 
@@ -278,8 +276,8 @@ def render(
             The PDF is laid out from the HTML, so an "html" template shapes it too.
 
     Returns:
-        File name (e.g. "model_card.html") -> content: `bytes` for "model_card.pdf"
-        (`BINARY_FORMATS`), `str` for every other file. With "md", each chart is also
+        File name (e.g. "model_card.html") -> content: `bytes` for "model_card.pdf",
+        `str` for every other file. With "md", each chart is also
         returned as `charts/<name>.svg`, the files the Markdown links to.
 
     Raises:
