@@ -105,3 +105,17 @@ def test_page_report_compares_and_checks_targets():
     verdicts = [t["met"] for t in run.check_page_targets(pages)]
     assert verdicts == [False, True]  # 1.5 s is not under 1 s; 3 MB is under 4 MB
     assert "| 200 | 0.05 | 0.25 | 1.00 |" in run.page_tables(pages)
+
+
+def test_browser_and_pdf_steps_on_a_tiny_card(tiny_inputs, tmp_path):
+    run.measure("ours", tiny_inputs, 1, None, str(tmp_path / "cards" / f"ours-{N_FEATURES}"))
+    pages = run.card_pages([N_FEATURES], ["ours"], tmp_path)
+    (page,) = run.measure_pages(pages, rounds=1)
+    assert page.elements > 50 and len(page.load_times_s) == 1
+    assert (page.console_errors, page.requests) == (0, 0)
+    with pytest.raises(FileNotFoundError, match="run the build step first"):
+        run.card_pages([N_FEATURES], ["mct"], tmp_path)
+    cards = run.pdf_cards([N_FEATURES], tmp_path, demo_cards=tmp_path / "no-demo")
+    import_s, (pdf,) = run.measure_pdfs(cards, runs=1)
+    assert import_s >= 0 and pdf.pages >= 1 and pdf.n_features == N_FEATURES
+    assert f"| benchmark, {N_FEATURES} features | {N_FEATURES} |" in run.pdf_table(import_s, [pdf])
