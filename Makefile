@@ -32,6 +32,7 @@ bench: $(STAMP)
 	@bash scripts/ensure_debian_packages.sh
 	$(PYTHON) -m bench.run --update-results-md
 	$(PYTHON) -m bench.lineage_scale --update-results-md
+	$(PYTHON) -m bench.dashboard_scale --update-results-md
 
 test: $(STAMP) lint
 	@bash scripts/ensure_debian_packages.sh

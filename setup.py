@@ -16,7 +16,12 @@ setup(
     long_description=pathlib.Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.11",
-    packages=["mct_component", "mct_component.sources", "mct_component.templates"],
+    packages=[
+        "mct_component",
+        "mct_component.dashboard",
+        "mct_component.sources",
+        "mct_component.templates",
+    ],
     package_dir={"mct_component.templates": "templates"},
     package_data={
         "mct_component": ["schemas/*.json", "py.typed"],
@@ -27,6 +32,8 @@ setup(
         "jinja2>=3.0",
         "jsonschema-rs>=0.61,<0.62",
         "pyyaml>=5.4",
+        # The dashboard reads MySQL-backed MLMD stores directly.
+        "pymysql>=1.0",
     ],
     entry_points={"console_scripts": ["mct-card=mct_component.cli:main"]},
 )

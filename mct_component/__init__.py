@@ -1,7 +1,8 @@
 """mct-component: model cards from ML Metadata lineage, as a TFX component and a Python API.
 
 The card API (`Card`, `card_from_files`, `card_from_mlmd`, `render_card`, `write_card`,
-`explanation_metadata`) works without a pipeline. Importing this package is cheap:
+`explanation_metadata`) works without a pipeline; `build_dashboard` writes a static site
+over every model of an MLMD store. Importing this package is cheap:
 TensorFlow loads only when a card is built from pipeline outputs, and the TFX-facing
 names (`ModelCardGenerator`, `ModelCard`) load TFX only when first used.
 """
@@ -28,6 +29,7 @@ from mct_component.api import (
     write_card,
 )
 from mct_component.card import Card
+from mct_component.dashboard import DashboardSummary, build_dashboard
 from mct_component.diff import CardDiff, diff_cards
 from mct_component.errors import (
     CardContentError,
@@ -63,6 +65,7 @@ __all__ = [
     "CardValidationError",
     "CardVersion",
     "ConflictError",
+    "DashboardSummary",
     "EventSinks",
     "LineageError",
     "ModelCard",
@@ -73,6 +76,7 @@ __all__ = [
     "SourceError",
     "TemplateError",
     "TemplateNotFoundError",
+    "build_dashboard",
     "card_from_files",
     "card_from_mlmd",
     "card_history",

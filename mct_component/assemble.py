@@ -11,7 +11,14 @@ from mct_component import card, chart_builders, comparison, content
 from mct_component.errors import SourceError
 from mct_component.refs import ArtifactRef, CardInputs
 from mct_component.savedmodel import SavedModelInfo
-from mct_component.sources import deployment, evaluation, source_of, statistics, training
+from mct_component.sources import (
+    anomalies,
+    deployment,
+    evaluation,
+    source_of,
+    statistics,
+    training,
+)
 
 logger = logging.getLogger(__name__)
 NO_SAVED_MODEL = "No SavedModel found in the model artifact: signatures are unknown."
@@ -32,6 +39,10 @@ MISSING_NOTES = {
         "(from_components(..., pusher=pusher) wires it)."
     ),
     "trainer": "No Trainer execution in lineage: training configuration is unknown.",
+    "anomalies": (
+        "No ExampleAnomalies: the data was not validated (add an ExampleValidator over "
+        "the statistics and from_components(..., example_validator=example_validator))."
+    ),
 }
 
 
@@ -69,6 +80,7 @@ def build_card(
         model_details=_model_details(inputs, saved_model),
         datasets=tuple(chart_builders.with_feature_charts(s) for s in split_statistics),
         schema=statistics.schema_summary(inputs.schema) if inputs.schema else None,
+        data_validation=_data_validation(inputs),
         training=_training(inputs),
         quantitative_analysis=analysis,
         comparison=compared,
@@ -83,6 +95,17 @@ def build_card(
         ),
     )
     return content.apply_card_content(auto, card_content or {})
+
+
+def _data_validation(inputs: CardInputs) -> tuple[card.DataValidation, ...]:
+    training, evaluated = inputs.anomalies, inputs.evaluation_anomalies
+    if training is not None and evaluated is not None and training.id == evaluated.id:
+        return (anomalies.read_data_validation(training, "training and evaluation"),)
+    return tuple(
+        anomalies.read_data_validation(ref, data)
+        for ref, data in ((training, "training"), (evaluated, "evaluation"))
+        if ref is not None
+    )
 
 
 def _class_names(

@@ -23,7 +23,7 @@ from mct_component.errors import CardValidationError
 if TYPE_CHECKING:
     from mct_component.content import ContentInput
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 RISK_RATINGS = ("low", "medium", "high", "unknown")
 STATUSES = ("draft", "pending_review", "approved", "archived")
 
@@ -159,6 +159,40 @@ class SchemaSummary(Record):
 
     features: tuple[SchemaFeature, ...]
     source: Source
+
+
+@dataclasses.dataclass(frozen=True)
+class DataAnomaly(Record):
+    """One finding of ExampleValidator (TFDV) in one split.
+
+    A schema anomaly has the TFDV anomaly types in `kind` and a `severity`; a drift or
+    skew measurement (`kind` "DRIFT" or "SKEW") has its `measurement`, `value` and
+    `threshold`, and a severity only when the value is beyond the threshold.
+    """
+
+    split: str
+    feature: str  # "" for the whole dataset
+    kind: str
+    description: str
+    severity: str = ""  # "error", "warning", "unknown"; "" for a measurement within bounds
+    measurement: str = ""
+    value: float | None = None
+    threshold: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DataValidation(Record):
+    """What ExampleValidator found in the data a model was trained or evaluated on."""
+
+    data: str  # "training", "evaluation", or "training and evaluation"
+    splits: tuple[str, ...]
+    anomalies: tuple[DataAnomaly, ...]
+    source: Source
+
+    @property
+    def alerts(self) -> tuple[DataAnomaly, ...]:
+        """The findings that are anomalies (not measurements within their threshold)."""
+        return tuple(a for a in self.anomalies if a.severity)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -397,6 +431,7 @@ class Card(Record):
     model_details: ModelDetails
     datasets: tuple[DatasetSplit, ...] = ()
     schema: SchemaSummary | None = None
+    data_validation: tuple[DataValidation, ...] = ()
     training: Training | None = None
     quantitative_analysis: QuantitativeAnalysis = QuantitativeAnalysis()
     comparison: Comparison | None = None

@@ -10,6 +10,7 @@
     mct-card diff    STORE --model-id N --from V --to V [--json]
     mct-card clone   STORE --model-id N --to-model M [--by NAME] [--note TEXT]
     mct-card delete  STORE --model-id N [--purge]
+    mct-card dashboard STORE --output-dir DIR [--completeness-gate X] [--overwrite]
 
 STORE is `--metadata PATH` (an MLMD SQLite file) or `--connection-config FILE` (an MLMD
 `ConnectionConfig` in text format, e.g. for MySQL). It uses only the public API.
@@ -90,6 +91,19 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--from", dest="old", type=int, required=True, help="the older version")
     diff.add_argument("--to", dest="new", type=int, required=True, help="the newer version")
     diff.add_argument("--json", action="store_true", help="print JSON")
+
+    dashboard = _command(commands, "dashboard", "write a static site over every model")
+    dashboard.add_argument("--output-dir", required=True, help="the site's folder (replaced)")
+    dashboard.add_argument(
+        "--completeness-gate",
+        type=float,
+        help="minimum completeness (0 to 1) for cards whose generator set no gate",
+    )
+    dashboard.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --output-dir even if it holds files that are not a dashboard",
+    )
     return parser
 
 
@@ -244,6 +258,22 @@ def diff(args: argparse.Namespace) -> str:
     return json.dumps(changes.as_dict(), indent=2) if args.json else changes.text()
 
 
+def dashboard(args: argparse.Namespace) -> str:
+    """Runs `mct-card dashboard`."""
+    import mct_component as mct
+
+    gate = args.completeness_gate
+    if gate is not None and not 0 <= gate <= 1:
+        raise mct.ParameterError(f"--completeness-gate must be between 0 and 1, got {gate}")
+    summary = mct.build_dashboard(
+        _store(args), args.output_dir, completeness_gate=gate, overwrite=args.overwrite
+    )
+    flagged = ", ".join(f"{n} {flag}" for flag, n in summary.flag_counts.items() if n)
+    return f"Dashboard of {summary.models} models written to {summary.index}" + (
+        f" ({flagged})" if flagged else ""
+    )
+
+
 COMMANDS = {
     "generate": generate,
     "status": status,
@@ -253,6 +283,7 @@ COMMANDS = {
     "diff": diff,
     "clone": clone,
     "delete": delete,
+    "dashboard": dashboard,
 }
 
 

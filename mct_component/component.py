@@ -46,6 +46,9 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
         constants.TRANSFORM_GRAPH_KEY: ChannelParameter(
             type=standard_artifacts.TransformGraph, optional=True
         ),
+        constants.ANOMALIES_KEY: ChannelParameter(
+            type=standard_artifacts.ExampleAnomalies, optional=True
+        ),
     }
     OUTPUTS = {
         constants.MODEL_CARD_KEY: ChannelParameter(type=ModelCard),
@@ -90,6 +93,7 @@ class ModelCardGenerator(base_component.BaseComponent):
         blessing: the Evaluator's `ModelBlessing` verdict.
         pushed_model: the Pusher's `PushedModel` (deployment destination).
         transform_graph: Transform's `TransformGraph` (for `label_vocabulary`).
+        anomalies: ExampleValidator's `ExampleAnomalies` of the training data.
 
     Parameters:
         card_content: human-written sections, as a dict or a path to a JSON/YAML file,
@@ -135,6 +139,7 @@ class ModelCardGenerator(base_component.BaseComponent):
         blessing: types.BaseChannel | None = None,
         pushed_model: types.BaseChannel | None = None,
         transform_graph: types.BaseChannel | None = None,
+        anomalies: types.BaseChannel | None = None,
         card_content: content.ContentInput = None,
         templates: Mapping[str, str] | None = None,
         output_formats: Sequence[str] = render.DEFAULT_FORMATS,
@@ -154,6 +159,7 @@ class ModelCardGenerator(base_component.BaseComponent):
             blessing=blessing,
             pushed_model=pushed_model,
             transform_graph=transform_graph,
+            anomalies=anomalies,
             model_card=types.Channel(type=ModelCard),
             push_blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             **parameters.encode(
@@ -179,13 +185,15 @@ class ModelCardGenerator(base_component.BaseComponent):
         transform: base_node.BaseNode | None = None,
         evaluator: base_node.BaseNode | None = None,
         pusher: base_node.BaseNode | None = None,
+        example_validator: base_node.BaseNode | None = None,
         **parameters: Any,
     ) -> ModelCardGenerator:
         """A generator wired after the pipeline's components, describing their model.
 
         Every component given feeds its output to the generator (Trainer: `model`;
         StatisticsGen: `statistics`; SchemaGen: `schema`; Transform: `transform_graph`;
-        Evaluator: `evaluation` and `blessing`; Pusher: `pushed_model`), so the generator
+        Evaluator: `evaluation` and `blessing`; Pusher: `pushed_model`; ExampleValidator:
+        `anomalies`), so the generator
         runs after all of them, on every orchestrator. The Trainer's and Transform's
         configuration is recorded too, for orchestrators that run no driver.
 
@@ -196,6 +204,7 @@ class ModelCardGenerator(base_component.BaseComponent):
             transform: the Transform the Trainer used.
             evaluator: the Evaluator of the model.
             pusher: the Pusher of the model.
+            example_validator: the ExampleValidator of the training data's statistics.
             **parameters: the generator's parameters (`card_content`, `templates`,
                 `output_formats`, `label_vocabulary`, `pipeline_name`, `run_id`).
 
@@ -210,6 +219,7 @@ class ModelCardGenerator(base_component.BaseComponent):
             constants.EVALUATION_KEY: (evaluator, constants.EVALUATION_KEY),
             constants.BLESSING_KEY: (evaluator, constants.BLESSING_KEY),
             constants.PUSHED_MODEL_KEY: (pusher, constants.PUSHED_MODEL_KEY),
+            constants.ANOMALIES_KEY: (example_validator, constants.ANOMALIES_KEY),
         }
         inputs = {
             key: _output(node, output) for key, (node, output) in wiring.items() if node is not None

@@ -13,6 +13,7 @@ EVALUATION_KEY = "evaluation"
 BLESSING_KEY = "blessing"
 PUSHED_MODEL_KEY = "pushed_model"
 TRANSFORM_GRAPH_KEY = "transform_graph"
+ANOMALIES_KEY = "anomalies"
 # The output channels: the card, and the push gate (a ModelBlessing for the Pusher).
 MODEL_CARD_KEY = "model_card"
 PUSH_BLESSING_KEY = "push_blessing"
@@ -46,6 +47,9 @@ CARD_VERSION_PROPERTY = "card_version"
 SHA256_PROPERTY = "sha256"
 # The card's completeness score (a decimal string), and why the push gate said no.
 COMPLETENESS_PROPERTY = "completeness"
+# The card's risk rating, and its headline metric as JSON (see `summary`).
+RISK_RATING_PROPERTY = "risk_rating"
+HEADLINE_METRIC_PROPERTY = "headline_metric"
 PUSH_GATE_REASONS_PROPERTY = "push_gate_reasons"
 # One per overall metric: "metric:<label>", an exact decimal string.
 METRIC_PROPERTY_PREFIX = "metric:"

@@ -8,7 +8,7 @@ from typing import Any
 from tfx import types
 from tfx.dsl.components.base import base_executor
 
-from mct_component import card, constants, files, gates, generate, parameters
+from mct_component import card, constants, files, gates, generate, parameters, summary
 from mct_component import content as content_module
 from mct_component.errors import ModelCardError, SourceError
 from mct_component.file_inputs import BLESSED_FILE, NOT_BLESSED_FILE
@@ -24,6 +24,7 @@ OPTIONAL_INPUTS = (
     constants.BLESSING_KEY,
     constants.PUSHED_MODEL_KEY,
     constants.TRANSFORM_GRAPH_KEY,
+    constants.ANOMALIES_KEY,
 )
 
 
@@ -40,8 +41,8 @@ class Executor(base_executor.BaseExecutor):
 
         Args:
             input_dict: `model` (exactly one `Model`) and, optionally, one artifact each
-                of `statistics`, `schema`, `evaluation`, `blessing`, `pushed_model` and
-                `transform_graph`; given ones win over what lineage found.
+                of `statistics`, `schema`, `evaluation`, `blessing`, `pushed_model`,
+                `transform_graph` and `anomalies`; given ones win over what lineage found.
             output_dict: `model_card`: the one `ModelCard` artifact to write into;
                 `push_blessing`: the push gate's `ModelBlessing`.
             exec_properties: the parameters `parameters.encode` wrote, plus the driver's
@@ -132,6 +133,8 @@ def record_summary(
     if model_card.completeness is not None:
         score = repr(model_card.completeness.score)
         artifact.set_string_custom_property(constants.COMPLETENESS_PROPERTY, score)
+    for name, value in summary.summary_properties(model_card).items():
+        artifact.set_string_custom_property(name, value)
     # Metrics are stored as exact decimal strings: MLMD's SQLite backend keeps only six
     # significant digits of double properties.
     for metric in model_card.quantitative_analysis.overall:

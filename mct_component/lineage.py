@@ -240,15 +240,19 @@ def _resolve(graph: _Graph, model_id: int, with_baseline: bool) -> CardInputs:
             raw_examples_id = graph.io(producer, True, "examples")
             schema_id = schema_id or graph.io(producer, True, "schema")
 
-    # Hop 5-6: the statistics StatisticsGen computed over the raw examples.
-    statistics_id = None
-    if raw_examples_id is not None:
-        graph.expand_artifacts([raw_examples_id])
-        readers = graph.consumers(raw_examples_id, role="examples")
-        graph.expand_executions(readers)
-        outputs = [graph.io(r, False, "statistics") for r in readers]
-        candidates = [o for o in outputs if o is not None]
-        statistics_id = max(candidates) if candidates else None
+    # Hop 5-6: the statistics StatisticsGen computed over the raw examples, and hop 7-8
+    # ExampleValidator's anomalies in them; also for the Evaluator's examples if others.
+    statistics_id = _newest_output(graph, raw_examples_id, "examples", "statistics")
+    anomalies_id = _newest_output(graph, statistics_id, "statistics", "anomalies")
+    evaluation_examples_id = evaluator_id and graph.io(evaluator_id, True, "examples")
+    evaluation_anomalies_id = anomalies_id if evaluation_examples_id == raw_examples_id else None
+    if evaluation_examples_id not in (None, raw_examples_id):
+        evaluation_statistics_id = _newest_output(
+            graph, evaluation_examples_id, "examples", "statistics"
+        )
+        evaluation_anomalies_id = _newest_output(
+            graph, evaluation_statistics_id, "statistics", "anomalies"
+        )
 
     contexts = _contexts(graph, producer_id, model_id)
     inputs = CardInputs(
@@ -267,6 +271,8 @@ def _resolve(graph: _Graph, model_id: int, with_baseline: bool) -> CardInputs:
         examples=graph.optional_artifact_ref(raw_examples_id),
         transformed_examples=graph.optional_artifact_ref(examples_id) if transform_id else None,
         transform_graph=graph.optional_artifact_ref(transform_graph_id),
+        anomalies=graph.optional_artifact_ref(anomalies_id),
+        evaluation_anomalies=graph.optional_artifact_ref(evaluation_anomalies_id),
         hyperparameters=graph.optional_artifact_ref(trainer_input("hyperparameters")),
         trainer=graph.optional_execution_ref(trainer_id),
         transform=graph.optional_execution_ref(transform_id),
@@ -288,6 +294,17 @@ def _resolve(graph: _Graph, model_id: int, with_baseline: bool) -> CardInputs:
     return dataclasses.replace(
         inputs, baseline=_resolve(graph, baseline_id, with_baseline=False), baseline_basis=basis
     )
+
+
+def _newest_output(graph: _Graph, artifact_id: int | None, role: str, output: str) -> int | None:
+    """The newest `output` of the executions that read the artifact as `role`."""
+    if artifact_id is None:
+        return None
+    graph.expand_artifacts([artifact_id])
+    readers = graph.consumers(artifact_id, role=role)
+    graph.expand_executions(readers)
+    candidates = [o for o in (graph.io(r, False, output) for r in readers) if o is not None]
+    return max(candidates) if candidates else None
 
 
 def _latest_consumer_writing(graph: _Graph, model_id: int, type_name: str) -> int | None:

@@ -77,8 +77,10 @@ class ContextRef:
 class CardInputs:
     """Everything a card is built from; only the model is required.
 
-    The first seven fields can be the component's own inputs; the rest is only known
-    from lineage. `baseline` holds the inputs of the model this one is compared with:
+    The first eight fields can be the component's own inputs; the rest is only known
+    from lineage. `anomalies` are ExampleValidator's findings on the training data's
+    statistics, `evaluation_anomalies` on the evaluation data's (the same artifact when
+    the Evaluator read the training examples). `baseline` holds the inputs of the model this one is compared with:
     the Evaluator's baseline model, or else the previous blessed model of the pipeline
     (`baseline_basis` says which: `EVALUATOR_BASELINE` or `PREVIOUS_BLESSED`).
     """
@@ -90,6 +92,8 @@ class CardInputs:
     blessing: ArtifactRef | None = None
     pushed_model: ArtifactRef | None = None
     transform_graph: ArtifactRef | None = None
+    anomalies: ArtifactRef | None = None
+    evaluation_anomalies: ArtifactRef | None = None
     examples: ArtifactRef | None = None
     transformed_examples: ArtifactRef | None = None
     hyperparameters: ArtifactRef | None = None

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mct_component import completeness, constants, events, files, generate, lifecycle
+from mct_component import completeness, constants, events, files, generate, lifecycle, summary
 from mct_component.card import Approval, Card, Governance, Inheritance, StatusChange
 from mct_component.errors import LineageError, ModelCardError
 from mct_component.refs import properties_of
@@ -338,6 +338,8 @@ def _record(
     if card.completeness is not None:
         score = repr(card.completeness.score)
         _set(artifact.custom_properties, constants.COMPLETENESS_PROPERTY, score)
+    for name, value in summary.summary_properties(card).items():
+        _set(artifact.custom_properties, name, value)
     card_json = outputs[constants.CARD_JSON_FILE]
     assert isinstance(card_json, str)  # every file but the PDF is text
     _set(

@@ -12,6 +12,11 @@ import os
 from tfx import v1 as tfx
 
 MODULE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "penguin_module_raw.py")
+# Expectations the data does not meet (no Torgersen island, lighter penguins), so that
+# ExampleValidator finds real anomalies for the card and the dashboard to show.
+EXPECTATIONS_FILE = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "penguin_expectations.pbtxt"
+)
 
 
 def create_pipeline(
@@ -22,7 +27,10 @@ def create_pipeline(
     imported_model_uri: str,
     train_steps: int = 50,
 ) -> tfx.dsl.Pipeline:
-    """ExampleGen -> StatisticsGen -> SchemaGen -> Trainer, and an Importer of a Model."""
+    """ExampleGen -> StatisticsGen -> SchemaGen -> Trainer, and an Importer of a Model.
+
+    An ExampleValidator checks the statistics against stricter, imported expectations.
+    """
     example_gen = tfx.components.CsvExampleGen(input_base=data_root)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
@@ -32,6 +40,10 @@ def create_pipeline(
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=1),
+    )
+    expectations = tfx.components.ImportSchemaGen(schema_file=EXPECTATIONS_FILE)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=expectations.outputs["schema"]
     )
     importer = tfx.dsl.Importer(
         source_uri=imported_model_uri, artifact_type=tfx.types.standard_artifacts.Model
@@ -44,6 +56,8 @@ def create_pipeline(
             statistics_gen,
             schema_gen,
             trainer,
+            expectations,
+            example_validator,
             importer,
         ],
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(

@@ -71,6 +71,9 @@ def training_components(
     example_gen = tfx.components.CsvExampleGen(input_base=data_root)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
@@ -100,6 +103,7 @@ def training_components(
         "example_gen": example_gen,
         "statistics_gen": statistics_gen,
         "schema_gen": schema_gen,
+        "example_validator": example_validator,
         "transform": transform,
         "trainer": trainer,
         "baseline": baseline,
@@ -151,6 +155,7 @@ def create_pipeline(
         schema_gen=parts["schema_gen"],
         transform=parts["transform"],
         evaluator=parts["evaluator"],
+        example_validator=parts["example_validator"],
         card_content=CARD_CONTENT_FILE,
         label_vocabulary=LABEL_VOCABULARY,
         pipeline_name=pipeline_name,

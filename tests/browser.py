@@ -92,6 +92,7 @@ class Browser:
         )
         self._ids = itertools.count(1)
         self._page: PageLoad | None = None
+        self._scripts = True
         try:
             self._socket = websocket.create_connection(
                 self._browser_endpoint(), timeout=COMMAND_TIMEOUT_S, suppress_origin=True
@@ -184,10 +185,15 @@ class Browser:
         if result.get("errorText"):
             raise BrowserError(f"cannot open {url}: {result['errorText']}")
         self._wait_for("Page.loadEventFired", timeout)
-        # The load event can come before the first frame is drawn; wait for one.
-        self.evaluate("new Promise(done => requestAnimationFrame(() => done(true)))")
+        if self._scripts:  # the load event can come before the first frame is drawn
+            self.evaluate("new Promise(done => requestAnimationFrame(() => done(true)))")
         self._page.load_seconds = time.perf_counter() - started
         return self._page
+
+    def disable_javascript(self) -> None:
+        """Runs the next pages without their scripts (DevTools can still query them)."""
+        self.command("Emulation.setScriptExecutionDisabled", {"value": True})
+        self._scripts = False
 
     def evaluate(self, expression: str) -> Any:
         """Runs JavaScript in the page and returns its (JSON-able) value."""

@@ -150,3 +150,33 @@ def minimal_run(tmp_path_factory, penguin_run) -> PipelineRun:
         )
         _mark_done(folder)
     return PipelineRun(folder, paths["metadata_path"], "penguin-minimal")
+
+
+@pytest.fixture(scope="session")
+def dashboard_run(tmp_path_factory, penguin_run) -> PipelineRun:
+    """One store holding the demo's two runs and the minimal pipeline's models (no cards).
+
+    A copy of `penguin_run`'s store, into which the minimal pipeline (no Evaluator, no
+    Pusher, an Importer, an ExampleValidator that finds anomalies) then runs.
+    """
+    from tfx import v1 as tfx
+
+    from pipelines import penguin_data, penguin_minimal, run_local
+
+    folder, done = _cached_or_new(tmp_path_factory, "dashboard")
+    paths = run_local.demo_paths(folder)
+    if not done:
+        os.makedirs(folder, exist_ok=True)
+        shutil.copyfile(penguin_run.metadata_path, paths["metadata_path"])
+        penguin_data.write_penguins_csv(paths["data_root"])
+        tfx.orchestration.LocalDagRunner().run(
+            penguin_minimal.create_pipeline(
+                pipeline_name="penguin-minimal",
+                pipeline_root=paths["pipeline_root"],
+                data_root=paths["data_root"],
+                metadata_path=paths["metadata_path"],
+                imported_model_uri=penguin_run.artifacts("Model")[0].uri,
+            )
+        )
+        _mark_done(folder)
+    return PipelineRun(folder, paths["metadata_path"], "penguin-minimal")

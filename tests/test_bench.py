@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from bench import inputs, lineage_scale, run
+from bench import dashboard_scale, inputs, lineage_scale, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
@@ -121,3 +121,13 @@ def test_browser_and_pdf_steps_on_a_tiny_card(tiny_inputs, tmp_path):
     import_s, (pdf,) = run.measure_pdfs(cards, runs=1)
     assert import_s >= 0 and pdf.pages >= 1 and pdf.n_features == N_FEATURES
     assert f"| benchmark, {N_FEATURES} features | {N_FEATURES} |" in run.pdf_table(import_s, [pdf])
+
+
+def test_dashboard_scale_on_a_small_store(tmp_path):
+    report = dashboard_scale.measure(
+        [4], tmp_path / "sites", tmp_path / "stores", build_repeats=1, load_repeats=1
+    )
+    (row,) = report
+    assert row["models"] == 4 and row["rows_in_browser"] == 4
+    assert row["errors_and_requests"] == 0
+    assert "| 4 |" in dashboard_scale.markdown(report)

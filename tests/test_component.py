@@ -36,6 +36,7 @@ def test_channel_keys_are_tfxs_own():
         "BLESSING_KEY",
         "PUSHED_MODEL_KEY",
         "TRANSFORM_GRAPH_KEY",
+        "ANOMALIES_KEY",
     ):
         assert getattr(constants, name) == getattr(specs, name)
 

@@ -1,0 +1,166 @@
+"""The dashboard at scale: a site over the lineage benchmark's 10,000-run store.
+
+Builds the site (`mct_component.build_dashboard`) in a fresh worker process per repeat,
+timing the whole build (reading the store, rows and flags, every page, writing) and
+taking the worker's peak RSS (`VmHWM`, imports included); then opens `index.html` in
+headless Chromium (`tests/browser.py`) and times navigation to the load event (and a
+drawn frame), median of several loads, each in a fresh browser after a warm-up load.
+The stores are `bench/lineage_scale.py`'s (cached under `build/bench/lineage/`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bench import lineage_scale
+
+RUN_COUNTS = (1_000, 10_000)
+BUILD_REPEATS = 3
+LOAD_REPEATS = 5
+DEFAULT_DIR = pathlib.Path("build/bench/dashboard")
+# Targets from issue 12.
+BUILD_SECONDS, BUILD_MIB, LOAD_SECONDS = 10.0, 1024.0, 2.0
+
+_WORKER = """
+import json, sys, time
+started = time.perf_counter()
+from mct_component import build_dashboard
+summary = build_dashboard(sys.argv[1], sys.argv[2], overwrite=True)
+seconds = time.perf_counter() - started
+with open("/proc/self/status") as f:
+    peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+print(json.dumps({"seconds": seconds, "peak_mib": peak, "models": summary.models}))
+"""
+
+
+def build_once(store: pathlib.Path, site: pathlib.Path) -> dict[str, Any]:
+    """One build in a fresh Python process: seconds (imports included) and peak MiB."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER, str(store), str(site)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def load_times(index: pathlib.Path, repeats: int) -> tuple[list[float], int, int]:
+    """Seconds to the load event of `index` (fresh browser each time), rows, errors+requests."""
+    from tests.browser import Browser
+
+    seconds, rows, problems = [], 0, 0
+    for _ in range(repeats):
+        with Browser() as browser:
+            browser.open("about:blank")
+            page = browser.open(index.as_uri())
+            seconds.append(page.load_seconds)
+            rows = browser.evaluate("document.querySelectorAll('#models tbody tr').length")
+            problems = len(page.console_errors) + len(page.requests)
+    return seconds, rows, problems
+
+
+def measure(
+    run_counts: Sequence[int],
+    directory: pathlib.Path,
+    stores: pathlib.Path = lineage_scale.DEFAULT_DIR,
+    build_repeats: int = BUILD_REPEATS,
+    load_repeats: int = LOAD_REPEATS,
+) -> list[dict[str, Any]]:
+    """Builds and opens a site per store size (stores cached in `stores`)."""
+    report = []
+    for runs in run_counts:
+        store, _ = lineage_scale.ensure_store(runs, stores)
+        site = directory / f"site-{runs}"
+        builds = [build_once(store, site) for _ in range(build_repeats)]
+        loads, rows, problems = load_times(site / "index.html", load_repeats)
+        size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+        report.append(
+            {
+                "runs": runs,
+                "models": builds[0]["models"],
+                "build_s": statistics.median(b["seconds"] for b in builds),
+                "build_range_s": [
+                    min(b["seconds"] for b in builds),
+                    max(b["seconds"] for b in builds),
+                ],
+                "peak_mib": max(b["peak_mib"] for b in builds),
+                "index_mib": (site / "index.html").stat().st_size / 2**20,
+                "site_mib": size / 2**20,
+                "load_s": statistics.median(loads),
+                "load_range_s": [min(loads), max(loads)],
+                "rows_in_browser": rows,
+                "errors_and_requests": problems,
+            }
+        )
+    return report
+
+
+def markdown(report: Sequence[dict[str, Any]]) -> str:
+    """The RESULTS.md table and the targets."""
+    lines = [
+        "| Models in store | Build (s, median) | Peak RSS (MiB) | index.html (MiB) | Site (MiB) | Index load in Chromium (s, median) | Rows shown | Errors + requests |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report:
+        lines.append(
+            f"| {r['models']:,} | {r['build_s']:.2f} ({r['build_range_s'][0]:.2f}–{r['build_range_s'][1]:.2f}) "
+            f"| {r['peak_mib']:.0f} | {r['index_mib']:.1f} | {r['site_mib']:.0f} "
+            f"| {r['load_s']:.2f} ({r['load_range_s'][0]:.2f}–{r['load_range_s'][1]:.2f}) "
+            f"| {r['rows_in_browser']:,} | {r['errors_and_requests']} |"
+        )
+    largest = max(report, key=lambda r: r["models"])
+    checks = [
+        (
+            f"{largest['models']:,} models build in under {BUILD_SECONDS:.0f} s",
+            f"{largest['build_s']:.2f} s",
+            largest["build_s"] < BUILD_SECONDS,
+        ),
+        (
+            f"... and under {BUILD_MIB / 1024:.0f} GiB",
+            f"{largest['peak_mib']:.0f} MiB",
+            largest["peak_mib"] < BUILD_MIB,
+        ),
+        (
+            f"The index opens (load event) in under {LOAD_SECONDS:.0f} s",
+            f"{largest['load_s']:.2f} s",
+            largest["load_s"] < LOAD_SECONDS,
+        ),
+    ]
+    lines += ["", "| Target | Measured | Met |", "|---|---|---|"]
+    lines += [f"| {what} | {value} | {'yes' if met else '**no**'} |" for what, value, met in checks]
+    load = os.getloadavg()[0]
+    lines += ["", f"Load average when measured: {load:.1f} (2 cores)."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, nargs="+", default=list(RUN_COUNTS))
+    parser.add_argument("--directory", type=pathlib.Path, default=DEFAULT_DIR)
+    parser.add_argument("--update-results-md", action="store_true")
+    args = parser.parse_args(argv)
+    args.directory.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    report = measure(args.runs, args.directory)
+    text = markdown(report)
+    print(text)
+    (args.directory / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Measured in {time.perf_counter() - started:.0f} s")
+    if args.update_results_md:
+        from bench import run
+
+        run.replace_marked_section(run.RESULTS_MD, "dashboard", text)
+        print(f"Updated {run.RESULTS_MD}")
+
+
+if __name__ == "__main__":
+    main()

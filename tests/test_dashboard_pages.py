@@ -1,0 +1,185 @@
+"""The dashboard's flags and pages on hand-made stores: hostile names, and each flag's rule."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import re
+
+import pytest
+
+from mct_component.dashboard import graphs, overview, site, snapshot
+from mct_component.dashboard.snapshot import Edge, Node
+
+HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\u202e"
+
+
+def _store(
+    pipeline: str = "p",
+    run: str = "r1",
+    model_uri: str = "/models/1",
+    card: dict | None = None,
+    pushed: bool = False,
+    blessed: bool | None = True,
+) -> snapshot.Snapshot:
+    """A run of ExampleGen -> Trainer -> Evaluator (-> Pusher), with an optional card."""
+    artifacts = {
+        1: Node(1, "Examples", 1000, "/data/1"),
+        2: Node(2, "Model", 2000, model_uri),
+        3: Node(3, "ModelEvaluation", 3000, "/eval/3"),
+    }
+    executions = {
+        10: Node(10, "tfx.components.example_gen.component.CsvExampleGen", 900),
+        11: Node(11, "tfx.components.trainer.component.Trainer", 1500),
+        12: Node(12, "tfx.components.evaluator.component.Evaluator", 2500),
+    }
+    edges = [
+        Edge(1, 10, False, "examples"),
+        Edge(1, 11, True, "examples"),
+        Edge(2, 11, False, "model"),
+        Edge(2, 12, True, "model"),
+        Edge(3, 12, False, "evaluation"),
+    ]
+    if blessed is not None:
+        artifacts[4] = Node(
+            4, "ModelBlessing", 3000, "/bless/4", properties={"blessed": int(blessed)}
+        )
+        edges.append(Edge(4, 12, False, "blessing"))
+    if pushed:
+        artifacts[5] = Node(
+            5,
+            "PushedModel",
+            4000,
+            "/push/5",
+            properties={"pushed": 1, "pushed_destination": "/serving/5"},
+        )
+        executions[13] = Node(13, "tfx.components.pusher.component.Pusher", 3500)
+        edges += [Edge(2, 13, True, "model"), Edge(5, 13, False, "pushed_model")]
+    if card is not None:
+        artifacts[6] = Node(
+            6,
+            overview.CARD_TYPE,
+            card.pop("created", 5000),
+            "/card/6",
+            properties={"model_id": 2, **card},
+        )
+        executions[14] = Node(14, "mct_component.component.ModelCardGenerator", 4500)
+        edges += [Edge(2, 14, True, "model"), Edge(6, 14, False, "model_card")]
+    by_artifact, by_execution = collections.defaultdict(list), collections.defaultdict(list)
+    for edge in edges:
+        by_artifact[edge.artifact_id].append(edge)
+        by_execution[edge.execution_id].append(edge)
+    contexts = {100: ("pipeline", pipeline), 101: ("pipeline_run", run)}
+    return snapshot.Snapshot(
+        artifacts,
+        executions,
+        by_artifact,
+        by_execution,
+        contexts,
+        {e: [100, 101] for e in executions},
+    )
+
+
+@pytest.mark.parametrize(
+    "store, raised",
+    [
+        (_store(), {overview.NO_CARD, overview.NO_DATA_VALIDATION}),
+        (
+            _store(pushed=True, blessed=False),
+            {
+                overview.NO_CARD,
+                overview.PUSHED_UNAPPROVED,
+                overview.PUSHED_UNBLESSED,
+                overview.NO_DATA_VALIDATION,
+            },
+        ),
+        (
+            _store(card={"status": "approved", "created": 2500}),
+            {overview.STALE_CARD, overview.NO_DATA_VALIDATION},
+        ),
+        (
+            _store(card={"status": "approved", "risk_rating": "high"}),
+            {overview.HIGH_RISK, overview.NO_DATA_VALIDATION},
+        ),
+        (_store(pushed=True, card={"status": "approved"}), {overview.NO_DATA_VALIDATION}),
+    ],
+)
+def test_each_flag_follows_its_rule(store, raised):
+    (row,) = overview.model_rows(store)
+    assert set(row.flags) == raised
+
+
+def test_completeness_under_the_gate():
+    store = _store(card={"status": "draft", "completeness": "0.5"})
+    (row,) = overview.model_rows(store, completeness_gate=0.8)
+    assert overview.INCOMPLETE in row.flags
+    (row,) = overview.model_rows(store, completeness_gate=0.4)
+    assert overview.INCOMPLETE not in row.flags
+    (row,) = overview.model_rows(store)
+    assert overview.INCOMPLETE not in row.flags  # no gate anywhere
+
+
+def test_hostile_store_strings_stay_text():
+    headline = json.dumps(
+        {"name": HOSTILE, "value": 0.5, "lower": 0.4, "upper": 0.6, "delta": None}
+    )
+    store = _store(
+        pipeline=HOSTILE,
+        run=HOSTILE,
+        model_uri="javascript:alert(3)",
+        card={
+            "status": "draft",
+            "model_name": HOSTILE,
+            "risk_rating": HOSTILE,
+            "headline_metric": headline,
+        },
+    )
+    rows = overview.model_rows(store)
+    pages = site.render_site(store, rows, HOSTILE)
+    for name, page in pages.items():
+        if not name.endswith(".html"):
+            continue
+        assert "<script>alert" not in page and "<img src=x" not in page, name
+        assert not re.search(r"""href=["']?javascript:""", page, re.I), name
+        assert "\u202e" not in page, name
+    model_page = pages["models/2.html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in model_page
+    assert model_page.count("<svg ") == 2  # the lineage graph and the trend, as markup
+
+
+@pytest.mark.parametrize(
+    "uri, href",
+    [
+        ("/tmp/a b/model", "file:///tmp/a%20b/model"),
+        ("gs://bucket/model", "gs://bucket/model"),
+        ("javascript:alert(1)", ""),
+        ("data:text/html,x", ""),
+        ("relative/path", ""),
+    ],
+)
+def test_only_known_uri_schemes_become_links(uri, href):
+    assert graphs.uri_href(uri) == href
+
+
+def test_lineage_graph_lists_the_run(tmp_path):
+    store = _store(pushed=True, card={"status": "draft"})
+    (row,) = overview.model_rows(store)
+    nodes, edges = graphs.lineage_nodes(store, row)
+    assert {n.label for n in nodes if n.is_execution} == {
+        "CsvExampleGen",
+        "Trainer",
+        "Evaluator",
+        "Pusher",
+        "ModelCardGenerator",
+    }
+    assert [n.key for n in nodes if n.is_subject] == ["a2"]
+    assert ("a2", "e12") in edges and ("e11", "a2") in edges
+    svg = graphs.lineage_svg(nodes, edges)
+    assert svg.count("<g ") == len(nodes) and svg.count("<line") == len(edges)
+
+
+def test_a_model_row_is_frozen():
+    (row,) = overview.model_rows(_store())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.pushed = True  # type: ignore[misc]
