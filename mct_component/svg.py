@@ -484,7 +484,8 @@ def split_comparison(
 
     Returns:
         SVG markup for HTML (no `xmlns`, no size: CSS gives the width); its <title> is
-        the first chart's title, its <desc> says what is drawn for which splits.
+        the first chart's title (not drawn), its <desc> says what is drawn for which
+        splits.
 
     Raises:
         ParameterError: no charts, or charts of different kinds or not feature charts.
@@ -496,10 +497,12 @@ def split_comparison(
             f"{sorted(k.__name__ for k in kinds) or 'none'}"
         )
     title = charts[0][1].title
-    parts = [_title(title, width)] if title else []
+    # No title drawn: the page names the feature just above (the <title> stays, for
+    # screen readers and hover). The legend comes first: each split in its colour.
+    parts = []
     x = 4.0
-    for i, (name, _) in enumerate(charts):  # the legend: each split in its colour
-        parts.append(_text(_n(x), 34, name, LABEL_CHARS, f' fill="{_PALETTE[i % len(_PALETTE)]}"'))
+    for i, (name, _) in enumerate(charts):
+        parts.append(_text(_n(x), 16, name, LABEL_CHARS, f' fill="{_PALETTE[i % len(_PALETTE)]}"'))
         x += _CHAR_W * min(len(name), LABEL_CHARS) + 14
     if all(_is_empty(chart) for _, chart in charts):
         height = _no_data(charts[0][1], width, parts)
@@ -525,13 +528,13 @@ def _share(values: Iterable[float]) -> Callable[[float], float]:
 
 
 def _step_outlines(charts: Sequence[tuple[str, Histogram]], width: int, parts: list[str]) -> int:
-    height = round(width * 0.625)
+    height = round(width * 0.625) - 18
     edges = [e for _, c in charts for b in c.buckets for e in (b.low, b.high)]
     shares = [_share(b.count for b in c.buckets) for _, c in charts]
     peak = max(f(b.count) for f, (_, c) in zip(shares, charts, strict=True) for b in c.buckets)
     x_axis = _axis(min(edges), max(edges), nice=False)
     y_axis = _axis(*_with_zero([peak]), nice=True)
-    px, py, axis = _xy_frame(parts, width, height, 58, x_axis, y_axis, "", "% of the split")
+    px, py, axis = _xy_frame(parts, width, height, 40, x_axis, y_axis, "", "% of the split")
     base = py(0)
     outlines = []
     for i, ((_, chart), share) in enumerate(zip(charts, shares, strict=True)):
@@ -572,17 +575,18 @@ def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: lis
         *_with_zero(v for row in values for v in row.values()), nice=True
     )
     px = _scale(lo, hi, left, right)
-    top = 44
+    top = 26
     bottom = top + 2 + len(labels) * _ROW + 2
-    thickness = (_ROW - 4) / len(charts)
+    thickness = max(1, (_ROW - 4) // len(charts))  # whole pixels: shorter path data
     grid = "".join(f"M{_n(px(t))} {top}V{bottom}" for t in ticks)
     parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
     for i, row in enumerate(values):
         boxes = []
         for j, label in enumerate(labels):
             if label in row:
-                x0, x1 = sorted((px(0), px(row[label])))
-                boxes.append(_box(x0, top + 4 + j * _ROW + i * thickness, x1 - x0, thickness))
+                x0, x1 = sorted((round(px(0)), round(px(row[label]))))
+                w = max(x1 - x0, 1 if row[label] else 0)
+                boxes.append(f"M{x0} {top + 4 + j * _ROW + i * thickness}h{w}v{thickness}h-{w}z")
         if boxes:
             color = _PALETTE[i % len(_PALETTE)]
             parts.append(f'<path d="{"".join(boxes)}" fill="{color}"/>')
