@@ -25,7 +25,8 @@ compile-kubeflow: $(STAMP)
 	@test -n "$(PIPELINE_ROOT)" || { echo "set PIPELINE_ROOT, e.g. PIPELINE_ROOT=gs://BUCKET/penguin make compile-kubeflow" >&2; exit 2; }
 	$(PYTHON) -m pipelines.run_kubeflow --pipeline-root "$(PIPELINE_ROOT)" --image "$(IMAGE)"
 
-# Benchmark against Model Card Toolkit 2.0 and lineage at scale; long (tens of minutes).
+# Benchmark against Model Card Toolkit 2.0 (card build, the page in Chromium, our PDF)
+# and lineage at scale; long (tens of minutes).
 # Inputs and MLMD stores are cached in build/bench/; results go to bench/RESULTS.md.
 bench: $(STAMP)
 	@bash scripts/ensure_debian_packages.sh

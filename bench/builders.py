@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from bench.inputs import BenchInputs
 
+# Where each builder's HTML page lands in its output directory.
+HTML_FILES = {"ours": "model_card.html", "mct": "model_cards/model_card.html"}
 # Charts are inline SVG (ours) or <img> data URIs (MCT's base64 PNGs).
 CHART_TAG = re.compile(r"<(svg|img)\b", re.IGNORECASE)
 

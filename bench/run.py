@@ -1,11 +1,22 @@
 """Side-by-side benchmark: this component against Model Card Toolkit 2.0 (`make bench`).
 
-For each feature count it makes (or reuses) the inputs, then measures each tool in its
-own subprocess so the two never share a heap: imports first, one warm-up build on the
-smallest inputs, then timed builds (median reported). Memory is the process's peak RSS
-(`VmHWM`, imports included) and its growth over the RSS after imports and warm-up.
-Prints a table, writes `build/bench/results.json` and, with `--update-results-md`, the
-generated part of `bench/RESULTS.md`.
+Three steps (`--steps`, all by default):
+
+- build: for each feature count it makes (or reuses) the inputs, then measures each
+  tool in its own subprocess so the two never share a heap: imports first, one warm-up
+  build on the smallest inputs, then timed builds (median reported). Memory is the
+  process's peak RSS (`VmHWM`, imports included) and its growth over the RSS after
+  imports and warm-up.
+- browser: opens each tool's HTML card (as the build step left it in
+  `build/bench/cards/`) in one headless Chromium (`tests/browser.py`), in turns, and
+  reports the page's weight, its elements and the time from navigation to the load
+  event (and one frame), the browser being started already.
+- pdf: times our PDF (`render_card(..., ["pdf"])`) of the demo card and of the
+  benchmark cards up to 200 features.
+
+Prints tables, writes `build/bench/results.json` (or `browser.json`, `pdf.json` for
+those steps) and, with `--update-results-md`, the generated sections of
+`bench/RESULTS.md` of the steps that ran.
 """
 
 from __future__ import annotations
@@ -29,7 +40,17 @@ from typing import Any
 
 from bench import builders, inputs
 
+STEPS = ("build", "browser", "pdf")
 DEFAULT_FEATURES = (10, 200, 2000)
+# Page loads per tool and size in the browser step (median reported), after one warm-up.
+BROWSER_ROUNDS = 5
+# MCT's 2,000-feature page is 240 MB of HTML: give a load this long before giving up.
+PAGE_TIMEOUT_S = 600.0
+# The PDF step: benchmark cards up to this many features, timed this many times each.
+PDF_MAX_FEATURES = 200
+PDF_RUNS = 3
+# Where `make demo` leaves its cards; the PDF step times the newest.
+DEMO_CARDS = pathlib.Path("build/demo/pipeline_root/ModelCardGenerator/model_card")
 # Timed builds per tool and feature count; MCT takes minutes at 2,000 features.
 DEFAULT_RUNS = {"ours": {10: 7, 200: 5, 2000: 3}, "mct": {10: 5, 200: 3, 2000: 1}}
 OUTPUT_DIR = pathlib.Path("build/bench")
@@ -55,6 +76,8 @@ SPEEDUP_TARGET = 30.0
 HTML_RATIO_TARGET = 0.1
 LARGE_TIME_TARGET_S = 10.0
 LARGE_MEMORY_TARGET_BYTES = GIB
+PAGE_LOAD_TARGET_S = 1.0
+PAGE_WEIGHT_TARGET_BYTES = 4_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -379,6 +402,279 @@ def replace_marked_section(path: pathlib.Path, name: str, body: str) -> None:
     path.write_text(f"{head}{begin}\n{body}{end}{tail}", encoding="utf-8")
 
 
+@dataclasses.dataclass(frozen=True)
+class PageMeasurement:
+    """One tool's HTML card opened in the browser."""
+
+    tool: str
+    n_features: int
+    html_bytes: int
+    elements: int
+    load_times_s: tuple[float, ...]  # the page's own clock: navigation start to load end
+    frame_times_s: tuple[float, ...]  # wall clock: navigation command to the next frame
+    console_errors: int
+    requests: int
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(self.load_times_s)
+
+    @property
+    def median_frame_s(self) -> float:
+        return statistics.median(self.frame_times_s)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **dataclasses.asdict(self),
+            "median_s": self.median_s,
+            "median_frame_s": self.median_frame_s,
+        }
+
+
+def card_pages(
+    features: Sequence[int], tools: Sequence[str], output_dir: pathlib.Path
+) -> dict[tuple[str, int], pathlib.Path]:
+    """The HTML card of each tool and size that the build step wrote.
+
+    Raises:
+        FileNotFoundError: a card is missing (run the build step first).
+    """
+    pages = {}
+    for n in features:
+        for tool in tools:
+            path = output_dir / "cards" / f"{tool}-{n}" / builders.HTML_FILES[tool]
+            if not path.is_file():
+                raise FileNotFoundError(f"no {tool} card at {path}: run the build step first")
+            pages[(tool, n)] = path
+    return pages
+
+
+def measure_pages(
+    pages: Mapping[tuple[str, int], pathlib.Path], rounds: int = BROWSER_ROUNDS
+) -> list[PageMeasurement]:
+    """Opens every page once (warm-up), then `rounds` times in turns, in one Chromium.
+
+    Each load starts from `about:blank`, the browser being started already. Its time is
+    the page's own Navigation Timing, from navigation start to the end of the load
+    event; the wall clock from the navigation command to the next frame is kept too.
+    """
+    from tests.browser import Browser
+
+    times: dict[tuple[str, int], list[float]] = {key: [] for key in pages}
+    frames: dict[tuple[str, int], list[float]] = {key: [] for key in pages}
+    seen: dict[tuple[str, int], tuple[int, int, int]] = {}
+    with Browser() as browser:
+        # DevTools' Network domain sends each request, data: URLs included, over the
+        # socket: MCT's page embeds its charts as 24 MB of data: URLs at 200 features,
+        # which made a 2.7 s load take 53 s of wall clock. Requests are counted from the
+        # page's own Resource Timing instead.
+        browser.command("Network.disable")
+        for round_number in range(rounds + 1):
+            for key, path in pages.items():
+                browser.open("about:blank")
+                load = browser.open(path.resolve().as_uri(), timeout=PAGE_TIMEOUT_S)
+                if round_number:
+                    times[key].append(browser.evaluate(_LOAD_END_S))
+                    frames[key].append(load.load_seconds)
+                else:
+                    elements = browser.evaluate("document.getElementsByTagName('*').length")
+                    requests = browser.evaluate(_REQUESTS)
+                    seen[key] = (elements, len(load.console_errors), requests)
+    return [
+        PageMeasurement(
+            tool=tool,
+            n_features=n,
+            html_bytes=path.stat().st_size,
+            elements=seen[(tool, n)][0],
+            load_times_s=tuple(times[(tool, n)]),
+            frame_times_s=tuple(frames[(tool, n)]),
+            console_errors=seen[(tool, n)][1],
+            requests=seen[(tool, n)][2],
+        )
+        for (tool, n), path in pages.items()
+    ]
+
+
+_LOAD_END_S = "performance.getEntriesByType('navigation')[0].loadEventEnd / 1000"
+# What the page fetched beyond itself (data: URLs are part of the page).
+_REQUESTS = (
+    "performance.getEntriesByType('resource').filter(e => !e.name.startsWith('data:')).length"
+)
+
+
+def compare_pages(pages: Sequence[PageMeasurement]) -> list[dict[str, Any]]:
+    """Per feature count: our page's weight and load time over MCT's."""
+    by_key = {(p.tool, p.n_features): p for p in pages}
+    rows = []
+    for n in sorted({p.n_features for p in pages}):
+        ours, mct = by_key.get(("ours", n)), by_key.get(("mct", n))
+        if ours is None or mct is None:
+            continue
+        rows.append(
+            {
+                "n_features": n,
+                "weight_ratio": ours.html_bytes / mct.html_bytes,
+                "load_ratio": ours.median_s / mct.median_s,
+                "elements_ratio": ours.elements / mct.elements,
+            }
+        )
+    return rows
+
+
+def check_page_targets(pages: Sequence[PageMeasurement]) -> list[dict[str, Any]]:
+    """The issue's targets for our page at 2,000 features."""
+    targets = []
+    for page in pages:
+        if page.tool != "ours" or page.n_features != 2000:
+            continue
+        targets.append(
+            {
+                "target": f"2,000 features: the page loads in under {PAGE_LOAD_TARGET_S:g} s "
+                "(beyond browser start)",
+                "measured": f"{page.median_s:.2f} s",
+                "met": page.median_s < PAGE_LOAD_TARGET_S,
+            }
+        )
+        targets.append(
+            {
+                "target": f"2,000 features: the page weighs under {PAGE_WEIGHT_TARGET_BYTES / 1e6:g} MB",
+                "measured": f"{page.html_bytes / 1e6:.1f} MB",
+                "met": page.html_bytes < PAGE_WEIGHT_TARGET_BYTES,
+            }
+        )
+    return targets
+
+
+def page_tables(pages: Sequence[PageMeasurement]) -> str:
+    """The browser step's results as Markdown tables."""
+    lines = [
+        f"| Features | Tool | HTML (MB) | Elements | Load event, median of {BROWSER_ROUNDS} (s) "
+        "| Min–max (s) | Next frame, wall clock (s) | Console errors | Requests |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in sorted(pages, key=lambda p: (p.n_features, p.tool != "ours")):
+        lines.append(
+            f"| {p.n_features:,} | {_tool_name(p.tool)} | {p.html_bytes / 1e6:,.2f} "
+            f"| {p.elements:,} | {p.median_s:.3f} "
+            f"| {min(p.load_times_s):.3f}–{max(p.load_times_s):.3f} "
+            f"| {p.median_frame_s:.3f} | {p.console_errors} | {p.requests} |"
+        )
+    lines += [
+        "",
+        "| Features | Page weight (ours / MCT) | Load time (ours / MCT) | Elements (ours / MCT) |",
+        "|---:|---:|---:|---:|",
+    ]
+    for row in compare_pages(pages):
+        lines.append(
+            f"| {row['n_features']:,} | {row['weight_ratio']:.2f} | {row['load_ratio']:.2f} "
+            f"| {row['elements_ratio']:.2f} |"
+        )
+    targets = check_page_targets(pages)
+    if targets:
+        lines += ["", "| Target | Measured | Met |", "|---|---|---|"]
+        for t in targets:
+            lines.append(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class PdfMeasurement:
+    """Our PDF of one card."""
+
+    card: str
+    n_features: int
+    times_s: tuple[float, ...]
+    pdf_bytes: int
+    pages: int
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(self.times_s)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "median_s": self.median_s}
+
+
+def pdf_cards(
+    features: Sequence[int], output_dir: pathlib.Path, demo_cards: pathlib.Path = DEMO_CARDS
+) -> dict[str, pathlib.Path]:
+    """The card directories the PDF step renders: the newest demo card, when there is
+    one, and our benchmark cards of up to `PDF_MAX_FEATURES` features."""
+    cards = {}
+    demos = sorted(demo_cards.glob("*/model_card.json"), key=lambda p: int(p.parent.name))
+    if demos:
+        cards["demo"] = demos[-1].parent
+    else:
+        print(f"No demo card under {demo_cards} (run `make demo`): not timed", file=sys.stderr)
+    for n in features:
+        if n <= PDF_MAX_FEATURES:
+            folder = output_dir / "cards" / f"ours-{n}"
+            if not (folder / "model_card.json").is_file():
+                raise FileNotFoundError(f"no card at {folder}: run the build step first")
+            cards[f"benchmark, {n:,} features"] = folder
+    return cards
+
+
+def measure_pdfs(cards: Mapping[str, pathlib.Path], runs: int = PDF_RUNS) -> tuple[float, list]:
+    """WeasyPrint's import time, and each card's PDF timed `runs` times after a warm-up.
+
+    The time is `render_card(card, ["pdf"])`: the HTML page, then WeasyPrint's layout
+    and PDF, from the card in memory (loaded and validated before timing).
+    """
+    import io
+
+    import pypdf
+
+    import mct_component as mct
+
+    start = time.perf_counter()
+    import weasyprint  # noqa: F401
+
+    import_s = time.perf_counter() - start
+    results = []
+    for name, folder in cards.items():
+        card = mct.Card.load(str(folder))
+        mct.render_card(card, ["pdf"])  # warm-up: fonts, templates
+        times, pdf = [], b""
+        for _ in range(runs):
+            start = time.perf_counter()
+            pdf = mct.render_card(card, ["pdf"])[mct.constants.CARD_PDF_FILE]
+            times.append(time.perf_counter() - start)
+        assert isinstance(pdf, bytes)
+        results.append(
+            PdfMeasurement(
+                card=name,
+                n_features=len(card.datasets[0].features) if card.datasets else 0,
+                times_s=tuple(times),
+                pdf_bytes=len(pdf),
+                pages=len(pypdf.PdfReader(io.BytesIO(pdf)).pages),
+            )
+        )
+    return import_s, results
+
+
+def pdf_table(import_s: float, measured: Sequence[PdfMeasurement]) -> str:
+    """The PDF step's results as a Markdown table (this component only: MCT has no PDF)."""
+    lines = [
+        f"| Card | Features | Pages | PDF (KiB) | Median of {PDF_RUNS} (s) | Min (s) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for m in measured:
+        lines.append(
+            f"| {m.card} | {m.n_features:,} | {m.pages:,} | {m.pdf_bytes / 1024:,.0f} "
+            f"| {m.median_s:.2f} | {min(m.times_s):.2f} |"
+        )
+    lines += [
+        "",
+        f"Importing WeasyPrint (once per process, not in the times above): {import_s:.2f} s.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _tool_name(tool: str) -> str:
+    return "this component" if tool == "ours" else "MCT 2.0.0"
+
+
 def run(
     features: Sequence[int],
     runs: Mapping[str, Mapping[int, int]],
@@ -427,6 +723,9 @@ def report(
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--steps", nargs="+", default=list(STEPS), choices=STEPS, help="what to measure"
+    )
     parser.add_argument("--features", type=int, nargs="+", default=list(DEFAULT_FEATURES))
     parser.add_argument(
         "--runs", type=int, help="timed builds per tool and size (default: per-size table)"
@@ -435,32 +734,74 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--inputs-root", type=pathlib.Path, default=inputs.DEFAULT_ROOT)
     parser.add_argument("--output-dir", type=pathlib.Path, default=OUTPUT_DIR)
     parser.add_argument(
+        "--demo-cards",
+        type=pathlib.Path,
+        default=DEMO_CARDS,
+        help="the demo's card versions (the pdf step times the newest)",
+    )
+    parser.add_argument(
         "--update-results-md", action="store_true", help=f"rewrite the tables in {RESULTS_MD}"
     )
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args.worker)
         return
-    runs = (
-        {tool: dict.fromkeys(args.features, args.runs) for tool in builders.BUILDERS}
-        if args.runs
-        else DEFAULT_RUNS
-    )
     # Taken before measuring: the commit is that of the code measured.
     machine = machine_info()
-    measurements = run(args.features, runs, args.inputs_root, args.output_dir, args.tools)
-    results = report(measurements, args.inputs_root, machine)
-    tables = markdown_tables(measurements, results["comparisons"], results["targets"])
-    print(tables)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    results_path = args.output_dir / "results.json"
-    results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"Wrote {results_path}")
-    if args.update_results_md:
-        replace_marked_section(
-            RESULTS_MD, "results", machine_markdown(results["machine"]) + "\n" + tables
+    sections = {}
+    if "build" in args.steps:
+        runs = (
+            {tool: dict.fromkeys(args.features, args.runs) for tool in builders.BUILDERS}
+            if args.runs
+            else DEFAULT_RUNS
         )
+        measurements = run(args.features, runs, args.inputs_root, args.output_dir, args.tools)
+        results = report(measurements, args.inputs_root, machine)
+        tables = markdown_tables(measurements, results["comparisons"], results["targets"])
+        _write(args.output_dir / "results.json", results)
+        sections["results"] = machine_markdown(machine) + "\n" + tables
+    if "browser" in args.steps:
+        print("browser: opening the cards in headless Chromium...", file=sys.stderr, flush=True)
+        pages = measure_pages(card_pages(args.features, args.tools, args.output_dir))
+        browser_report = {
+            "machine": machine,
+            "pages": [p.to_dict() for p in pages],
+            "comparisons": compare_pages(pages),
+            "targets": check_page_targets(pages),
+        }
+        _write(args.output_dir / "browser.json", browser_report)
+        sections["browser"] = _context_line(machine) + "\n" + page_tables(pages)
+    if "pdf" in args.steps:
+        print("pdf: timing our PDFs...", file=sys.stderr, flush=True)
+        import_s, pdfs = measure_pdfs(pdf_cards(args.features, args.output_dir, args.demo_cards))
+        pdf_report = {
+            "machine": machine,
+            "weasyprint_import_s": import_s,
+            "pdfs": [m.to_dict() for m in pdfs],
+        }
+        _write(args.output_dir / "pdf.json", pdf_report)
+        sections["pdf"] = _context_line(machine) + "\n" + pdf_table(import_s, pdfs)
+    for body in sections.values():
+        print(body)
+    if args.update_results_md:
+        for name, body in sections.items():
+            replace_marked_section(RESULTS_MD, name, body)
         print(f"Updated {RESULTS_MD}")
+
+
+def _write(path: pathlib.Path, data: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    print(f"Wrote {path}", file=sys.stderr)
+
+
+def _context_line(machine: Mapping[str, Any]) -> str:
+    """Where a step's numbers come from: the machine, the commit, the load on the machine."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"Machine: {machine['cpu']}, {machine['cores']} cores; commit {machine['commit']}; "
+        f"load average when measured: {load}.\n"
+    )
 
 
 if __name__ == "__main__":

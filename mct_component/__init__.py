@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mct_component import constants
 from mct_component.api import (
+    DEFAULT_FORMATS,
     FORMATS,
     card_from_files,
     card_from_mlmd,
@@ -61,6 +62,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "DEFAULT_FORMATS",
     "FORMATS",
     "Card",
     "CardContentError",

@@ -7,6 +7,7 @@ Everything here is importable from `mct_component`:
     card = mct.card_from_files("Trainer/model/6", evaluation="Evaluator/evaluation/9")
     card = card.with_content({"limitations": ["Three islands only."]})
     mct.write_card(card, "card/")          # model_card.json, .html, .md, charts/
+    mct.write_card(card, "pdf/", ["pdf"])  # model_card.pdf
     assert mct.Card.load("card/") == card
 """
 
@@ -27,7 +28,9 @@ from mct_component.refs import CardInputs
 from mct_component.registry import CardVersion
 from mct_component.store import StoreLike
 
+# Every output format, and those written unless others are asked for (not the PDF).
 FORMATS = render.FORMATS
+DEFAULT_FORMATS = render.DEFAULT_FORMATS
 
 
 def card_from_files(
@@ -117,19 +120,21 @@ def card_from_mlmd(
 
 def render_card(
     card: Card,
-    formats: Iterable[str] = FORMATS,
+    formats: Iterable[str] = DEFAULT_FORMATS,
     templates: Mapping[str, str] | None = None,
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """Renders a card in memory, without writing anything.
 
     Args:
         card: the card.
-        formats: any of "json", "html", "md".
-        templates: format ("html" or "md") -> path of a Jinja template replacing the default.
+        formats: any of "json", "html", "md", "pdf" (`FORMATS`).
+        templates: format ("html" or "md") -> path of a Jinja template replacing the
+            default; the PDF is laid out from the HTML, so "html" shapes it too.
 
     Returns:
         File name -> content: `model_card.json`, `model_card.html`, `model_card.md` as
-        asked, and with "md" the `charts/*.svg` files the Markdown links to.
+        text, `model_card.pdf` as bytes, as asked, and with "md" the `charts/*.svg`
+        files the Markdown links to (text).
 
     Raises:
         ParameterError: an unknown format or template format.
@@ -143,7 +148,7 @@ def render_card(
 def write_card(
     card: Card,
     output_dir: str,
-    formats: Iterable[str] = FORMATS,
+    formats: Iterable[str] = DEFAULT_FORMATS,
     templates: Mapping[str, str] | None = None,
     explanation_metadata: Mapping[str, Any] | None = None,
     overwrite: bool = False,
@@ -159,8 +164,9 @@ def write_card(
     Args:
         card: the card.
         output_dir: the card's directory; created if need be.
-        formats: any of "json", "html", "md".
-        templates: format ("html" or "md") -> path of a Jinja template replacing the default.
+        formats: any of "json", "html", "md", "pdf" (`FORMATS`).
+        templates: format ("html" or "md") -> path of a Jinja template replacing the
+            default; the PDF is laid out from the HTML, so "html" shapes it too.
         explanation_metadata: Vertex explanation metadata to write beside the card.
         overwrite: replace `output_dir` even when it holds files that are not a card's
             (they are deleted). An empty directory or an earlier card is always replaced.

@@ -570,7 +570,8 @@ class Card(Record):
         """The card as a self-contained HTML page (shown by Jupyter)."""
         from mct_component import render
 
-        return render.render(self.to_dict(), ("html",))[render.FILE_NAMES["html"]]
+        page = render.render(self.to_dict(), ("html",))[render.FILE_NAMES["html"]]
+        return page if isinstance(page, str) else page.decode("utf-8")
 
 
 def dumps(card_dict: Mapping[str, Any], indent: int | None = None) -> str:

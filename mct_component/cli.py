@@ -2,7 +2,7 @@
 
     mct-card generate (--metadata PATH | --connection-config FILE) \\
         [--model-id N | --pipeline NAME] --output-dir DIR [--overwrite] \\
-        [--format html,md,json] [--card-content FILE] [--label-vocabulary NAME]
+        [--format json,html,md,pdf] [--card-content FILE] [--label-vocabulary NAME]
     mct-card status  STORE --model-id N --set STATUS [--by NAME] [--note TEXT]
     mct-card edit    STORE --model-id N --card-content FILE [--by NAME] [--note TEXT]
     mct-card history STORE --model-id N [--json]
@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
         help="replace --output-dir even if it holds files that are not a card (deleted)",
     )
     generate.add_argument(
-        "--format", default="json,html,md", help="comma-separated: json, html, md (default: all)"
+        "--format",
+        default="json,html,md",
+        help="comma-separated: json, html, md, pdf (default: json,html,md)",
     )
     generate.add_argument("--card-content", help="human-written content (.json, .yaml, .yml)")
     generate.add_argument(
@@ -266,7 +268,9 @@ def show(args: argparse.Namespace) -> str:
     card = mct.load_card_version(_store(args), args.model_id, args.version)
     if args.json:
         return card.to_json(indent=2).rstrip("\n")
-    return mct.render_card(card, ["md"])[mct.constants.CARD_MARKDOWN_FILE].rstrip("\n")
+    markdown = mct.render_card(card, ["md"])[mct.constants.CARD_MARKDOWN_FILE]
+    assert isinstance(markdown, str)  # every format but the PDF is text
+    return markdown.rstrip("\n")
 
 
 def diff(args: argparse.Namespace) -> str:

@@ -99,7 +99,8 @@ class ModelCardGenerator(base_component.BaseComponent):
         card_content: human-written sections, as a dict or a path to a JSON/YAML file,
             validated here against `schemas/card_content.schema.json`.
         templates: format ("html" or "md") -> Jinja template path replacing the default.
-        output_formats: any of "json", "html", "md" (default: all three).
+        output_formats: any of "json", "html", "md", "pdf" (default: the first three).
+            The PDF is the HTML card laid out for print (A4, WeasyPrint).
         label_vocabulary: the Transform vocabulary (its `vocab_filename`) that maps the
             label's class ids to names: the confusion matrix then shows class names.
         pipeline_name: the pipeline's name, used where lineage cannot say it.
@@ -141,7 +142,7 @@ class ModelCardGenerator(base_component.BaseComponent):
         anomalies: types.BaseChannel | None = None,
         card_content: content.ContentInput = None,
         templates: Mapping[str, str] | None = None,
-        output_formats: Sequence[str] = render.FORMATS,
+        output_formats: Sequence[str] = render.DEFAULT_FORMATS,
         label_vocabulary: str | None = None,
         pipeline_name: str | None = None,
         run_id: str | None = None,

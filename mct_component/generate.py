@@ -32,15 +32,18 @@ def build(
 
 def card_files(
     model_card: card.Card,
-    formats: tuple[str, ...] = render.FORMATS,
+    formats: tuple[str, ...] = render.DEFAULT_FORMATS,
     templates: Mapping[str, str] | None = None,
     explanation_metadata: Mapping[str, Any] | None = None,
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """Every file of a card directory, rendered in memory after the card is validated.
+
+    Returns:
+        File name -> content: bytes for the PDF, text for every other file.
 
     Args:
         model_card: the card.
-        formats: output formats ("json", "html", "md").
+        formats: output formats ("json", "html", "md", "pdf").
         templates: format -> custom template path (read through `fileio`).
         explanation_metadata: written as `explanation_metadata.json` when given.
 
@@ -63,13 +66,14 @@ CARD_ENTRIES = frozenset(
         constants.CARD_JSON_FILE,
         constants.CARD_HTML_FILE,
         constants.CARD_MARKDOWN_FILE,
+        constants.CARD_PDF_FILE,
         constants.CHART_DIR,
         constants.EXPLANATION_METADATA_FILE,
     }
 )
 
 
-def write_directory(output_dir: str, outputs: Mapping[str, str], overwrite: bool) -> None:
+def write_directory(output_dir: str, outputs: Mapping[str, str | bytes], overwrite: bool) -> None:
     """Makes `output_dir` hold exactly one card: `outputs`, switched in at once.
 
     Args:

@@ -39,7 +39,7 @@ class Parameters:
 
     card_content: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     templates: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    output_formats: tuple[str, ...] = render.FORMATS
+    output_formats: tuple[str, ...] = render.DEFAULT_FORMATS
     label_vocabulary: str = ""
     pipeline_facts: PipelineFacts = dataclasses.field(default_factory=PipelineFacts)
     completeness_gate: gates.CompletenessGate | None = None
@@ -53,7 +53,7 @@ class Parameters:
 def encode(
     card_content: content.ContentInput = None,
     templates: Mapping[str, str] | None = None,
-    output_formats: Sequence[str] = render.FORMATS,
+    output_formats: Sequence[str] = render.DEFAULT_FORMATS,
     label_vocabulary: str | None = None,
     pipeline_facts: PipelineFacts | None = None,
     completeness_gate: Any = None,
@@ -98,7 +98,7 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
     validation.validate_card_content(card_content)
     templates = _json_property(exec_properties, TEMPLATES_KEY, {})
     check_templates(templates)
-    formats = _json_property(exec_properties, OUTPUT_FORMATS_KEY, list(render.FORMATS))
+    formats = _json_property(exec_properties, OUTPUT_FORMATS_KEY, list(render.DEFAULT_FORMATS))
     if not isinstance(formats, list):
         raise ParameterError(f"{OUTPUT_FORMATS_KEY} must be a JSON list, got {formats!r}")
     label_vocabulary = exec_properties.get(LABEL_VOCABULARY_KEY) or ""

@@ -340,10 +340,12 @@ def _record(
         _set(artifact.custom_properties, constants.COMPLETENESS_PROPERTY, score)
     for name, value in summary.summary_properties(card).items():
         _set(artifact.custom_properties, name, value)
+    card_json = outputs[constants.CARD_JSON_FILE]
+    assert isinstance(card_json, str)  # every file but the PDF is text
     _set(
         artifact.custom_properties,
         constants.SHA256_PROPERTY,
-        lifecycle.fingerprint(outputs[constants.CARD_JSON_FILE].encode("utf-8")),
+        lifecycle.fingerprint(card_json.encode("utf-8")),
     )
     execution = pb.Execution(type_id=_change_type(store), last_known_state=pb.Execution.COMPLETE)
     recorded = {

@@ -1,7 +1,8 @@
-"""Renders a card's JSON form to the output files (JSON, HTML, Markdown).
+"""Renders a card's JSON form to the output files (JSON, HTML, Markdown, PDF).
 
 Rendering is pure: it takes the card dictionary and template paths and returns file
-contents, so nothing is written until every format has rendered. Every string in a card
+contents (text, and bytes for the PDF), so nothing is written until every format has
+rendered. The PDF is the HTML page laid out for print (`pdf`). Every string in a card
 is untrusted (human content, feature and category names, slice keys, paths): both
 formats escape all they print, and custom templates run in Jinja's sandbox with a
 loader confined to the default templates and the custom template's own folder.
@@ -25,8 +26,11 @@ FILE_NAMES = {
     "json": constants.CARD_JSON_FILE,
     "html": constants.CARD_HTML_FILE,
     "md": constants.CARD_MARKDOWN_FILE,
+    "pdf": constants.CARD_PDF_FILE,
 }
 FORMATS = tuple(FILE_NAMES)
+# What is written unless formats are chosen: the PDF takes far longer than the rest.
+DEFAULT_FORMATS = ("json", "html", "md")
 TEMPLATED_FORMATS = ("html", "md")
 DEFAULT_TEMPLATES = {"html": "model_card.html.jinja", "md": "model_card.md.jinja"}
 TEMPLATE_PACKAGE = "mct_component.templates"
@@ -152,6 +156,7 @@ def _environment(
         env.filters["chart_path"] = lambda chart: safe(chart_set.path(chart))
     else:
         env.filters["chart_path"] = chart_set.path
+        env.filters["feature_svg"] = chart_set.feature_svg
     env.filters["svg"] = chart_set.inline_svg
     return env
 
@@ -181,6 +186,11 @@ class ChartSet:
         self._charts = iter_charts(card_dict)
         self._index = {id(chart): i for i, chart in enumerate(self._charts, start=1)}
         self._svg: dict[int, str] = {}
+        # Each split's feature charts by feature name, for `feature_svg`.
+        self._feature_charts = [
+            (split["name"], {f["name"]: f["chart"] for f in split["features"] if f.get("chart")})
+            for split in card_dict.get("datasets", [])
+        ]
 
     def _number(self, chart: Mapping[str, Any]) -> int:
         try:
@@ -207,6 +217,30 @@ class ChartSet:
 
         return markupsafe.Markup(self.svg(chart))
 
+    def feature_svg(self, name: str) -> Any:
+        """A feature's charts of every split, as one chart comparing them (HTML only).
+
+        See `svg.split_comparison`: a card of thousands of features then has a chart per
+        feature instead of one per feature and split. Charts it cannot combine (not all
+        histograms or all bar charts) are drawn one by one, each with its split's name.
+        """
+        import markupsafe
+
+        from mct_component import charts, svg
+
+        pairs = [(split, found[name]) for split, found in self._feature_charts if name in found]
+        if not pairs:
+            return markupsafe.Markup("")
+        drawings = [(split, charts.chart_from_dict(chart)) for split, chart in pairs]
+        if {type(d) for _, d in drawings} in ({charts.Histogram}, {charts.BarChart}):
+            return markupsafe.Markup(svg.split_comparison(drawings))  # type: ignore[arg-type]
+        return markupsafe.Markup("").join(
+            markupsafe.Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(
+                self.inline_svg(chart), split
+            )
+            for split, chart in pairs
+        )
+
     def path(self, chart: Mapping[str, Any]) -> str:
         """The file the chart is written to for Markdown: `charts/<number>-<title>.svg`."""
         slug = re.sub(r"[^A-Za-z0-9]+", "-", str(chart.get("title", ""))).strip("-").lower()
@@ -228,42 +262,72 @@ def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def render(
     card_dict: Mapping[str, Any],
-    formats: Iterable[str] = FORMATS,
+    formats: Iterable[str] = DEFAULT_FORMATS,
     custom_templates: Mapping[str, str] | None = None,
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """Renders the requested formats.
 
     Args:
         card_dict: `Card.to_dict()`.
-        formats: any of "json", "html", "md".
+        formats: any of "json", "html", "md", "pdf".
         custom_templates: format -> path of a Jinja template replacing the default one
             (any `fileio` path). It renders in Jinja's sandbox, may
             `{% extends "model_card.html.jinja" %}` and include files of its own folder.
+            The PDF is laid out from the HTML, so an "html" template shapes it too.
 
     Returns:
-        File name (e.g. "model_card.html") -> file content. With "md", each chart is
-        also returned as `charts/<name>.svg`, the files the Markdown links to.
+        File name (e.g. "model_card.html") -> content: `bytes` for "model_card.pdf",
+        `str` for every other file. With "md", each chart is also
+        returned as `charts/<name>.svg`, the files the Markdown links to.
 
     Raises:
         ParameterError: an unknown format or template format.
         TemplateNotFoundError: a template file does not exist, or a name it loads.
-        TemplateError: a template does not compile, or fails while rendering.
+        TemplateError: a template does not compile, or fails while rendering (or a
+            custom HTML template makes a page that cannot be laid out as PDF).
     """
     formats = check_formats(formats)
     custom_templates = dict(custom_templates or {})
     check_template_formats(custom_templates)
     chart_set = ChartSet(card_dict)
-    outputs = {}
+    texts: dict[str, str] = {}
+
+    def text(fmt: str) -> str:
+        if fmt not in texts:
+            name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
+            env = _environment(fmt, custom_templates, chart_set)
+            texts[fmt] = _render_template(env, fmt, name, card_dict)
+        return texts[fmt]
+
+    outputs: dict[str, str | bytes] = {}
     for fmt in formats:
         if fmt == "json":
             outputs[FILE_NAMES[fmt]] = card.dumps(card_dict)
+        elif fmt == "pdf":
+            outputs[FILE_NAMES[fmt]] = _pdf(text("html"), custom="html" in custom_templates)
         else:
-            name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
-            env = _environment(fmt, custom_templates, chart_set)
-            outputs[FILE_NAMES[fmt]] = _render_template(env, fmt, name, card_dict)
+            outputs[FILE_NAMES[fmt]] = text(fmt)
     if "md" in formats:
         outputs.update(chart_set.files())
     return outputs
+
+
+def _pdf(html: str, custom: bool) -> bytes:
+    """The HTML page as PDF.
+
+    A custom template's page that WeasyPrint cannot lay out is the template's error;
+    the default template's would be a defect of ours, and propagates as is.
+    """
+    from mct_component import pdf
+
+    try:
+        return pdf.html_to_pdf(html)
+    except Exception as e:
+        if not custom:
+            raise
+        raise TemplateError(
+            f"html template makes a page that cannot be laid out as PDF: {type(e).__name__}: {e}"
+        ) from None
 
 
 def _render_template(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
 
 from mct_component.charts import BarChart, Chart, Curve, Histogram, Matrix
 from mct_component.errors import ParameterError
@@ -64,7 +64,8 @@ def to_svg(chart: Chart, *, width: int = 480, chart_id: str | None = None) -> st
         raise ParameterError(f"chart_id must be a valid XML id, got {chart_id!r}")
     parts = [_title(chart.title, width)] if chart.title else []
     height = (_no_data if _is_empty(chart) else draw)(chart, width, parts)
-    body = "\n".join(parts)
+    # No whitespace between elements: inline in HTML, each newline is a DOM text node.
+    body = "".join(parts)
     title, desc = _esc(chart.title), _esc(chart.description or chart.title)
     if chart_id is None:
         digest = hashlib.sha256(f"{title}\n{desc}\n{body}".encode()).hexdigest()
@@ -72,9 +73,9 @@ def to_svg(chart: Chart, *, width: int = 480, chart_id: str | None = None) -> st
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'font-family="sans-serif" font-size="11" fill="#333">\n'
-        f'<title id="{chart_id}-t">{title}</title><desc id="{chart_id}-d">{desc}</desc>\n'
-        f"{body}\n</svg>\n"
+        f'font-family="sans-serif" font-size="11" fill="#333">'
+        f'<title id="{chart_id}-t">{title}</title><desc id="{chart_id}-d">{desc}</desc>'
+        f"{body}</svg>\n"
     )
 
 
@@ -100,7 +101,7 @@ def _histogram(chart: Histogram, width: int, parts: list[str]) -> int:
     y_axis = _axis(*_with_zero(b.count for b in chart.buckets), nice=True)
     px, py, axis = _xy_frame(parts, width, height, 42, x_axis, y_axis, chart.x_label, "count")
     base = py(0)
-    parts.append(f'<g fill="{_BAR}">')
+    bars = []
     for b in chart.buckets:
         x0, x1 = sorted((px(b.low), px(b.high)))
         # A gap between neighbours; zero-width buckets (one distinct value) stay visible.
@@ -109,11 +110,9 @@ def _histogram(chart: Histogram, width: int, parts: list[str]) -> int:
         # No per-bucket tooltip: a card holds hundreds of histograms, and the exact
         # counts are in the card's JSON.
         if abs(base - top) >= 0.05:
-            parts.append(
-                f'<rect x="{_n(x0)}" y="{_n(min(base, top))}" width="{_n(x1 - x0)}" '
-                f'height="{_n(abs(base - top))}"/>'
-            )
-    parts.append("</g>")
+            bars.append(_box(x0, min(base, top), x1 - x0, abs(base - top)))
+    # One path for all the bars: a card holds thousands of histograms.
+    parts.append(f'<path d="{"".join(bars)}" fill="{_BAR}"/>')
     parts.append(axis)
     return height
 
@@ -134,7 +133,7 @@ def _bar_chart(chart: BarChart, width: int, parts: list[str]) -> int:
     bottom = top + 2 + len(bars) * _ROW + 2
     grid = "".join(f"M{_n(px(t))} {top}V{bottom}" for t in ticks)
     parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
-    rects, labels, texts, errors = [], [], [], []
+    rects, boxes, labels, texts, errors = [], [], [], [], []
     for i, (bar, value) in enumerate(zip(bars, values, strict=True)):
         y = top + 2 + i * _ROW
         x0, x1 = sorted((px(0), px(bar.value)))
@@ -145,12 +144,16 @@ def _bar_chart(chart: BarChart, width: int, parts: list[str]) -> int:
             tip = f"<title>{value} ({_fmt(low)} to {_fmt(high)})</title>"
             e0, e1, mid = _n(px(low)), _n(px(high)), y + _ROW // 2
             errors.append(f"M{e0} {mid}H{e1}M{e0} {mid - 4}v8M{e1} {mid - 4}v8")
-        if x1 - x0 >= 0.05 or tip:
+        if tip:  # its own element, for the interval's hover text
             rects.append(
                 f'<rect x="{_n(x0)}" y="{y + 3}" width="{_n(x1 - x0)}" height="14">{tip}</rect>'
             )
+        elif x1 - x0 >= 0.05:
+            boxes.append(_box(x0, y + 3, x1 - x0, 14))
         labels.append(_text(_n(left - 6), y + 14, bar.label, limit))
         texts.append(f'<text x="{_n(right + 6)}" y="{y + 14}">{value}</text>')
+    if boxes:
+        rects.append(f'<path d="{"".join(boxes)}"/>')
     parts += [f'<g fill="{_BAR}">', *rects, "</g>"]
     if errors:
         parts.append(f'<path class="error-bars" d="{"".join(errors)}" stroke="#222"/>')
@@ -390,6 +393,11 @@ def _n(x: float) -> str:
     return "0" if text == "-0" else text
 
 
+def _box(x: float, y: float, width: float, height: float) -> str:
+    """A rectangle as path data, to draw many in one <path>."""
+    return f"M{_n(x)} {_n(y)}h{_n(width)}v{_n(height)}h-{_n(width)}z"
+
+
 def _esc(text: str) -> str:
     text = _BIDI.sub("", _NOT_XML.sub("\ufffd", text))
     return (
@@ -454,3 +462,151 @@ def _simplify(
             keep[at] = True
             stack += [(first, at), (at, last)]
     return [p for p, kept in zip(points, keep, strict=True) if kept]
+
+
+def split_comparison(
+    charts: Sequence[tuple[str, Histogram | BarChart]], *, width: int = 480
+) -> str:
+    """Draws one feature's distribution in every split as one chart, splits side by side.
+
+    A card has a chart per feature and split: drawn apart, 2,000 features make 6,000
+    charts, each with its own axes, grid and labels. Drawn together they share them, and
+    the splits can be compared at a glance. Each split is a colour (and a dash pattern
+    for greyscale) named in the legend; values are shares of the split's examples, so
+    splits of different sizes compare. Histograms become step outlines over the values'
+    range; bar charts become grouped bars, one per split that lists the value (a value
+    outside a split's top values has no bar for that split).
+
+    Args:
+        charts: (split name, that split's chart) pairs, all histograms or all bar charts
+            (the charts `chart_builders.feature_chart` makes), in split order.
+        width: width in px.
+
+    Returns:
+        SVG markup for HTML (no `xmlns`, no size: CSS gives the width); its <title> is
+        the first chart's title (not drawn), its <desc> says what is drawn for which
+        splits.
+
+    Raises:
+        ParameterError: no charts, or charts of different kinds or not feature charts.
+    """
+    kinds = {type(chart) for _, chart in charts}
+    if not charts or len(kinds) != 1 or not kinds <= {Histogram, BarChart}:
+        raise ParameterError(
+            "split_comparison draws histograms or bar charts of one kind, got "
+            f"{sorted(k.__name__ for k in kinds) or 'none'}"
+        )
+    title = charts[0][1].title
+    # No title drawn: the page names the feature just above (the <title> stays, for
+    # screen readers and hover). The legend comes first: each split in its colour.
+    parts = []
+    x = 4.0
+    for i, (name, _) in enumerate(charts):
+        parts.append(_text(_n(x), 16, name, LABEL_CHARS, f' fill="{_PALETTE[i % len(_PALETTE)]}"'))
+        x += _CHAR_W * min(len(name), LABEL_CHARS) + 14
+    if all(_is_empty(chart) for _, chart in charts):
+        height = _no_data(charts[0][1], width, parts)
+    elif kinds == {Histogram}:
+        height = _step_outlines(cast(Sequence[tuple[str, Histogram]], charts), width, parts)
+    else:
+        height = _grouped_bars(cast(Sequence[tuple[str, BarChart]], charts), width, parts)
+    what = "Distribution" if kinds == {Histogram} else "Most frequent values"
+    names = ", ".join(name for name, _ in charts)
+    desc = f"{what} of {title} in each split ({names}), as shares of the split's examples."
+    # Inline in HTML only: no xmlns, and CSS sizes it (the viewBox keeps its shape).
+    return (
+        f'<svg viewBox="0 0 {width} {height}" role="img" '
+        f'font-family="sans-serif" font-size="11" fill="#333">'
+        f"<title>{_esc(title)}</title><desc>{_esc(desc)}</desc>{''.join(parts)}</svg>"
+    )
+
+
+def _share(values: Iterable[float]) -> Callable[[float], float]:
+    """Value to percent of the values' total (0 when the total is 0)."""
+    total = math.fsum(values)
+    return (lambda v: 100.0 * v / total) if total > 0 else (lambda v: 0.0)
+
+
+def _step_outlines(charts: Sequence[tuple[str, Histogram]], width: int, parts: list[str]) -> int:
+    height = round(width * 0.625) - 18
+    edges = [e for _, c in charts for b in c.buckets for e in (b.low, b.high)]
+    shares = [_share(b.count for b in c.buckets) for _, c in charts]
+    peak = max(f(b.count) for f, (_, c) in zip(shares, charts, strict=True) for b in c.buckets)
+    x_axis = _axis(min(edges), max(edges), nice=False)
+    y_axis = _axis(*_with_zero([peak]), nice=True)
+    px, py, axis = _xy_frame(parts, width, height, 40, x_axis, y_axis, "", "% of the split")
+    base = py(0)
+    outlines = []
+    for i, ((_, chart), share) in enumerate(zip(charts, shares, strict=True)):
+        if not chart.buckets:
+            continue
+        steps, last = [], None
+        for b in sorted(chart.buckets, key=lambda b: (b.low, b.high)):
+            x0, x1 = px(b.low), px(b.high)
+            if x1 - x0 < 3:  # one distinct value: a visible spike
+                x0, x1 = (x0 + x1) / 2 - 1.5, (x0 + x1) / 2 + 1.5
+            # Whole pixels: a card has thousands of these, and outlines need no more.
+            if last is None:
+                steps.append(f"M{x0:.0f} {base:.0f}")
+            elif abs(x0 - last) >= 0.5:  # a gap between buckets: down to zero and across
+                steps.append(f"V{base:.0f}H{x0:.0f}")
+            steps.append(f"V{py(share(b.count)):.0f}H{x1:.0f}")
+            last = x1
+        steps.append(f"V{base:.0f}")
+        color = _PALETTE[i % len(_PALETTE)]
+        outlines.append(f'<path d="{"".join(steps)}" stroke="{color}"{_dash(i)}/>')
+    parts += ['<g fill="none" stroke-width="1.5">', *outlines, "</g>", axis]
+    return height
+
+
+def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: list[str]) -> int:
+    labels = list(dict.fromkeys(bar.label for _, c in charts for bar in c.bars))
+    # The "other" bar top_k adds (the rest of the values) goes last, as in each chart.
+    trailing = {c.bars[-1].label for _, c in charts if c.bars} & {"other"}
+    labels = [label for label in labels if label not in trailing] + sorted(trailing)
+    limit = min(LABEL_CHARS, int(width * 0.4 / _CHAR_W))
+    left = 10 + _CHAR_W * max(min(len(label), limit) for label in labels)
+    right = width - 12
+    values = []
+    for _, chart in charts:
+        share = _share(bar.value for bar in chart.bars)
+        values.append({bar.label: share(bar.value) for bar in chart.bars})
+    lo, hi, ticks, tick_labels = _axis(
+        *_with_zero(v for row in values for v in row.values()), nice=True
+    )
+    px = _scale(lo, hi, left, right)
+    top = 26
+    bottom = top + 2 + len(labels) * _ROW + 2
+    thickness = max(1, (_ROW - 4) // len(charts))  # whole pixels: shorter path data
+    grid = "".join(f"M{_n(px(t))} {top}V{bottom}" for t in ticks)
+    parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
+    for i, row in enumerate(values):
+        boxes = []
+        for j, label in enumerate(labels):
+            if label in row:
+                x0, x1 = sorted((round(px(0)), round(px(row[label]))))
+                w = max(x1 - x0, 1 if row[label] else 0)
+                boxes.append(f"M{x0} {top + 4 + j * _ROW + i * thickness}h{w}v{thickness}h-{w}z")
+        if boxes:
+            color = _PALETTE[i % len(_PALETTE)]
+            parts.append(f'<path d="{"".join(boxes)}" fill="{color}"/>')
+    # Cut labels get no hover text here (it doubled the chart of long category names);
+    # the table beside it and the card's JSON have them whole.
+    parts.append('<g text-anchor="end">')
+    parts += [
+        f'<text x="{_n(left - 6)}" y="{top + 16 + j * _ROW}">{_esc(_cut(label, limit))}</text>'
+        for j, label in enumerate(labels)
+    ]
+    parts.append("</g>")
+    ticks_d = "".join(f"M{_n(px(t))} {bottom}v4" for t in ticks)
+    parts.append(
+        f'<path d="M{_n(px(0))} {top}V{bottom}M{_n(left)} {bottom}H{_n(right)}{ticks_d}" stroke="{_AXIS}"/>'
+    )
+    parts.append('<g text-anchor="middle">')
+    parts += [
+        f'<text x="{_n(px(t))}" y="{bottom + 15}">{s}</text>'
+        for t, s in zip(ticks, tick_labels, strict=True)
+    ]
+    parts.append(_text(_n((left + right) / 2), bottom + 31, "% of the split", 40))
+    parts.append("</g>")
+    return bottom + 38

@@ -91,6 +91,38 @@ def test_lineage_scale_on_a_small_store(tmp_path):
     assert "| 3 |" in table and "`previous_blessed_model` (search alone)" in table
 
 
+def test_page_report_compares_and_checks_targets():
+    def fake(tool: str, n: int, seconds: float, size: int) -> run.PageMeasurement:
+        times = (seconds, seconds * 2, seconds)
+        return run.PageMeasurement(tool, n, size, 1000, times, times, 0, 0)
+
+    pages = [
+        fake("ours", 200, 0.2, 1_000_000),
+        fake("mct", 200, 0.8, 20_000_000),
+        fake("ours", 2000, 1.5, 3_000_000),
+    ]
+    (row,) = run.compare_pages(pages)
+    assert (row["weight_ratio"], row["load_ratio"]) == (pytest.approx(0.05), pytest.approx(0.25))
+    verdicts = [t["met"] for t in run.check_page_targets(pages)]
+    assert verdicts == [False, True]  # 1.5 s is not under 1 s; 3 MB is under 4 MB
+    assert "| 200 | 0.05 | 0.25 | 1.00 |" in run.page_tables(pages)
+
+
+def test_browser_and_pdf_steps_on_a_tiny_card(tiny_inputs, tmp_path):
+    run.measure("ours", tiny_inputs, 1, None, str(tmp_path / "cards" / f"ours-{N_FEATURES}"))
+    pages = run.card_pages([N_FEATURES], ["ours"], tmp_path)
+    (page,) = run.measure_pages(pages, rounds=1)
+    assert page.elements > 50 and len(page.load_times_s) == len(page.frame_times_s) == 1
+    assert 0 < page.load_times_s[0] < page.frame_times_s[0] + 1
+    assert (page.console_errors, page.requests) == (0, 0)
+    with pytest.raises(FileNotFoundError, match="run the build step first"):
+        run.card_pages([N_FEATURES], ["mct"], tmp_path)
+    cards = run.pdf_cards([N_FEATURES], tmp_path, demo_cards=tmp_path / "no-demo")
+    import_s, (pdf,) = run.measure_pdfs(cards, runs=1)
+    assert import_s >= 0 and pdf.pages >= 1 and pdf.n_features == N_FEATURES
+    assert f"| benchmark, {N_FEATURES} features | {N_FEATURES} |" in run.pdf_table(import_s, [pdf])
+
+
 def test_dashboard_scale_on_a_small_store(tmp_path):
     report = dashboard_scale.measure(
         [4], tmp_path / "sites", tmp_path / "stores", build_repeats=1, load_repeats=1

@@ -351,3 +351,64 @@ def test_typical_svgs_are_small(chart):
 def test_width_scales_the_drawing():
     root = parse(svg.to_svg(CURVE, width=800))
     assert root.get("width") == "800" and root.get("viewBox").startswith("0 0 800 ")
+
+
+def histogram(title, counts, low=0.0, step=1.0) -> charts.Histogram:
+    buckets = tuple(
+        charts.Bucket(low + step * i, low + step * (i + 1), c) for i, c in enumerate(counts)
+    )
+    return charts.Histogram(title, f"Distribution of {title}.", title, buckets)
+
+
+def comparison(pairs) -> ET.Element:
+    # Inline HTML markup has no xmlns: give it one to parse it as XML.
+    drawing = svg.split_comparison(pairs)
+    assert drawing.startswith("<svg ") and "xmlns" not in drawing
+    return parse(drawing.replace("<svg ", f'<svg xmlns="{SVG[1:-1]}" ', 1))
+
+
+def test_split_comparison_draws_each_split_on_shared_axes():
+    root = comparison([("train", histogram("f", (1, 2, 1))), ("eval", histogram("f", (2, 1, 1)))])
+    assert root.find(f"{SVG}title").text == "f"
+    assert "train, eval" in root.find(f"{SVG}desc").text
+    outlines = [p for p in root.iter(f"{SVG}path") if p.get("stroke") in svg._PALETTE]
+    assert [p.get("stroke") for p in outlines] == list(svg._PALETTE[:2])
+    assert outlines[0].get("d") != outlines[1].get("d")
+    assert [t.text for t in texts(root)][:2] == ["train", "eval"]  # the legend, in colour
+
+
+def test_split_comparison_shows_shares_so_split_sizes_do_not_matter():
+    small, large = histogram("f", (1, 3, 2)), histogram("f", (100, 300, 200))
+    root = comparison([("a", small), ("b", large)])
+    a, b = (p.get("d") for p in root.iter(f"{SVG}path") if p.get("stroke") in svg._PALETTE)
+    assert a == b
+
+
+def test_split_comparison_groups_bars_by_value_across_splits():
+    train = bar_chart((charts.Bar("x", 6), charts.Bar("y", 3), charts.Bar("other", 1)), "f")
+    test = bar_chart((charts.Bar("z", 5), charts.Bar("x", 4), charts.Bar("other", 1)), "f")
+    root = comparison([("train", train), ("test", test)])
+    labels = [t.text for t in root.find(f"{SVG}g").iter(f"{SVG}text")]
+    assert labels == ["x", "y", "z", "other"]  # first seen order, "other" last
+    bars = [p for p in root.iter(f"{SVG}path") if p.get("fill") in svg._PALETTE]
+    assert [p.get("fill") for p in bars] == list(svg._PALETTE[:2])
+    # Each split: a bar for each value it lists (3), none for the value it does not.
+    assert [p.get("d").count("z") for p in bars] == [3, 3]
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [[], [("a", HISTOGRAM), ("b", BAR_CHART)], [("a", MATRIX)], [("a", CURVE)]],
+    ids=["none", "mixed", "matrix", "curve"],
+)
+def test_split_comparison_takes_feature_charts_of_one_kind(pairs):
+    with pytest.raises(ParameterError, match="histograms or bar charts of one kind"):
+        svg.split_comparison(pairs)
+
+
+def test_split_comparison_escapes_names_and_labels():
+    chart = bar_chart((charts.Bar('<b>&"x"\x00', 1.0),), title="a < b")
+    root = comparison([("<split>", chart), ("e&f", charts.BarChart("a < b", "", "", "", ()))])
+    assert root.find(f"{SVG}title").text == "a < b"
+    shown = [t.text for t in texts(root)]
+    assert {"<split>", "e&f", '<b>&"x"\ufffd'} <= set(shown)

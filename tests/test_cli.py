@@ -100,8 +100,8 @@ def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
         (["--metadata", "{store}", "--model-id", "999999"], "MLMD has no artifact with id 999999"),
         (["--metadata", "{store}", "--pipeline", "other"], "no pipeline named 'other'"),
         (
-            ["--metadata", "{store}", "--pipeline", "penguin-test", "--format", "pdf"],
-            "--format must be a comma-separated list of json, html, md, got 'pdf'",
+            ["--metadata", "{store}", "--pipeline", "penguin-test", "--format", "docx"],
+            "--format must be a comma-separated list of json, html, md, pdf, got 'docx'",
         ),
         (
             ["--metadata", "{store}", "--pipeline", "penguin-test", "--card-content", "/no.yaml"],
@@ -112,8 +112,8 @@ def test_pipeline_that_is_not_ours(minimal_run, tmp_path):
             "label_vocabulary must be the name of a Transform vocabulary",
         ),
         (
-            ["--metadata", "{store}", "--pipeline", "penguin-test", "--format", "html,pdf"],
-            "got 'html,pdf'",
+            ["--metadata", "{store}", "--pipeline", "penguin-test", "--format", "html,pdf,docx"],
+            "got 'html,pdf,docx'",
         ),
         (["--metadata", "{fake}", "--model-id", "1"], "is not an MLMD store ML Metadata can open"),
         (

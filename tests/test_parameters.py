@@ -16,7 +16,7 @@ def test_round_trip(tmp_path):
     encoded = parameters.encode(
         {"limitations": ["x"]},
         {"md": str(template)},
-        ["md", "json", "md"],
+        ["md", "json", "pdf", "md"],
         "species",
         completeness_gate={"minimum": 0.7, "action": "fail"},
         max_risk_rating="medium",
@@ -26,7 +26,7 @@ def test_round_trip(tmp_path):
     decoded = parameters.decode(encoded)
     assert decoded.card_content == {"limitations": ["x"]}
     assert decoded.templates == {"md": str(template)}
-    assert decoded.output_formats == ("md", "json")
+    assert decoded.output_formats == ("md", "json", "pdf")
     assert decoded.label_vocabulary == "species"
     assert (decoded.completeness_gate.minimum, decoded.completeness_gate.action) == (0.7, "fail")
     assert (decoded.max_risk_rating, decoded.inherit_content) == ("medium", False)
@@ -52,7 +52,7 @@ def test_remote_template_paths_are_not_checked_at_construction():
     ("kwargs", "message"),
     [
         ({"output_formats": "html"}, "output_formats must be a list .* got the string 'html'"),
-        ({"output_formats": ["pdf"]}, r"output_formats must be a non-empty list"),
+        ({"output_formats": ["docx"]}, r"output_formats must be a non-empty list"),
         (
             {"templates": {"html": "/no/such/file.jinja"}},
             r"templates\['html'\]: template file not found",
