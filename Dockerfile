@@ -7,7 +7,7 @@ FROM tensorflow/tfx:1.16.0
 # The source is deleted after installing so that no `mct_component/` folder in a working
 # directory can shadow the installed package (which alone holds the templates).
 COPY . /tmp/mct-component
-RUN python -m pip install --no-cache-dir /tmp/mct-component \
+RUN python -m pip install --no-cache-dir "/tmp/mct-component[pdf]" \
     && rm -rf /tmp/mct-component \
     && cd / && python -c "from importlib import resources; \
 assert resources.files('mct_component.templates').joinpath('model_card.html.jinja').is_file()"

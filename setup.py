@@ -36,5 +36,7 @@ setup(
         # The dashboard reads MySQL-backed MLMD stores directly.
         "pymysql>=1.0",
     ],
+    # The `pdf` output format lays the HTML card out with WeasyPrint.
+    extras_require={"pdf": ["weasyprint>=60"]},
     entry_points={"console_scripts": ["mct-card=mct_component.cli:main"]},
 )

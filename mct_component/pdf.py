@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mct_component.errors import ParameterError
+
 logger = logging.getLogger(__name__)
 
 
@@ -29,7 +31,13 @@ def html_to_pdf(html: str) -> bytes:
     Returns:
         The PDF file's bytes.
     """
-    import weasyprint
+    try:
+        import weasyprint
+    except ImportError:
+        raise ParameterError(
+            "the pdf format needs WeasyPrint: install mct-component[pdf] "
+            "(or weasyprint), or leave pdf out of the formats"
+        ) from None
 
     document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher())
     pdf: bytes = document.write_pdf(pdf_identifier=b"mct-component model card")
