@@ -36,7 +36,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import builders, inputs
 
@@ -233,25 +233,32 @@ def _worker(job_json: str) -> None:
     print(RESULT_PREFIX + json.dumps(fields), flush=True)
 
 
+_M = TypeVar("_M")  # a Measurement or a PageMeasurement
+
+
+def _ours_and_mct(measured: Sequence[_M]) -> list[tuple[int, _M, _M]]:
+    """(feature count, ours, MCT's) for every feature count both tools were measured at."""
+    by_key = {(m.tool, m.n_features): m for m in measured}
+    return [
+        (n, by_key[("ours", n)], by_key[("mct", n)])
+        for n in sorted({m.n_features for m in measured})
+        if ("ours", n) in by_key and ("mct", n) in by_key
+    ]
+
+
 def compare(measurements: Sequence[Measurement]) -> list[dict[str, Any]]:
     """Per feature count: MCT's time over ours, our HTML size over MCT's, chart counts."""
-    by_key = {(m.tool, m.n_features): m for m in measurements}
-    rows = []
-    for n in sorted({m.n_features for m in measurements}):
-        ours, mct = by_key.get(("ours", n)), by_key.get(("mct", n))
-        if ours is None or mct is None:
-            continue
-        rows.append(
-            {
-                "n_features": n,
-                "speedup": mct.median_s / ours.median_s,
-                "html_ratio": ours.html_bytes / mct.html_bytes,
-                "peak_rss_ratio": ours.peak_rss_bytes / mct.peak_rss_bytes,
-                "charts_ours": ours.charts,
-                "charts_mct": mct.charts,
-            }
-        )
-    return rows
+    return [
+        {
+            "n_features": n,
+            "speedup": mct.median_s / ours.median_s,
+            "html_ratio": ours.html_bytes / mct.html_bytes,
+            "peak_rss_ratio": ours.peak_rss_bytes / mct.peak_rss_bytes,
+            "charts_ours": ours.charts,
+            "charts_mct": mct.charts,
+        }
+        for n, ours, mct in _ours_and_mct(measurements)
+    ]
 
 
 def check_targets(
@@ -504,21 +511,15 @@ _REQUESTS = (
 
 def compare_pages(pages: Sequence[PageMeasurement]) -> list[dict[str, Any]]:
     """Per feature count: our page's weight and load time over MCT's."""
-    by_key = {(p.tool, p.n_features): p for p in pages}
-    rows = []
-    for n in sorted({p.n_features for p in pages}):
-        ours, mct = by_key.get(("ours", n)), by_key.get(("mct", n))
-        if ours is None or mct is None:
-            continue
-        rows.append(
-            {
-                "n_features": n,
-                "weight_ratio": ours.html_bytes / mct.html_bytes,
-                "load_ratio": ours.median_s / mct.median_s,
-                "elements_ratio": ours.elements / mct.elements,
-            }
-        )
-    return rows
+    return [
+        {
+            "n_features": n,
+            "weight_ratio": ours.html_bytes / mct.html_bytes,
+            "load_ratio": ours.median_s / mct.median_s,
+            "elements_ratio": ours.elements / mct.elements,
+        }
+        for n, ours, mct in _ours_and_mct(pages)
+    ]
 
 
 def check_page_targets(pages: Sequence[PageMeasurement]) -> list[dict[str, Any]]:

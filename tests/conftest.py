@@ -130,26 +130,32 @@ def mysql_run(tmp_path_factory, mysql_server):
 
 @pytest.fixture(scope="session")
 def minimal_run(tmp_path_factory, penguin_run) -> PipelineRun:
+    from pipelines import run_local
+
+    folder, done = _cached_or_new(tmp_path_factory, "minimal")
+    if not done:
+        _run_minimal(folder, penguin_run)
+    return PipelineRun(folder, run_local.demo_paths(folder)["metadata_path"], "penguin-minimal")
+
+
+def _run_minimal(folder: str, penguin_run: PipelineRun) -> None:
+    """Runs the minimal pipeline into `folder` (its store may already hold other runs)."""
     from tfx import v1 as tfx
 
     from pipelines import penguin_data, penguin_minimal, run_local
 
-    folder, done = _cached_or_new(tmp_path_factory, "minimal")
     paths = run_local.demo_paths(folder)
-    if not done:
-        penguin_data.write_penguins_csv(paths["data_root"])
-        first_model = penguin_run.artifacts("Model")[0]
-        tfx.orchestration.LocalDagRunner().run(
-            penguin_minimal.create_pipeline(
-                pipeline_name="penguin-minimal",
-                pipeline_root=paths["pipeline_root"],
-                data_root=paths["data_root"],
-                metadata_path=paths["metadata_path"],
-                imported_model_uri=first_model.uri,
-            )
+    penguin_data.write_penguins_csv(paths["data_root"])
+    tfx.orchestration.LocalDagRunner().run(
+        penguin_minimal.create_pipeline(
+            pipeline_name="penguin-minimal",
+            pipeline_root=paths["pipeline_root"],
+            data_root=paths["data_root"],
+            metadata_path=paths["metadata_path"],
+            imported_model_uri=penguin_run.artifacts("Model")[0].uri,
         )
-        _mark_done(folder)
-    return PipelineRun(folder, paths["metadata_path"], "penguin-minimal")
+    )
+    _mark_done(folder)
 
 
 @pytest.fixture(scope="session")
@@ -159,24 +165,12 @@ def dashboard_run(tmp_path_factory, penguin_run) -> PipelineRun:
     A copy of `penguin_run`'s store, into which the minimal pipeline (no Evaluator, no
     Pusher, an Importer, an ExampleValidator that finds anomalies) then runs.
     """
-    from tfx import v1 as tfx
-
-    from pipelines import penguin_data, penguin_minimal, run_local
+    from pipelines import run_local
 
     folder, done = _cached_or_new(tmp_path_factory, "dashboard")
     paths = run_local.demo_paths(folder)
     if not done:
         os.makedirs(folder, exist_ok=True)
         shutil.copyfile(penguin_run.metadata_path, paths["metadata_path"])
-        penguin_data.write_penguins_csv(paths["data_root"])
-        tfx.orchestration.LocalDagRunner().run(
-            penguin_minimal.create_pipeline(
-                pipeline_name="penguin-minimal",
-                pipeline_root=paths["pipeline_root"],
-                data_root=paths["data_root"],
-                metadata_path=paths["metadata_path"],
-                imported_model_uri=penguin_run.artifacts("Model")[0].uri,
-            )
-        )
-        _mark_done(folder)
+        _run_minimal(folder, penguin_run)
     return PipelineRun(folder, paths["metadata_path"], "penguin-minimal")
