@@ -39,7 +39,7 @@ def two_cards(tmp_path_factory):
     a = make_card()
     b = make_card().replace(status="approved")
     expected = {}
-    for name, card, formats in (("a", a, mct.FORMATS), ("b", b, ["html"])):
+    for name, card, formats in (("a", a, mct.DEFAULT_FORMATS), ("b", b, ["html"])):
         folder = tmp_path_factory.mktemp(name)
         mct.write_card(card, str(folder), formats)
         expected[name] = manifest(folder)

@@ -95,7 +95,7 @@ def test_construct_with_every_input_and_parameter(model, tmp_path):
     [
         ({"card_content": {"limitatons": []}}, CardContentError, "unknown field 'limitatons'"),
         ({"card_content": {"risk": {"rating": "huge"}}}, CardContentError, "risk.rating"),
-        ({"output_formats": ["pdf"]}, ParameterError, "output_formats must be a non-empty list"),
+        ({"output_formats": ["docx"]}, ParameterError, "output_formats must be a non-empty list"),
         ({"templates": {"html": "/no/such.jinja"}}, ParameterError, "template file not found"),
         ({"label_vocabulary": "../species"}, ParameterError, "label_vocabulary must be"),
     ],

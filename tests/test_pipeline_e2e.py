@@ -61,8 +61,10 @@ def test_the_push_gate_lets_through_only_the_complete_card(penguin_run):
     assert [p.get_int_custom_property("pushed") for p in pushes] == [1, 0]
     assert os.path.exists(os.path.join(gates[0].uri, "BLESSED"))
     assert os.path.exists(os.path.join(gates[1].uri, "NOT_BLESSED"))
+    # The Evaluator may also have refused run 2's model (its accuracy must not fall below
+    # run 1's, and training is not seeded): the gate then gives that reason first.
     reasons = gates[1].get_string_custom_property("push_gate_reasons")
-    assert reasons.startswith("The card's completeness 93% is under the gate's 99%")
+    assert "The card's completeness 93% is under the gate's 99%" in reasons
     models = penguin_run.artifacts("Model")
     assert [g.get_int_custom_property("current_model_id") for g in gates] == [m.id for m in models]
 
