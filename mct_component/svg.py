@@ -535,28 +535,64 @@ def _step_outlines(charts: Sequence[tuple[str, Histogram]], width: int, parts: l
     x_axis = _axis(min(edges), max(edges), nice=False)
     y_axis = _axis(*_with_zero([peak]), nice=True)
     px, py, axis = _xy_frame(parts, width, height, 40, x_axis, y_axis, "", "% of the split")
-    base = py(0)
+    base = round(py(0))
     outlines = []
     for i, ((_, chart), share) in enumerate(zip(charts, shares, strict=True)):
         if not chart.buckets:
             continue
-        steps, last = [], None
+        # Whole pixels: a card has thousands of these, and outlines need no more.
+        points, last = [], None
         for b in sorted(chart.buckets, key=lambda b: (b.low, b.high)):
             x0, x1 = px(b.low), px(b.high)
             if x1 - x0 < 3:  # one distinct value: a visible spike
                 x0, x1 = (x0 + x1) / 2 - 1.5, (x0 + x1) / 2 + 1.5
-            # Whole pixels: a card has thousands of these, and outlines need no more.
             if last is None:
-                steps.append(f"M{x0:.0f} {base:.0f}")
+                points.append((round(x0), base))
             elif abs(x0 - last) >= 0.5:  # a gap between buckets: down to zero and across
-                steps.append(f"V{base:.0f}H{x0:.0f}")
-            steps.append(f"V{py(share(b.count)):.0f}H{x1:.0f}")
+                points += [(points[-1][0], base), (round(x0), base)]
+            top = round(py(share(b.count)))
+            points += [(points[-1][0], top), (round(x1), top)]
             last = x1
-        steps.append(f"V{base:.0f}")
+        points.append((points[-1][0], base))
         color = _PALETTE[i % len(_PALETTE)]
-        outlines.append(f'<path d="{"".join(steps)}" stroke="{color}"{_dash(i)}/>')
+        outlines.append(f'<path d="{_step_path(points)}" stroke="{color}"{_dash(i)}/>')
     parts += ['<g fill="none" stroke-width="1.5">', *outlines, "</g>", axis]
     return height
+
+
+def _merge_collinear(points: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The polyline without repeated points and points inside a straight run.
+
+    A histogram's neighbouring buckets often have one height (empty tails above all):
+    drawn point by point, that run is a row of zero-length steps. The line drawn, its
+    length and so its dash pattern stay the same; a point where the line turns back
+    on itself stays.
+    """
+    kept: list[tuple[int, int]] = []
+    for p in points:
+        if kept and p == kept[-1]:
+            continue
+        if len(kept) >= 2:
+            (ax, ay), (bx, by) = kept[-2], kept[-1]
+            straight = (ax == bx == p[0] and min(ay, p[1]) <= by <= max(ay, p[1])) or (
+                ay == by == p[1] and min(ax, p[0]) <= bx <= max(ax, p[0])
+            )
+            if straight:
+                kept[-1] = p
+                continue
+        kept.append(p)
+    return kept
+
+
+def _step_path(points: Sequence[tuple[int, int]]) -> str:
+    """Path data of a polyline of horizontal and vertical segments (whole pixels)."""
+    points = _merge_collinear(points)
+    (x, y), *rest = points
+    d = [f"M{x} {y}"]
+    for nx, ny in rest:
+        d.append(f"H{nx}" if ny == y else f"V{ny}")
+        x, y = nx, ny
+    return "".join(d)
 
 
 def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: list[str]) -> int:

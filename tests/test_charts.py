@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import xml.etree.ElementTree as ET
+from unittest import mock
 
 import jsonschema
 import pytest
@@ -394,6 +396,58 @@ def test_split_comparison_groups_bars_by_value_across_splits():
     assert [p.get("fill") for p in bars] == list(svg._PALETTE[:2])
     # Each split: a bar for each value it lists (3), none for the value it does not.
     assert [p.get("d").count("z") for p in bars] == [3, 3]
+
+
+def random_histogram(rng: random.Random) -> charts.Histogram:
+    """Buckets as TFDV makes them and worse: runs of one count, gaps, one-value buckets."""
+    buckets, low = [], rng.choice((0.0, -50.0, 1e6))
+    for _ in range(rng.randint(1, 40)):
+        low += rng.choice((0.0, 0.0, 0.0, 1.0, 7.5))  # mostly adjacent, some gaps
+        width = rng.choice((0.0, 0.01, 1.0, 1.0, 1.0, 10.0))  # zero-width: a spike
+        buckets.append(charts.Bucket(low, low + width, rng.choice((0, 0, 0, 1, 1, 2, 5, 40))))
+        low += width
+    rng.shuffle(buckets)  # the chart sorts them
+    return charts.Histogram("f", "d", "f", tuple(buckets))
+
+
+def unit_moves(d: str) -> list[tuple[int, int]]:
+    """Step outline path data (one M, then H and V in whole pixels) as the pixels it
+    passes one by one: two paths with the same moves draw the same line, dashes too."""
+    assert re.fullmatch(r"M-?\d+ -?\d+([HV]-?\d+)*", d), d
+    (x, y), moves = (int(v) for v in re.match(r"M(-?\d+) (-?\d+)", d).groups()), []
+    moves.append((x, y))
+    for command, value in re.findall(r"([HV])(-?\d+)", d):
+        target = int(value)
+        while (x if command == "H" else y) != target:
+            step = 1 if target > (x if command == "H" else y) else -1
+            x, y = (x + step, y) if command == "H" else (x, y + step)
+            moves.append((x, y))
+    return moves
+
+
+def outlines(drawing: str) -> list[str]:
+    return re.findall(r'<path d="(M[^"]*)" stroke="#(?!e4e4e4|666)', drawing)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_merging_collinear_steps_draws_the_same_outline(seed):
+    rng = random.Random(seed)
+    pairs = [(f"s{i}", random_histogram(rng)) for i in range(rng.randint(1, 3))]
+    merged = outlines(svg.split_comparison(pairs))
+    with mock.patch.object(svg, "_merge_collinear", side_effect=list):
+        unmerged = outlines(svg.split_comparison(pairs))
+    assert len(merged) == len(unmerged) == len(pairs)
+    for short, full in zip(merged, unmerged, strict=True):
+        assert unit_moves(short) == unit_moves(full)
+        assert len(short) <= len(full)
+        # Nothing left to merge: no zero-length step, no two steps one straight line.
+        assert not re.search(r"H(-?\d+)H\1(?!\d)|V(-?\d+)V\2(?!\d)", short)
+
+
+def test_a_run_of_one_height_is_one_step():
+    flat = histogram("f", (5, 0, 0, 0, 0, 0, 0, 3, 3, 3))
+    (d,) = outlines(svg.split_comparison([("train", flat)]))
+    assert len(re.findall("[HV]", d)) == 7  # up, across, down, across the empty run, ...
 
 
 @pytest.mark.parametrize(
