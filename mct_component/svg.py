@@ -310,19 +310,14 @@ def _xy_frame(
         parts.append(_text(4, _n(top - 8), y_label, int((width - 8) / _CHAR_W), ' fill="#666"'))
     grid = "".join(f"M{_n(left)} {_n(py(t))}H{_n(right)}" for t in y_ticks)
     parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
-    parts.append('<g text-anchor="end">')
-    parts += [
-        f'<text x="{_n(left - 4)}" y="{_n(py(t) + 4)}">{s}</text>'
-        for t, s in zip(y_ticks, y_labels, strict=True)
-    ]
-    parts.append('</g>\n<g text-anchor="middle">')
-    parts += [
-        f'<text x="{_n(px(t))}" y="{_n(bottom + 15)}">{s}</text>'
-        for t, s in zip(x_ticks, x_labels, strict=True)
-    ]
+    # Tick labels in a column (or row) share one coordinate, given once by the group.
+    parts.append(f'<g text-anchor="end" transform="translate({_n(left - 4)} 4)">')
+    parts += [f'<text y="{_n(py(t))}">{s}</text>' for t, s in zip(y_ticks, y_labels, strict=True)]
+    parts.append(f'</g><g text-anchor="middle" transform="translate(0 {_n(bottom + 15)})">')
+    parts += [f'<text x="{_n(px(t))}">{s}</text>' for t, s in zip(x_ticks, x_labels, strict=True)]
     if x_label:
         chars = int((right - left) / _CHAR_W)
-        parts.append(_text(_n((left + right) / 2), height - 6, x_label, chars))
+        parts.append(_text(_n((left + right) / 2), _n(height - bottom - 21), x_label, chars))
     parts.append("</g>")
     ticks = "".join(f"M{_n(px(t))} {_n(bottom)}v4" for t in x_ticks)
     zero = f"M{_n(left)} {_n(py(0))}H{_n(right)}" if y_lo < 0 < y_hi else ""
@@ -512,7 +507,7 @@ def split_comparison(
         height = _grouped_bars(cast(Sequence[tuple[str, BarChart]], charts), width, parts)
     what = "Distribution" if kinds == {Histogram} else "Most frequent values"
     names = ", ".join(name for name, _ in charts)
-    desc = f"{what} of {title} in each split ({names}), as shares of the split's examples."
+    desc = f"{what}, in % of each split's examples: {names}."
     # Inline in HTML only: no xmlns, and CSS sizes it (the viewBox keeps its shape).
     return (
         f'<svg viewBox="0 0 {width} {height}" role="img" '
@@ -628,21 +623,17 @@ def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: lis
             parts.append(f'<path d="{"".join(boxes)}" fill="{color}"/>')
     # Cut labels get no hover text here (it doubled the chart of long category names);
     # the table beside it and the card's JSON have them whole.
-    parts.append('<g text-anchor="end">')
+    parts.append(f'<g text-anchor="end" transform="translate({_n(left - 6)} {top + 16})">')
     parts += [
-        f'<text x="{_n(left - 6)}" y="{top + 16 + j * _ROW}">{_esc(_cut(label, limit))}</text>'
-        for j, label in enumerate(labels)
+        f'<text y="{j * _ROW}">{_esc(_cut(label, limit))}</text>' for j, label in enumerate(labels)
     ]
     parts.append("</g>")
     ticks_d = "".join(f"M{_n(px(t))} {bottom}v4" for t in ticks)
     parts.append(
         f'<path d="M{_n(px(0))} {top}V{bottom}M{_n(left)} {bottom}H{_n(right)}{ticks_d}" stroke="{_AXIS}"/>'
     )
-    parts.append('<g text-anchor="middle">')
-    parts += [
-        f'<text x="{_n(px(t))}" y="{bottom + 15}">{s}</text>'
-        for t, s in zip(ticks, tick_labels, strict=True)
-    ]
-    parts.append(_text(_n((left + right) / 2), bottom + 31, "% of the split", 40))
+    parts.append(f'<g text-anchor="middle" transform="translate(0 {bottom + 15})">')
+    parts += [f'<text x="{_n(px(t))}">{s}</text>' for t, s in zip(ticks, tick_labels, strict=True)]
+    parts.append(_text(_n((left + right) / 2), 16, "% of the split", 40))
     parts.append("</g>")
     return bottom + 38
