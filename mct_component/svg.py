@@ -611,16 +611,20 @@ def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: lis
     thickness = max(1, (_ROW - 4) // len(charts))  # whole pixels: shorter path data
     grid = "".join(f"M{_n(px(t))} {top}V{bottom}" for t in ticks)
     parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
+    # Each bar is a line as thick as the bar (butt ends: the same rectangle), half
+    # the path data of its outline.
+    parts.append(f'<g stroke-width="{thickness}">')
     for i, row in enumerate(values):
-        boxes = []
+        bars = []
         for j, label in enumerate(labels):
             if label in row:
                 x0, x1 = sorted((round(px(0)), round(px(row[label]))))
                 w = max(x1 - x0, 1 if row[label] else 0)
-                boxes.append(f"M{x0} {top + 4 + j * _ROW + i * thickness}h{w}v{thickness}h-{w}z")
-        if boxes:
+                bars.append(f"M{x0} {_n(top + 4 + j * _ROW + (i + 0.5) * thickness)}h{w}")
+        if bars:
             color = _PALETTE[i % len(_PALETTE)]
-            parts.append(f'<path d="{"".join(boxes)}" fill="{color}"/>')
+            parts.append(f'<path d="{"".join(bars)}" stroke="{color}"/>')
+    parts.append("</g>")
     # Cut labels get no hover text here (it doubled the chart of long category names);
     # the table beside it and the card's JSON have them whole.
     parts.append(f'<g text-anchor="end" transform="translate({_n(left - 6)} {top + 16})">')

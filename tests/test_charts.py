@@ -390,12 +390,12 @@ def test_split_comparison_groups_bars_by_value_across_splits():
     train = bar_chart((charts.Bar("x", 6), charts.Bar("y", 3), charts.Bar("other", 1)), "f")
     test = bar_chart((charts.Bar("z", 5), charts.Bar("x", 4), charts.Bar("other", 1)), "f")
     root = comparison([("train", train), ("test", test)])
-    labels = [t.text for t in root.find(f"{SVG}g").iter(f"{SVG}text")]
+    labels = [t.text for t in root.find(f"{SVG}g[@text-anchor='end']").iter(f"{SVG}text")]
     assert labels == ["x", "y", "z", "other"]  # first seen order, "other" last
-    bars = [p for p in root.iter(f"{SVG}path") if p.get("fill") in svg._PALETTE]
-    assert [p.get("fill") for p in bars] == list(svg._PALETTE[:2])
+    bars = [p for p in root.iter(f"{SVG}path") if p.get("stroke") in svg._PALETTE]
+    assert [p.get("stroke") for p in bars] == list(svg._PALETTE[:2])
     # Each split: a bar for each value it lists (3), none for the value it does not.
-    assert [p.get("d").count("z") for p in bars] == [3, 3]
+    assert [p.get("d").count("h") for p in bars] == [3, 3]
 
 
 def random_histogram(rng: random.Random) -> charts.Histogram:
