@@ -373,16 +373,18 @@ def test_split_comparison_draws_each_split_on_shared_axes():
     root = comparison([("train", histogram("f", (1, 2, 1))), ("eval", histogram("f", (2, 1, 1)))])
     assert root.find(f"{SVG}title").text == "f"
     assert "train, eval" in root.find(f"{SVG}desc").text
-    outlines = [p for p in root.iter(f"{SVG}path") if p.get("stroke") in svg._PALETTE]
-    assert [p.get("stroke") for p in outlines] == list(svg._PALETTE[:2])
+    outlines = list(root.find(f"{SVG}g[@class='o']"))
+    # Each split in its colour (s: stroke), and its dash pattern (d) but the first.
+    assert [p.get("class") for p in outlines] == ["s0", "s1 d1"]
     assert outlines[0].get("d") != outlines[1].get("d")
-    assert [t.text for t in texts(root)][:2] == ["train", "eval"]  # the legend, in colour
+    legend = texts(root)[:2]  # in the splits' colours (f: fill)
+    assert [(t.text, t.get("class")) for t in legend] == [("train", "f0"), ("eval", "f1")]
 
 
 def test_split_comparison_shows_shares_so_split_sizes_do_not_matter():
     small, large = histogram("f", (1, 3, 2)), histogram("f", (100, 300, 200))
     root = comparison([("a", small), ("b", large)])
-    a, b = (p.get("d") for p in root.iter(f"{SVG}path") if p.get("stroke") in svg._PALETTE)
+    a, b = (p.get("d") for p in root.find(f"{SVG}g[@class='o']"))
     assert a == b
 
 
@@ -390,12 +392,30 @@ def test_split_comparison_groups_bars_by_value_across_splits():
     train = bar_chart((charts.Bar("x", 6), charts.Bar("y", 3), charts.Bar("other", 1)), "f")
     test = bar_chart((charts.Bar("z", 5), charts.Bar("x", 4), charts.Bar("other", 1)), "f")
     root = comparison([("train", train), ("test", test)])
-    labels = [t.text for t in root.find(f"{SVG}g[@text-anchor='end']").iter(f"{SVG}text")]
+    labels = [t.text for t in root.find(f"{SVG}g[@class='e']").iter(f"{SVG}text")]
     assert labels == ["x", "y", "z", "other"]  # first seen order, "other" last
-    bars = [p for p in root.iter(f"{SVG}path") if p.get("stroke") in svg._PALETTE]
-    assert [p.get("stroke") for p in bars] == list(svg._PALETTE[:2])
+    bars = list(root.find(f"{SVG}g[@stroke-width]"))
+    assert [p.get("class") for p in bars] == ["s0", "s1"]  # colours, no dashes
     # Each split: a bar for each value it lists (3), none for the value it does not.
     assert [p.get("d").count("h") for p in bars] == [3, 3]
+
+
+@pytest.mark.parametrize("kind", ["histogram", "bar_chart"])
+def test_split_comparison_carries_the_css_of_its_classes_unless_told_not_to(kind):
+    chart = histogram("f", (1, 2)) if kind == "histogram" else bar_chart((charts.Bar("x", 1),))
+    pairs = [(f"split {i}", chart) for i in range(len(svg._PALETTE) + 1)]
+    drawing = svg.split_comparison(pairs)
+    root = parse(drawing.replace("<svg ", f'<svg xmlns="{SVG[1:-1]}" ', 1))
+    (style,) = root.iter(f"{SVG}style")
+    defined = set(re.findall(r"\.([a-z]+\d?)\{", style.text))
+    used = {c for e in root.iter() for c in (e.get("class") or "").split()}
+    assert used <= defined and "sc" in used
+    # Nothing else says how it looks: the page's stylesheet (or this one) does.
+    assert not re.search(r' (stroke|fill|font-family|font-size|stroke-dasharray)="#?\w', drawing)
+    bare = svg.split_comparison(pairs, css=False)
+    assert "<style>" not in bare and bare == drawing.replace(style.text, "").replace(
+        "<style></style>", ""
+    )
 
 
 def random_histogram(rng: random.Random) -> charts.Histogram:
@@ -426,7 +446,7 @@ def unit_moves(d: str) -> list[tuple[int, int]]:
 
 
 def outlines(drawing: str) -> list[str]:
-    return re.findall(r'<path d="(M[^"]*)" stroke="#(?!e4e4e4|666)', drawing)
+    return re.findall(r'<path d="(M[^"]*)" class="s\d', drawing)
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -81,6 +81,25 @@ def test_every_chart_is_reachable_and_nothing_is_loaded(browser, tmp_path, kind)
         browser.screenshot(str(SCREENSHOTS / "model_card.png"))
 
 
+def test_feature_charts_draw_each_split_in_its_colour(browser, tmp_path):
+    """Colours, dashes and fonts are CSS classes, stated once by the first chart's <style>."""
+    open_card(browser, two_splits(make_card()).to_dict(), tmp_path)
+    browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    looks = browser.evaluate(
+        "[...document.querySelectorAll('details.feature svg')].map(s => ["
+        "[...s.querySelectorAll('text')].slice(0, 2).map(t => getComputedStyle(t).fill),"
+        "[...s.querySelectorAll('g.o path')].map(p => getComputedStyle(p).strokeDasharray),"
+        "[...s.querySelectorAll('path[class^=s]')].map(p => getComputedStyle(p).stroke),"
+        "getComputedStyle(s.querySelector('text')).fontSize])"
+    )
+    assert len(looks) >= 2
+    blue, vermilion = "rgb(0, 114, 178)", "rgb(213, 94, 0)"
+    for legend, dashes, strokes, font_size in looks:
+        assert legend == strokes == [blue, vermilion]
+        assert dashes in ([], ["none", "6px, 3px"])  # bars or step outlines
+        assert font_size == "11px"
+
+
 def test_feature_statistics_survive_the_lean_markup(browser, tmp_path):
     """Optional end tags left out: each split's statistics still make one table row."""
     card_dict = two_splits(make_card()).to_dict()
