@@ -631,12 +631,15 @@ def _merge_collinear(points: Sequence[tuple[int, int]]) -> list[tuple[int, int]]
 
 
 def _step_path(points: Sequence[tuple[int, int]]) -> str:
-    """Path data of a polyline of horizontal and vertical segments (whole pixels)."""
-    points = _merge_collinear(points)
-    (x, y), *rest = points
+    """Path data of a polyline of horizontal and vertical segments (whole pixels).
+
+    Each step is written to its end point or by its length, whichever is shorter.
+    """
+    (x, y), *rest = _merge_collinear(points)
     d = [f"M{x} {y}"]
     for nx, ny in rest:
-        d.append(f"H{nx}" if ny == y else f"V{ny}")
+        to, by = (f"H{nx}", f"h{nx - x}") if ny == y else (f"V{ny}", f"v{ny - y}")
+        d.append(by if len(by) < len(to) else to)
         x, y = nx, ny
     return "".join(d)
 
