@@ -2,10 +2,11 @@
 
 Rendering is pure: it takes the card dictionary and template paths and returns file
 contents (text, and bytes for the PDF), so nothing is written until every format has
-rendered. The PDF is the HTML page laid out for print (`pdf`). Every string in a card
-is untrusted (human content, feature and category names, slice keys, paths): both
-formats escape all they print, and custom templates run in Jinja's sandbox with a
-loader confined to the default templates and the custom template's own folder.
+rendered. The PDF is the HTML page laid out for print (`pdf`), each feature chart with
+its own CSS (WeasyPrint styles an inline SVG only from the SVG's own <style>). Every
+string in a card is untrusted (human content, feature and category names, slice keys,
+paths): both formats escape all they print, and custom templates run in Jinja's sandbox
+with a loader confined to the default templates and the custom template's own folder.
 """
 
 from __future__ import annotations
@@ -180,9 +181,17 @@ class ChartSet:
 
     Charts are numbered in document order; the number makes both the SVG element ids
     (unique within the HTML page) and the file names of the Markdown's images.
+
+    Args:
+        card_dict: the card's JSON form.
+        for_print: give each feature chart the CSS of its classes (see
+            `svg.split_comparison`), for WeasyPrint; in a browser, the page's first
+            feature chart carries it for all.
     """
 
-    def __init__(self, card_dict: Mapping[str, Any]):
+    def __init__(self, card_dict: Mapping[str, Any], *, for_print: bool = False):
+        self._for_print = for_print
+        self._css_given = False
         self._charts = iter_charts(card_dict)
         self._index = {id(chart): i for i, chart in enumerate(self._charts, start=1)}
         self._svg: dict[int, str] = {}
@@ -233,7 +242,10 @@ class ChartSet:
             return markupsafe.Markup("")
         drawings = [(split, charts.chart_from_dict(chart)) for split, chart in pairs]
         if {type(d) for _, d in drawings} in ({charts.Histogram}, {charts.BarChart}):
-            return markupsafe.Markup(svg.split_comparison(drawings))  # type: ignore[arg-type]
+            css = self._for_print or not self._css_given
+            self._css_given = True
+            drawing = svg.split_comparison(drawings, css=css)  # type: ignore[arg-type]
+            return markupsafe.Markup(drawing)
         return markupsafe.Markup("").join(
             markupsafe.Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(
                 self.inline_svg(chart), split
@@ -292,19 +304,22 @@ def render(
     chart_set = ChartSet(card_dict)
     texts: dict[str, str] = {}
 
-    def text(fmt: str) -> str:
-        if fmt not in texts:
+    def text(fmt: str, for_print: bool = False) -> str:
+        key = f"{fmt} for print" if for_print else fmt
+        if key not in texts:
             name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
-            env = _environment(fmt, custom_templates, chart_set)
-            texts[fmt] = _render_template(env, fmt, name, card_dict)
-        return texts[fmt]
+            charts = ChartSet(card_dict, for_print=True) if for_print else chart_set
+            env = _environment(fmt, custom_templates, charts)
+            texts[key] = _render_template(env, fmt, name, card_dict)
+        return texts[key]
 
     outputs: dict[str, str | bytes] = {}
     for fmt in formats:
         if fmt == "json":
             outputs[FILE_NAMES[fmt]] = card.dumps(card_dict)
         elif fmt == "pdf":
-            outputs[FILE_NAMES[fmt]] = _pdf(text("html"), custom="html" in custom_templates)
+            page = text("html", for_print=True)
+            outputs[FILE_NAMES[fmt]] = _pdf(page, custom="html" in custom_templates)
         else:
             outputs[FILE_NAMES[fmt]] = text(fmt)
     if "md" in formats:

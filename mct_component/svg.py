@@ -36,6 +36,27 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Bidirectional formatting characters: they could make a label read as something else.
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _Axis = tuple[float, float, list[float], list[str]]  # low, high, ticks, tick labels
+# How parts of an x/y frame look: (class, property, value). Standalone charts state the
+# property on each element; `split_comparison` gives the class, styled by `_SPLIT_CSS`.
+_LOOKS = {
+    "grid": ("g", "stroke", _GRID),
+    "axis": ("a", "stroke", _AXIS),
+    "axis title": ("y", "fill", "#666"),
+    "end": ("e", "text-anchor", "end"),
+    "middle": ("m", "text-anchor", "middle"),
+}
+# The look of `split_comparison` charts (class "sc"), said once per page rather than on
+# each of the thousands of elements of a card's feature charts: the frame, and each
+# split's colour (f: fill, s: stroke) and dash pattern (d).
+_SPLIT_CSS = "".join(
+    [
+        ".sc{font-family:sans-serif;font-size:11px;fill:#333}",
+        ".sc .o{fill:none;stroke-width:1.5}",
+        *(f".sc .{name}{{{prop}:{value}}}" for name, prop, value in _LOOKS.values()),
+        *(f".sc .f{i}{{fill:{c}}}.sc .s{i}{{stroke:{c}}}" for i, c in enumerate(_PALETTE)),
+        *(f".sc .d{i}{{stroke-dasharray:{d}}}" for i, d in enumerate(_DASHES) if d),
+    ]
+)
 
 
 def to_svg(chart: Chart, *, width: int = 480, chart_id: str | None = None) -> str:
@@ -296,37 +317,41 @@ def _xy_frame(
     y_axis: _Axis,
     x_label: str,
     y_label: str,
+    classes: bool = False,
 ) -> tuple[Callable[[float], float], Callable[[float], float], str]:
     """Draws the grid and tick labels of an x/y plot into `parts`.
+
+    Args:
+        classes: style its parts with `_SPLIT_CSS`'s classes instead of attributes.
 
     Returns:
         The x and y scales (data to px) and the axis lines, to draw over the data.
     """
+
+    def look(kind: str) -> str:
+        return _look(kind, classes)
+
     (x_lo, x_hi, x_ticks, x_labels), (y_lo, y_hi, y_ticks, y_labels) = x_axis, y_axis
     left = 8 + _CHAR_W * max(len(s) for s in y_labels)
     right, bottom = width - 16, height - (36 if x_label else 22)
     px, py = _scale(x_lo, x_hi, left, right), _scale(y_lo, y_hi, bottom, top)
     if y_label:
-        parts.append(_text(4, _n(top - 8), y_label, int((width - 8) / _CHAR_W), ' fill="#666"'))
+        chars = int((width - 8) / _CHAR_W)
+        parts.append(_text(4, _n(top - 8), y_label, chars, look("axis title")))
     grid = "".join(f"M{_n(left)} {_n(py(t))}H{_n(right)}" for t in y_ticks)
-    parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
-    parts.append('<g text-anchor="end">')
-    parts += [
-        f'<text x="{_n(left - 4)}" y="{_n(py(t) + 4)}">{s}</text>'
-        for t, s in zip(y_ticks, y_labels, strict=True)
-    ]
-    parts.append('</g>\n<g text-anchor="middle">')
-    parts += [
-        f'<text x="{_n(px(t))}" y="{_n(bottom + 15)}">{s}</text>'
-        for t, s in zip(x_ticks, x_labels, strict=True)
-    ]
+    parts.append(f'<path d="{grid}"{look("grid")}/>')
+    # Tick labels in a column (or row) share one coordinate, given once by the group.
+    parts.append(f'<g{look("end")} transform="translate({_n(left - 4)} 4)">')
+    parts += [f'<text y="{_n(py(t))}">{s}</text>' for t, s in zip(y_ticks, y_labels, strict=True)]
+    parts.append(f'</g><g{look("middle")} transform="translate(0 {_n(bottom + 15)})">')
+    parts += [f'<text x="{_n(px(t))}">{s}</text>' for t, s in zip(x_ticks, x_labels, strict=True)]
     if x_label:
         chars = int((right - left) / _CHAR_W)
-        parts.append(_text(_n((left + right) / 2), height - 6, x_label, chars))
+        parts.append(_text(_n((left + right) / 2), _n(height - bottom - 21), x_label, chars))
     parts.append("</g>")
     ticks = "".join(f"M{_n(px(t))} {_n(bottom)}v4" for t in x_ticks)
     zero = f"M{_n(left)} {_n(py(0))}H{_n(right)}" if y_lo < 0 < y_hi else ""
-    axis = f'<path d="{zero}M{_n(left)} {_n(bottom)}H{_n(right)}{ticks}" stroke="{_AXIS}"/>'
+    axis = f'<path d="{zero}M{_n(left)} {_n(bottom)}H{_n(right)}{ticks}"{look("axis")}/>'
     return px, py, axis
 
 
@@ -422,6 +447,20 @@ def _title(title: str, width: int) -> str:
     )
 
 
+def _look(kind: str, classes: bool) -> str:
+    """The attribute that makes a part of a chart look as `_LOOKS` says."""
+    name, prop, value = _LOOKS[kind]
+    return f' class="{name}"' if classes else f' {prop}="{value}"'
+
+
+def _split_class(i: int, paint: str) -> str:
+    """The class attribute of split `i`'s colour as "fill" or "stroke" (a dashed one)."""
+    if paint == "fill":
+        return f' class="f{i % len(_PALETTE)}"'
+    dash = i % len(_DASHES)
+    return f' class="s{i % len(_PALETTE)}{f" d{dash}" if _DASHES[dash] else ""}"'
+
+
 def _dash(i: int) -> str:
     dash = _DASHES[i % len(_DASHES)]
     return f' stroke-dasharray="{dash}"' if dash else ""
@@ -465,7 +504,7 @@ def _simplify(
 
 
 def split_comparison(
-    charts: Sequence[tuple[str, Histogram | BarChart]], *, width: int = 480
+    charts: Sequence[tuple[str, Histogram | BarChart]], *, width: int = 480, css: bool = True
 ) -> str:
     """Draws one feature's distribution in every split as one chart, splits side by side.
 
@@ -477,10 +516,16 @@ def split_comparison(
     range; bar charts become grouped bars, one per split that lists the value (a value
     outside a split's top values has no bar for that split).
 
+    Colours, dashes, fonts and the frame's look are CSS classes, stated once in a page
+    of thousands of these charts rather than on each element.
+
     Args:
         charts: (split name, that split's chart) pairs, all histograms or all bar charts
             (the charts `chart_builders.feature_chart` makes), in split order.
         width: width in px.
+        css: include the CSS of the classes, as a <style> in the chart. Leave it out
+            only where the page already has it: a browser applies an inline SVG's
+            <style> to the whole page, but WeasyPrint (the PDF) only to that SVG.
 
     Returns:
         SVG markup for HTML (no `xmlns`, no size: CSS gives the width); its <title> is
@@ -502,7 +547,7 @@ def split_comparison(
     parts = []
     x = 4.0
     for i, (name, _) in enumerate(charts):
-        parts.append(_text(_n(x), 16, name, LABEL_CHARS, f' fill="{_PALETTE[i % len(_PALETTE)]}"'))
+        parts.append(_text(_n(x), 16, name, LABEL_CHARS, _split_class(i, "fill")))
         x += _CHAR_W * min(len(name), LABEL_CHARS) + 14
     if all(_is_empty(chart) for _, chart in charts):
         height = _no_data(charts[0][1], width, parts)
@@ -512,12 +557,12 @@ def split_comparison(
         height = _grouped_bars(cast(Sequence[tuple[str, BarChart]], charts), width, parts)
     what = "Distribution" if kinds == {Histogram} else "Most frequent values"
     names = ", ".join(name for name, _ in charts)
-    desc = f"{what} of {title} in each split ({names}), as shares of the split's examples."
+    desc = f"{what}, in % of each split's examples: {names}."
     # Inline in HTML only: no xmlns, and CSS sizes it (the viewBox keeps its shape).
+    style = f"<style>{_SPLIT_CSS}</style>" if css else ""
     return (
-        f'<svg viewBox="0 0 {width} {height}" role="img" '
-        f'font-family="sans-serif" font-size="11" fill="#333">'
-        f"<title>{_esc(title)}</title><desc>{_esc(desc)}</desc>{''.join(parts)}</svg>"
+        f'<svg class="sc" viewBox="0 0 {width} {height}" role="img">'
+        f"<title>{_esc(title)}</title><desc>{_esc(desc)}</desc>{style}{''.join(parts)}</svg>"
     )
 
 
@@ -534,29 +579,69 @@ def _step_outlines(charts: Sequence[tuple[str, Histogram]], width: int, parts: l
     peak = max(f(b.count) for f, (_, c) in zip(shares, charts, strict=True) for b in c.buckets)
     x_axis = _axis(min(edges), max(edges), nice=False)
     y_axis = _axis(*_with_zero([peak]), nice=True)
-    px, py, axis = _xy_frame(parts, width, height, 40, x_axis, y_axis, "", "% of the split")
-    base = py(0)
+    px, py, axis = _xy_frame(
+        parts, width, height, 40, x_axis, y_axis, "", "% of the split", classes=True
+    )
+    base = round(py(0))
     outlines = []
     for i, ((_, chart), share) in enumerate(zip(charts, shares, strict=True)):
         if not chart.buckets:
             continue
-        steps, last = [], None
+        # Whole pixels: a card has thousands of these, and outlines need no more.
+        points, last = [], None
         for b in sorted(chart.buckets, key=lambda b: (b.low, b.high)):
             x0, x1 = px(b.low), px(b.high)
             if x1 - x0 < 3:  # one distinct value: a visible spike
                 x0, x1 = (x0 + x1) / 2 - 1.5, (x0 + x1) / 2 + 1.5
-            # Whole pixels: a card has thousands of these, and outlines need no more.
             if last is None:
-                steps.append(f"M{x0:.0f} {base:.0f}")
+                points.append((round(x0), base))
             elif abs(x0 - last) >= 0.5:  # a gap between buckets: down to zero and across
-                steps.append(f"V{base:.0f}H{x0:.0f}")
-            steps.append(f"V{py(share(b.count)):.0f}H{x1:.0f}")
+                points += [(points[-1][0], base), (round(x0), base)]
+            top = round(py(share(b.count)))
+            points += [(points[-1][0], top), (round(x1), top)]
             last = x1
-        steps.append(f"V{base:.0f}")
-        color = _PALETTE[i % len(_PALETTE)]
-        outlines.append(f'<path d="{"".join(steps)}" stroke="{color}"{_dash(i)}/>')
-    parts += ['<g fill="none" stroke-width="1.5">', *outlines, "</g>", axis]
+        points.append((points[-1][0], base))
+        outlines.append(f'<path d="{_step_path(points)}"{_split_class(i, "stroke")}/>')
+    parts += ['<g class="o">', *outlines, "</g>", axis]
     return height
+
+
+def _merge_collinear(points: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The polyline without repeated points and points inside a straight run.
+
+    A histogram's neighbouring buckets often have one height (empty tails above all):
+    drawn point by point, that run is a row of zero-length steps. The line drawn, its
+    length and so its dash pattern stay the same; a point where the line turns back
+    on itself stays.
+    """
+    kept: list[tuple[int, int]] = []
+    for p in points:
+        if kept and p == kept[-1]:
+            continue
+        if len(kept) >= 2:
+            (ax, ay), (bx, by) = kept[-2], kept[-1]
+            straight = (ax == bx == p[0] and min(ay, p[1]) <= by <= max(ay, p[1])) or (
+                ay == by == p[1] and min(ax, p[0]) <= bx <= max(ax, p[0])
+            )
+            if straight:
+                kept[-1] = p
+                continue
+        kept.append(p)
+    return kept
+
+
+def _step_path(points: Sequence[tuple[int, int]]) -> str:
+    """Path data of a polyline of horizontal and vertical segments (whole pixels).
+
+    Each step is written to its end point or by its length, whichever is shorter.
+    """
+    (x, y), *rest = _merge_collinear(points)
+    d = [f"M{x} {y}"]
+    for nx, ny in rest:
+        to, by = (f"H{nx}", f"h{nx - x}") if ny == y else (f"V{ny}", f"v{ny - y}")
+        d.append(by if len(by) < len(to) else to)
+        x, y = nx, ny
+    return "".join(d)
 
 
 def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: list[str]) -> int:
@@ -579,34 +664,33 @@ def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: lis
     bottom = top + 2 + len(labels) * _ROW + 2
     thickness = max(1, (_ROW - 4) // len(charts))  # whole pixels: shorter path data
     grid = "".join(f"M{_n(px(t))} {top}V{bottom}" for t in ticks)
-    parts.append(f'<path d="{grid}" stroke="{_GRID}"/>')
+    parts.append(f'<path d="{grid}"{_look("grid", True)}/>')
+    # Each bar is a line as thick as the bar (butt ends: the same rectangle), half
+    # the path data of its outline.
+    parts.append(f'<g stroke-width="{thickness}">')
     for i, row in enumerate(values):
-        boxes = []
+        bars = []
         for j, label in enumerate(labels):
             if label in row:
                 x0, x1 = sorted((round(px(0)), round(px(row[label]))))
                 w = max(x1 - x0, 1 if row[label] else 0)
-                boxes.append(f"M{x0} {top + 4 + j * _ROW + i * thickness}h{w}v{thickness}h-{w}z")
-        if boxes:
-            color = _PALETTE[i % len(_PALETTE)]
-            parts.append(f'<path d="{"".join(boxes)}" fill="{color}"/>')
+                bars.append(f"M{x0} {_n(top + 4 + j * _ROW + (i + 0.5) * thickness)}h{w}")
+        if bars:  # the split's colour, without its dashes
+            parts.append(f'<path d="{"".join(bars)}" class="s{i % len(_PALETTE)}"/>')
+    parts.append("</g>")
     # Cut labels get no hover text here (it doubled the chart of long category names);
     # the table beside it and the card's JSON have them whole.
-    parts.append('<g text-anchor="end">')
+    parts.append(f'<g{_look("end", True)} transform="translate({_n(left - 6)} {top + 16})">')
     parts += [
-        f'<text x="{_n(left - 6)}" y="{top + 16 + j * _ROW}">{_esc(_cut(label, limit))}</text>'
-        for j, label in enumerate(labels)
+        f'<text y="{j * _ROW}">{_esc(_cut(label, limit))}</text>' for j, label in enumerate(labels)
     ]
     parts.append("</g>")
     ticks_d = "".join(f"M{_n(px(t))} {bottom}v4" for t in ticks)
     parts.append(
-        f'<path d="M{_n(px(0))} {top}V{bottom}M{_n(left)} {bottom}H{_n(right)}{ticks_d}" stroke="{_AXIS}"/>'
+        f'<path d="M{_n(px(0))} {top}V{bottom}M{_n(left)} {bottom}H{_n(right)}{ticks_d}"{_look("axis", True)}/>'
     )
-    parts.append('<g text-anchor="middle">')
-    parts += [
-        f'<text x="{_n(px(t))}" y="{bottom + 15}">{s}</text>'
-        for t, s in zip(ticks, tick_labels, strict=True)
-    ]
-    parts.append(_text(_n((left + right) / 2), bottom + 31, "% of the split", 40))
+    parts.append(f'<g{_look("middle", True)} transform="translate(0 {bottom + 15})">')
+    parts += [f'<text x="{_n(px(t))}">{s}</text>' for t, s in zip(ticks, tick_labels, strict=True)]
+    parts.append(_text(_n((left + right) / 2), 16, "% of the split", 40))
     parts.append("</g>")
     return bottom + 38

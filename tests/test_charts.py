@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 import re
 import xml.etree.ElementTree as ET
+from unittest import mock
 
 import jsonschema
 import pytest
@@ -371,16 +374,18 @@ def test_split_comparison_draws_each_split_on_shared_axes():
     root = comparison([("train", histogram("f", (1, 2, 1))), ("eval", histogram("f", (2, 1, 1)))])
     assert root.find(f"{SVG}title").text == "f"
     assert "train, eval" in root.find(f"{SVG}desc").text
-    outlines = [p for p in root.iter(f"{SVG}path") if p.get("stroke") in svg._PALETTE]
-    assert [p.get("stroke") for p in outlines] == list(svg._PALETTE[:2])
+    outlines = list(root.find(f"{SVG}g[@class='o']"))
+    # Each split in its colour (s: stroke), and its dash pattern (d) but the first.
+    assert [p.get("class") for p in outlines] == ["s0", "s1 d1"]
     assert outlines[0].get("d") != outlines[1].get("d")
-    assert [t.text for t in texts(root)][:2] == ["train", "eval"]  # the legend, in colour
+    legend = texts(root)[:2]  # in the splits' colours (f: fill)
+    assert [(t.text, t.get("class")) for t in legend] == [("train", "f0"), ("eval", "f1")]
 
 
 def test_split_comparison_shows_shares_so_split_sizes_do_not_matter():
     small, large = histogram("f", (1, 3, 2)), histogram("f", (100, 300, 200))
     root = comparison([("a", small), ("b", large)])
-    a, b = (p.get("d") for p in root.iter(f"{SVG}path") if p.get("stroke") in svg._PALETTE)
+    a, b = (p.get("d") for p in root.find(f"{SVG}g[@class='o']"))
     assert a == b
 
 
@@ -388,12 +393,96 @@ def test_split_comparison_groups_bars_by_value_across_splits():
     train = bar_chart((charts.Bar("x", 6), charts.Bar("y", 3), charts.Bar("other", 1)), "f")
     test = bar_chart((charts.Bar("z", 5), charts.Bar("x", 4), charts.Bar("other", 1)), "f")
     root = comparison([("train", train), ("test", test)])
-    labels = [t.text for t in root.find(f"{SVG}g").iter(f"{SVG}text")]
+    labels = [t.text for t in root.find(f"{SVG}g[@class='e']").iter(f"{SVG}text")]
     assert labels == ["x", "y", "z", "other"]  # first seen order, "other" last
-    bars = [p for p in root.iter(f"{SVG}path") if p.get("fill") in svg._PALETTE]
-    assert [p.get("fill") for p in bars] == list(svg._PALETTE[:2])
+    bars = list(root.find(f"{SVG}g[@stroke-width]"))
+    assert [p.get("class") for p in bars] == ["s0", "s1"]  # colours, no dashes
     # Each split: a bar for each value it lists (3), none for the value it does not.
-    assert [p.get("d").count("z") for p in bars] == [3, 3]
+    assert [p.get("d").count("h") for p in bars] == [3, 3]
+
+
+@pytest.mark.parametrize("kind", ["histogram", "bar_chart"])
+def test_split_comparison_carries_the_css_of_its_classes_unless_told_not_to(kind):
+    chart = histogram("f", (1, 2)) if kind == "histogram" else bar_chart((charts.Bar("x", 1),))
+    pairs = [(f"split {i}", chart) for i in range(len(svg._PALETTE) + 1)]
+    drawing = svg.split_comparison(pairs)
+    root = parse(drawing.replace("<svg ", f'<svg xmlns="{SVG[1:-1]}" ', 1))
+    (style,) = root.iter(f"{SVG}style")
+    defined = set(re.findall(r"\.([a-z]+\d?)\{", style.text))
+    used = {c for e in root.iter() for c in (e.get("class") or "").split()}
+    assert used <= defined and "sc" in used
+    # Nothing else says how it looks: the page's stylesheet (or this one) does.
+    assert not re.search(r' (stroke|fill|font-family|font-size|stroke-dasharray)="#?\w', drawing)
+    bare = svg.split_comparison(pairs, css=False)
+    assert "<style>" not in bare and bare == drawing.replace(style.text, "").replace(
+        "<style></style>", ""
+    )
+
+
+def random_histogram(rng: random.Random) -> charts.Histogram:
+    """Buckets as TFDV makes them and worse: runs of one count, gaps, one-value buckets."""
+    buckets, low = [], rng.choice((0.0, -50.0, 1e6))
+    for _ in range(rng.randint(1, 40)):
+        low += rng.choice((0.0, 0.0, 0.0, 1.0, 7.5))  # mostly adjacent, some gaps
+        width = rng.choice((0.0, 0.01, 1.0, 1.0, 1.0, 10.0))  # zero-width: a spike
+        buckets.append(charts.Bucket(low, low + width, rng.choice((0, 0, 0, 1, 1, 2, 5, 40))))
+        low += width
+    rng.shuffle(buckets)  # the chart sorts them
+    return charts.Histogram("f", "d", "f", tuple(buckets))
+
+
+def vertices(d: str) -> list[tuple[int, int]]:
+    """The points of step outline path data: one M, then H and V, absolute or relative."""
+    assert re.fullmatch(r"M-?\d+ -?\d+([HVhv]-?\d+)*", d), d
+    x, y = (int(v) for v in re.match(r"M(-?\d+) (-?\d+)", d).groups())
+    points = [(x, y)]
+    for command, value in re.findall(r"([HVhv])(-?\d+)", d):
+        n = int(value)
+        x = {"H": n, "h": x + n}.get(command, x)
+        y = {"V": n, "v": y + n}.get(command, y)
+        points.append((x, y))
+    return points
+
+
+def unit_moves(d: str) -> list[tuple[int, int]]:
+    """The pixels a step outline passes, one by one: two paths with the same moves draw
+    the same line, dashes too."""
+    (x, y), *rest = vertices(d)
+    moves = [(x, y)]
+    for tx, ty in rest:
+        while (x, y) != (tx, ty):
+            x, y = x + (tx > x) - (tx < x), y + (ty > y) - (ty < y)
+            moves.append((x, y))
+    return moves
+
+
+def outlines(drawing: str) -> list[str]:
+    return re.findall(r'<path d="(M[^"]*)" class="s\d', drawing)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_merging_collinear_steps_draws_the_same_outline(seed):
+    rng = random.Random(seed)
+    pairs = [(f"s{i}", random_histogram(rng)) for i in range(rng.randint(1, 3))]
+    merged = outlines(svg.split_comparison(pairs))
+    with mock.patch.object(svg, "_merge_collinear", side_effect=list):
+        unmerged = outlines(svg.split_comparison(pairs))
+    assert len(merged) == len(unmerged) == len(pairs)
+    for short, full in zip(merged, unmerged, strict=True):
+        assert unit_moves(short) == unit_moves(full)
+        assert len(short) <= len(full)
+        # Nothing left to merge: no zero-length step, no point inside a straight run.
+        points = vertices(short)
+        assert all(a != b for a, b in itertools.pairwise(points))
+        for (ax, ay), (bx, by), (cx, cy) in zip(points, points[1:], points[2:], strict=False):
+            assert not (ay == by == cy and min(ax, cx) <= bx <= max(ax, cx))
+            assert not (ax == bx == cx and min(ay, cy) <= by <= max(ay, cy))
+
+
+def test_a_run_of_one_height_is_one_step():
+    flat = histogram("f", (5, 0, 0, 0, 0, 0, 0, 3, 3, 3))
+    (d,) = outlines(svg.split_comparison([("train", flat)]))
+    assert len(vertices(d)) == 8  # up, across, down, across the empty run, ...
 
 
 @pytest.mark.parametrize(

@@ -62,14 +62,14 @@ def test_every_chart_is_reachable_and_nothing_is_loaded(browser, tmp_path, kind)
     assert load.console_errors == [] and load.requests == []
     assert browser.evaluate("document.querySelectorAll('script').length") == 0
     # One chart per feature, comparing its splits, in the feature's closed block.
-    assert browser.evaluate("document.querySelectorAll('details.feature svg').length") == len(
+    assert browser.evaluate("document.querySelectorAll('.features details svg').length") == len(
         features
     )
     assert browser.evaluate(DRAWN_CHARTS) == outside
     browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert browser.evaluate(DRAWN_CHARTS) == outside + len(features)
     drawn = browser.evaluate(
-        "[...document.querySelectorAll('details.feature svg')].map(s => "
+        "[...document.querySelectorAll('.features details svg')].map(s => "
         "[s.querySelector('title').textContent, [...s.querySelectorAll('text')].map(t => t.textContent)])"
     )
     for feature, (title, shown) in zip(features, drawn, strict=True):
@@ -81,12 +81,31 @@ def test_every_chart_is_reachable_and_nothing_is_loaded(browser, tmp_path, kind)
         browser.screenshot(str(SCREENSHOTS / "model_card.png"))
 
 
+def test_feature_charts_draw_each_split_in_its_colour(browser, tmp_path):
+    """Colours, dashes and fonts are CSS classes, stated once by the first chart's <style>."""
+    open_card(browser, two_splits(make_card()).to_dict(), tmp_path)
+    browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    looks = browser.evaluate(
+        "[...document.querySelectorAll('.features details svg')].map(s => ["
+        "[...s.querySelectorAll('text')].slice(0, 2).map(t => getComputedStyle(t).fill),"
+        "[...s.querySelectorAll('g.o path')].map(p => getComputedStyle(p).strokeDasharray),"
+        "[...s.querySelectorAll('path[class^=s]')].map(p => getComputedStyle(p).stroke),"
+        "getComputedStyle(s.querySelector('text')).fontSize])"
+    )
+    assert len(looks) >= 2
+    blue, vermilion = "rgb(0, 114, 178)", "rgb(213, 94, 0)"
+    for legend, dashes, strokes, font_size in looks:
+        assert legend == strokes == [blue, vermilion]
+        assert dashes in ([], ["none", "6px, 3px"])  # bars or step outlines
+        assert font_size == "11px"
+
+
 def test_feature_statistics_survive_the_lean_markup(browser, tmp_path):
     """Optional end tags left out: each split's statistics still make one table row."""
     card_dict = two_splits(make_card()).to_dict()
     open_card(browser, card_dict, tmp_path)
     rows = browser.evaluate(
-        "[...document.querySelectorAll('details.feature')].map(d => "
+        "[...document.querySelectorAll('.features details')].map(d => "
         "[...d.querySelectorAll('tr')].map(r => [...r.cells].map(c => c.textContent)))"
     )
     features = card_dict["datasets"][0]["features"]

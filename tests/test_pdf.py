@@ -108,6 +108,23 @@ def test_charts_are_vectors_with_their_text(demo):
     assert not any(page.images for page in reader(pdf).pages)
 
 
+def test_feature_charts_print_in_their_splits_colours():
+    """WeasyPrint styles inline SVG from its own <style> only: each printed chart has it."""
+    base = make_card()
+    first, second = base.datasets[:2]
+    card_dict = base.replace(datasets=(first, second.replace(features=first.features))).to_dict()
+    card_dict["quantitative_analysis"]["charts"] = []  # their curves have the same colours
+    pdf = render.render(card_dict, ["pdf"])["model_card.pdf"]
+    drawn = b"".join(page.get_contents().get_data() for page in reader(pdf).pages)
+    charts = len(first.features)
+    vermilion = b"0.835294 0.368627 0"  # the second split's colour
+    assert drawn.count(vermilion + b" rg") == charts  # its name in the legend
+    assert drawn.count(vermilion + b" RG") == charts  # its outline or bars
+    features = card_dict["datasets"][0]["features"]
+    histograms = sum(f["chart"]["kind"] == "histogram" for f in features if f.get("chart"))
+    assert histograms and drawn.count(b"[6 3] 0 d") == histograms  # outlines: dashed
+
+
 def test_feature_details_are_open_in_print(demo):
     """Feature tables and charts sit in closed <details> on screen; the PDF shows them."""
     card_dict, pdf = demo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from unittest import mock
 
 import pytest
 
@@ -37,6 +38,22 @@ def test_html_inlines_charts_with_unique_ids(outputs):
     # none (its <title> and <desc> children name and describe it).
     ids = re.findall(r'id="([^"]+)"', html)
     assert len(ids) == len(set(ids)) >= 2
+
+
+def test_feature_charts_css_is_in_the_first_chart_and_for_print_in_each():
+    """A browser applies an inline SVG's <style> to the page; WeasyPrint to that SVG only."""
+    card_dict = make_card().to_dict()
+    with mock.patch.object(render, "_pdf", return_value=b"%PDF-") as pdf:
+        page = render.render(card_dict, ["html", "pdf"])["model_card.html"]
+    printed = pdf.call_args.args[0]
+    features = len(card_dict["datasets"][0]["features"])
+    assert features >= 2
+    for html, styled in ((page, [True] + [False] * (features - 1)), (printed, [True] * features)):
+        charts = re.findall(r'<svg class="sc".*?</svg>', html)
+        assert ["<style>" in chart for chart in charts] == styled
+    assert page.replace(re.search("<style>.sc{.*?</style>", page)[0], "") == printed.replace(
+        re.search("<style>.sc{.*?</style>", printed)[0], ""
+    )
 
 
 def test_html_shows_training_thresholds_and_comparison(outputs):
