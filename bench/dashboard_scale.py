@@ -117,7 +117,7 @@ def markdown(report: Sequence[dict[str, Any]]) -> str:
     for r in report:
         lines.append(
             f"| {r['models']:,} | {r['build_s']:.2f} ({r['build_range_s'][0]:.2f}–{r['build_range_s'][1]:.2f}) "
-            f"| {r['peak_mib']:.0f} / {r['worker_mib']:.0f} | {r['index_mib']:.1f} | {r['site_mib']:.0f} "
+            f"| {r['peak_mib']:.0f} / {_workers(r)} | {r['index_mib']:.1f} | {r['site_mib']:.0f} "
             f"| {r['load_s']:.2f} ({r['load_range_s'][0]:.2f}–{r['load_range_s'][1]:.2f}) "
             f"| {r['rows_in_browser']:,} | {r['errors_and_requests']} |"
         )
@@ -129,9 +129,9 @@ def markdown(report: Sequence[dict[str, Any]]) -> str:
             largest["build_s"] < BUILD_SECONDS,
         ),
         (
-            f"... and under {BUILD_MIB / 1024:.0f} GiB",
-            f"{largest['peak_mib']:.0f} MiB",
-            largest["peak_mib"] < BUILD_MIB,
+            f"... and under {BUILD_MIB / 1024:.0f} GiB (the process, and each page worker)",
+            f"{largest['peak_mib']:.0f} / {largest['worker_mib']:.0f} MiB",
+            max(largest["peak_mib"], largest["worker_mib"]) < BUILD_MIB,
         ),
         (
             f"The index opens (load event) in under {LOAD_SECONDS:.0f} s",
@@ -144,6 +144,11 @@ def markdown(report: Sequence[dict[str, Any]]) -> str:
     load = os.getloadavg()[0]
     lines += ["", f"Load average when measured: {load:.1f} (2 cores)."]
     return "\n".join(lines) + "\n"
+
+
+def _workers(row: dict[str, Any]) -> str:
+    """The largest page worker's peak, or "none" (small stores render in the process)."""
+    return f"{row['worker_mib']:.0f}" if row["worker_mib"] else "none"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
