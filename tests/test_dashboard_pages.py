@@ -196,3 +196,27 @@ def test_forked_workers_write_the_same_pages(monkeypatch):
     for name in serial:
         if name != "index.html":  # it says when it was made
             assert forked[name] == serial[name], name
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"not a database at all" * 100, "is not an MLMD store"),
+        (None, "has MLMD schema version 9; the dashboard reads version 10"),
+    ],
+)
+def test_a_store_it_cannot_read_is_named_in_one_line(tmp_path, content, message):
+    import sqlite3
+
+    from mct_component.errors import LineageError
+
+    path = tmp_path / "metadata.sqlite"
+    if content is None:
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE MLMDEnv (schema_version INTEGER)")
+            db.execute("INSERT INTO MLMDEnv VALUES (9)")
+    else:
+        path.write_bytes(content)
+    with pytest.raises(LineageError, match=message) as raised:
+        snapshot.read_snapshot(str(path))
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value)

@@ -128,10 +128,13 @@ def read_snapshot(store: Any) -> Snapshot:
             MLMD schema version than 10 (ml-metadata 1.16).
     """
     connection = _connect(store)
+    name = repr(os.fspath(store)) if isinstance(store, (str, os.PathLike)) else "the store"
     try:
         return _read(connection)
+    except LineageError as e:
+        raise LineageError(f"{name} {e}") from None
     except (sqlite3.Error, _mysql_errors()) as e:
-        raise LineageError(f"cannot read the MLMD store: {e}") from None
+        raise LineageError(f"cannot read the MLMD store {name}: {e}") from None
     finally:
         connection.close()
 
@@ -195,11 +198,11 @@ def _read(connection: Any) -> Snapshot:
     try:
         ((version,),) = _rows(connection, "SELECT schema_version FROM MLMDEnv")
     except (sqlite3.Error, _mysql_errors(), ValueError):
-        raise LineageError("not an MLMD store: it has no MLMDEnv schema version") from None
+        raise LineageError("is not an MLMD store: it has no MLMDEnv schema version") from None
     if version != SCHEMA_VERSION:
         raise LineageError(
-            f"the dashboard reads MLMD schema version {SCHEMA_VERSION} (ml-metadata 1.16); "
-            f"this store has version {version}"
+            f"has MLMD schema version {version}; the dashboard reads version "
+            f"{SCHEMA_VERSION} (ml-metadata 1.16)"
         )
     types = {
         i: (name, kind)
