@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from mct_component.errors import ModelCardError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mct-card", description="Model cards from ML Metadata.")
+    parser = _Parser(prog="mct-card", description="Model cards from ML Metadata.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     generate = _command(commands, "generate", "write a card for a model in an MLMD store")
@@ -304,6 +304,7 @@ def export(args: argparse.Namespace) -> str:
     """Runs `mct-card export`; what was cut or left out goes to stderr."""
     import mct_component as mct
 
+    _refuse_writing_over(args.card, args.output, "--card")
     exported = mct.write_export(mct.Card.load(args.card), args.format, args.output)
     for note in exported.notes:
         print(f"mct-card: {args.format}: {note}", file=sys.stderr)
@@ -328,6 +329,8 @@ def import_content(args: argparse.Namespace) -> str:
         raise mct.ParameterError(
             f"a card content file must end in .json, .yaml or .yml, got {args.output!r}"
         )
+    if args.output:
+        _refuse_writing_over(args.file, args.output, "the imported file")
     content = mct.import_card_content(args.source, args.file)
     done = []
     if in_store:  # first: a store or model that is wrong leaves no content file behind
@@ -337,6 +340,31 @@ def import_content(args: argparse.Namespace) -> str:
         mct.write_card_content(content, args.output)
         done.append(f"Card content written to {args.output}")
     return "\n".join(done)
+
+
+def _refuse_writing_over(source: str, output: str, what: str) -> None:
+    """An output may not replace what the command reads, nor go inside a card folder."""
+    import os
+
+    import mct_component as mct
+
+    if "://" in source or "://" in output:
+        return
+    read, written = os.path.realpath(source), os.path.realpath(output)
+    if os.path.isdir(written):
+        written = os.path.join(written, "")
+    inside = os.path.isdir(read) and written.startswith(os.path.join(read, ""))
+    if written == read or inside:
+        raise mct.ParameterError(
+            f"--output {output!r} would write over {what} ({source!r}): choose another path"
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 COMMANDS = {

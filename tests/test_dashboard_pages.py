@@ -220,3 +220,26 @@ def test_a_store_it_cannot_read_is_named_in_one_line(tmp_path, content, message)
     with pytest.raises(LineageError, match=message) as raised:
         snapshot.read_snapshot(str(path))
     assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_the_folder_holding_the_store_is_never_replaced(tmp_path):
+    from mct_component.errors import OutputError
+
+    (tmp_path / "site").mkdir()
+    store = tmp_path / "site" / "metadata.sqlite"
+    store.write_bytes(b"a store")
+    for overwrite in (False, True):
+        with pytest.raises(OutputError, match="is inside"):
+            site.build_dashboard(str(store), str(tmp_path), overwrite=overwrite)
+    assert store.read_bytes() == b"a store"
+
+
+def test_a_dashboard_folder_with_other_files_is_kept(tmp_path):
+    from mct_component.errors import OutputError
+
+    (tmp_path / "site" / "models").mkdir(parents=True)
+    (tmp_path / "site" / site.MARKER_FILE).write_text("x")
+    (tmp_path / "site" / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match=r"holds 'notes\.txt'"):
+        site.build_dashboard(str(tmp_path / "elsewhere.sqlite"), str(tmp_path / "site"))
+    assert (tmp_path / "site" / "notes.txt").read_text() == "mine"

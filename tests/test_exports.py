@@ -378,16 +378,22 @@ def test_json_exports_of_hostile_strings_stay_valid(evil_and_benign, fmt, sagema
         sagemaker_shapes.ModelCardContent.model_validate(document)
         imported = exports.import_content(fmt, document)
         cons = evil.considerations
-        # Texts come back exactly; list items lose their line breaks (one item per line).
-        assert imported["model_details"]["overview"] == evil.model_details.overview
-        assert imported["business_details"] == normal(dataclasses.asdict(cons.business_details))
-        assert imported["custom_details"] == cons.custom_details
-        assert imported["risk"]["explanation"] == cons.risk.explanation
+        # Texts come back as written, without control and bidi characters (exports drop
+        # them); list items lose their line breaks (one item per line).
+        visible = exports.visible_strings
+        assert imported["model_details"]["overview"] == visible(evil.model_details.overview)
+        assert imported["business_details"] == normal(
+            visible(dataclasses.asdict(cons.business_details))
+        )
+        assert imported["custom_details"] == visible(dict(cons.custom_details))
+        assert imported["risk"]["explanation"] == visible(cons.risk.explanation)
     else:
         from model_card_toolkit.utils import validation
 
         validation.validate_json_schema(document)
-        assert document["model_details"]["overview"] == evil.model_details.overview
+        assert document["model_details"]["overview"] == exports.visible_strings(
+            evil.model_details.overview
+        )
 
 
 # --- CLI ----------------------------------------------------------------------------
@@ -445,6 +451,15 @@ def test_cli_exports_every_format_and_reports_cuts(written, tmp_path, capsys):
             ["import", "--from", "mct", "{mct}", "--output", "{tmp}/c.txt"],
             "must end in .json, .yaml or .yml",
         ),
+        (
+            ["export", "--format", "mct", "--card", "{card}", "--output", "{card}/model_card.json"],
+            "would write over --card",
+        ),
+        (
+            ["export", "--format", "hf", "--card", "{card}", "--output", "{card}"],
+            "would write over --card",
+        ),
+        (["import", "--from", "mct", "{mct}", "--output", "{mct}"], "would write over"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_writes_nothing(written, tmp_path, capsys, args, message):
@@ -482,3 +497,42 @@ def test_cli_import_writes_content_the_component_accepts(written, tmp_path, fmt)
     assert make_card().with_content(str(tmp_path / "c.yaml")).considerations.limitations == (
         written.considerations.limitations
     )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "document", "match"),
+    [
+        ("sagemaker", '{"zzz": 1}', "holds none of the fields"),
+        ("mct", '{"model_details": {"overview": "a", "overview": "b"}}', "twice in one object"),
+    ],
+)
+def test_imports_of_nothing_or_of_repeated_keys_are_refused(fmt, document, match):
+    with pytest.raises(mct.CardContentError, match=match):
+        exports.import_content(fmt, document)
+
+
+def test_a_sagemaker_import_without_a_rating_leaves_the_cards_risk_alone(written):
+    content = exports.import_content("sagemaker", '{"model_overview": {"model_description": "x"}}')
+    assert "risk" not in content
+    assert written.with_content(content).considerations.risk == written.considerations.risk
+
+
+@pytest.mark.parametrize("fmt", exports.FORMATS)
+def test_exports_carry_no_control_or_bidi_characters(written, fmt):
+    sneaky = written.replace(
+        model_details=dataclasses.replace(
+            written.model_details, name="abc\u202etxt.exe\u200f\x07", overview="a\x00b"
+        )
+    )
+    text = exports.export_card(sneaky, fmt).text
+    if fmt != "sagemaker":  # SageMaker's content has no name field
+        assert "abctxt.exe" in text
+    assert not any(c in text for c in "\u202e\u200f\x07\x00")
+
+
+def test_a_lone_surrogate_is_one_error_not_a_crash(written):
+    broken = dataclasses.replace(
+        written, model_details=dataclasses.replace(written.model_details, name="a\ud800b")
+    )
+    with pytest.raises(mct.CardValidationError, match="lone surrogate"):
+        exports.export_card(broken, "mct")

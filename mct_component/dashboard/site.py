@@ -20,6 +20,7 @@ from mct_component.errors import OutputError, SourceError
 
 # Marks a folder as a dashboard, which a new build may replace.
 MARKER_FILE = ".mct-dashboard"
+SITE_ENTRIES = frozenset({MARKER_FILE, "index.html", "models", "cards"})
 # A model page shows its pipeline's headline metric for at most this many models.
 TREND_MODELS = 30
 # Index rows per <tbody>: the browser lays out only the chunks in view.
@@ -61,6 +62,7 @@ def build_dashboard(
     """
     if not output_dir:
         raise OutputError("the dashboard needs an output folder, got an empty path")
+    _refuse_replacing_the_store(store, output_dir)
     if not overwrite:
         _refuse_foreign_folder(output_dir)
     state = snapshot.read_snapshot(store)
@@ -230,13 +232,35 @@ def _flag_counts(rows: Sequence[overview.ModelRow]) -> dict[str, int]:
 
 
 def _refuse_foreign_folder(output_dir: str) -> None:
+    """A folder may be replaced if it is empty or holds a dashboard and nothing else."""
     fs = files.filesystem(output_dir)
-    if not fs.isdir(output_dir) or not fs.listdir(output_dir):
+    if not fs.isdir(output_dir):
         return
-    if not fs.exists(os.path.join(output_dir, MARKER_FILE)):
+    entries = {name.rstrip("/") for name in fs.listdir(output_dir)}
+    if not entries or (MARKER_FILE in entries and entries <= SITE_ENTRIES):
+        return
+    others = sorted(entries - SITE_ENTRIES)
+    what = f"holds {others[0]!r}" if MARKER_FILE in entries else "holds files"
+    raise OutputError(
+        f"{output_dir!r} {what} and is not a dashboard alone: choose an empty or new "
+        "folder, or pass --overwrite to replace it whole"
+    )
+
+
+def _refuse_replacing_the_store(store: Any, output_dir: str) -> None:
+    """Never replace a folder the SQLite store it reads lives in, even with overwrite."""
+    path = (
+        store.sqlite.filename_uri
+        if hasattr(store, "sqlite") and store.HasField("sqlite")
+        else store
+    )
+    if not isinstance(path, (str, os.PathLike)) or "://" in output_dir:
+        return
+    folder = os.path.join(os.path.realpath(output_dir), "")
+    if os.path.realpath(os.fspath(path)).startswith(folder):
         raise OutputError(
-            f"{output_dir!r} holds files and is not a dashboard: choose an empty or new "
-            "folder, or pass --overwrite to replace it"
+            f"the MLMD store {os.fspath(path)!r} is inside {output_dir!r}, which the "
+            "dashboard replaces whole: choose an output folder outside it"
         )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mct_component import card
-from mct_component.errors import CardContentError, ParameterError
+from mct_component.errors import CardContentError, CardValidationError, ParameterError
 
 FORMATS = ("hf", "sagemaker", "mct")
 IMPORT_FORMATS = ("mct", "sagemaker")
@@ -50,6 +50,7 @@ def export_card(model_card: card.Card, fmt: str) -> Export:
 
         module = sagemaker if fmt == "sagemaker" else mct
         document, notes = module.export(model_card)
+        document = visible_strings(document)
         # SageMaker's cap counts the content's characters: its JSON is compact, so the file
         # itself fits (`Content=open(path).read()`); `python -m json.tool` pretty-prints it.
         indent = None if fmt == "sagemaker" else 2
@@ -64,6 +65,13 @@ def export_card(model_card: card.Card, fmt: str) -> Export:
         )
     else:
         raise ParameterError(f"export format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise CardValidationError(
+            f"the card holds a lone surrogate (U+{ord(e.object[e.start]):04X}), which no "
+            "UTF-8 file can hold: fix the text it came from"
+        ) from None
     return Export(fmt, FILE_NAMES[fmt], text, notes)
 
 
@@ -98,7 +106,7 @@ def import_content(
         if len(document) > MAX_IMPORT_BYTES:
             raise CardContentError(f"{label} is larger than {MAX_IMPORT_BYTES:,} bytes, the limit")
         try:
-            document = json.loads(document)
+            document = json.loads(document, object_pairs_hook=_unique_keys(label))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise CardContentError(f"{label} is not JSON: {e}") from None
         except RecursionError:
@@ -113,4 +121,37 @@ def import_content(
         from mct_component.exports import sagemaker
 
         content = sagemaker.import_content(document, label)
+    content = visible_strings(content)
+    if not content:
+        raise CardContentError(
+            f"{label} holds none of the fields a {fmt} model card has: nothing to import "
+            f"(is it a {', '.join(f for f in IMPORT_FORMATS if f != fmt)} file?)"
+        )
     return content_module.load_card_content(content)
+
+
+def _unique_keys(label: str) -> Any:
+    from mct_component.content import excerpt
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(pairs)
+        if len(found) < len(pairs):
+            repeated = next(k for k in found if sum(key == k for key, _ in pairs) > 1)
+            raise CardContentError(f"{label} has the key {excerpt(repeated)} twice in one object")
+        return found
+
+    return unique
+
+
+def visible_strings(value: Any) -> Any:
+    """A document with control and bidirectional characters removed from every string
+    (keys too): what another tool shows must read as what the card says."""
+    from mct_component.formatting import visible_text
+
+    if isinstance(value, str):
+        return visible_text(value)
+    if isinstance(value, Mapping):
+        return {visible_text(str(k)): visible_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [visible_strings(v) for v in value]
+    return value

@@ -22,6 +22,11 @@ _CLASSIFICATION = ("accuracy", "auc", "precision", "recall", "crossentropy", "co
 _REGRESSION = ("squared_error", "absolute_error", "mse", "mae", "rmse")
 
 
+# The Hub's licence ids are short (e.g. "apache-2.0", "cc-by-nc-sa-4.0"); a longer
+# "id" is prose, sent as `license: other` with the text in the body.
+MAX_LICENSE_ID = 40
+
+
 def export(model_card: card.Card) -> tuple[str, tuple[str, ...]]:
     """The card as a Hub `README.md`, and what it leaves out.
 
@@ -30,7 +35,10 @@ def export(model_card: card.Card) -> tuple[str, tuple[str, ...]]:
     """
     import yaml
 
+    from mct_component.exports import visible_strings
+
     metadata, notes = front_matter(model_card)
+    metadata = visible_strings(metadata)
     # A width no value reaches keeps every text on one line: a value with a line break
     # is written double-quoted with escapes, so none can end the front matter.
     header = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=False, width=2**31 - 1)
@@ -44,7 +52,7 @@ def front_matter(model_card: card.Card) -> tuple[dict[str, Any], tuple[str, ...]
     notes = []
     metadata: dict[str, Any] = {}
     if details.license:
-        if _LICENSE_ID.fullmatch(details.license):
+        if len(details.license) <= MAX_LICENSE_ID and _LICENSE_ID.fullmatch(details.license):
             metadata["license"] = details.license.lower()
         else:
             metadata["license"] = "other"

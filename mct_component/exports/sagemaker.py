@@ -486,8 +486,9 @@ def import_content(data: Mapping[str, Any], name: str) -> dict[str, Any]:
         ),
         "tradeoffs": read.lines(uses, "factors_affecting_model_efficiency", "intended_uses"),
         "ethical_considerations": ethics,
+        # No rating in the file says nothing about the risk: the card keeps its own.
         "risk": {
-            "rating": ratings.get(rating, "unknown"),
+            "rating": ratings.get(rating, ""),
             "explanation": read.text(uses, "explanations_for_risk_rating", "intended_uses"),
         },
         "business_details": {
