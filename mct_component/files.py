@@ -89,10 +89,12 @@ def write_files(output_dir: str, files: Mapping[str, str | bytes]) -> None:
     fs = filesystem(output_dir)
     token = uuid.uuid4().hex[:12]
     staged: list[tuple[str, str]] = []
+    created: list[str] = []
     try:
         for name, data in sorted(files.items()):
             final = os.path.join(output_dir, name)
             folder, base = os.path.split(final)
+            created.extend(_new_folders(folder))
             fs.makedirs(folder)
             temporary = os.path.join(folder, f".{base}.{token}.tmp")
             staged.append((temporary, final))
@@ -103,6 +105,8 @@ def write_files(output_dir: str, files: Mapping[str, str | bytes]) -> None:
     except BaseException as e:
         for temporary, _ in staged:
             _remove_quietly(fs, temporary)
+        for folder in created:  # only folders this write made (local disks)
+            shutil.rmtree(folder, ignore_errors=True)
         if isinstance(e, OSError):
             raise OutputError(f"cannot write to {output_dir!r}: {_reason(e)}") from None
         raise
@@ -137,6 +141,7 @@ def replace_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None
         what = "it is" if existing == output_dir else f"{existing!r} is"
         raise OutputError(f"cannot write to {output_dir!r}: {what} a file, not a directory")
     staging = os.path.join(parent, f".{name}{_STAGING}{uuid.uuid4().hex[:12]}")
+    created = _new_folders(parent)
     try:
         os.makedirs(parent, exist_ok=True)
         _remove_leftovers(parent, name)
@@ -149,6 +154,8 @@ def replace_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None
         _switch(staging, output_dir)
     except OSError as e:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in created:
+            shutil.rmtree(folder, ignore_errors=True)
         raise OutputError(f"cannot write to {output_dir!r}: {_reason(e)}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -239,6 +246,18 @@ def _list_files(fs: Any, root: str) -> set[str]:
 
 def _bytes(data: str | bytes) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def _new_folders(folder: str) -> list[str]:
+    """The outermost of `folder` and its parents that does not exist yet, on a local disk
+    ([] if it exists, or on another filesystem): what a failed write should remove."""
+    if "://" in folder or not folder:
+        return []
+    missing = ""
+    current = os.path.abspath(folder)
+    while not os.path.lexists(current):
+        missing, current = current, os.path.dirname(current)
+    return [missing] if missing else []
 
 
 def _remove_quietly(fs: Any, path: str) -> None:

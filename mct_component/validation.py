@@ -45,7 +45,7 @@ def validate_card_dict(card: Mapping[str, Any]) -> None:
         message = error.message
         if isinstance(error.kind, _kinds().Enum):  # its message names only two options
             message = f"{json.dumps(error.instance)} is not one of {json.dumps(error.kind.options)}"
-        raise CardValidationError(f"generated card is invalid at {where}: {message}")
+        raise CardValidationError(f"the card does not match its schema at {where}: {message}")
 
 
 def validate_card_content(content: Any) -> None:

@@ -17,6 +17,7 @@ import time
 import pytest
 
 import mct_component as mct
+from mct_component import files
 from tests.factories import make_card
 
 KILLS = 60
@@ -148,3 +149,11 @@ def test_a_folder_that_is_not_a_card_is_replaced_only_when_asked(tmp_path):
         "model_card.json",
         "model_card.md",
     ]
+
+
+@pytest.mark.parametrize("write", [files.write_files, files.replace_directory])
+def test_a_failed_write_removes_the_folders_it_made(tmp_path, write):
+    too_long = "b" * 300  # longer than a file name may be
+    with pytest.raises(mct.OutputError):
+        write(str(tmp_path / "new" / "deeper" / too_long / "site"), {"x.txt": "x"})
+    assert list(tmp_path.iterdir()) == []

@@ -110,7 +110,7 @@ def test_from_dict_reads_back_every_field_and_chart():
         ("[1, 2]", "a card must be a JSON object, got list"),
         (
             '{"schema_version": "1.1"}',
-            'generated card is invalid at <card>: "model_details" is a required',
+            'the card does not match its schema at <card>: "model_details" is a required',
         ),
     ],
 )
