@@ -94,26 +94,32 @@ def _read_content_file(path: str) -> Any:
         raise CardContentError(
             f"card_content file {name} is nested more than {MAX_DEPTH} levels deep"
         ) from None
-    except _ParseError as e:
+    except ParseError as e:
         raise CardContentError(f"card_content file {name} {e}") from None
 
 
-class _ParseError(Exception):
+class ParseError(Exception):
     """Why a content file could not be parsed, as the end of a sentence."""
 
 
-def _parse_json(text: str) -> Any:
-    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in pairs]
-        for key in keys:
-            if keys.count(key) > 1:
-                raise _ParseError(f"has the key {excerpt(key)} twice in one object")
-        return dict(pairs)
+def unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object from its pairs (`json.loads`' `object_pairs_hook`).
 
+    Raises:
+        ParseError: a key is given twice (JSON would silently keep the last).
+    """
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        repeated = next(k for k in found if sum(key == k for key, _ in pairs) > 1)
+        raise ParseError(f"has the key {excerpt(repeated)} twice in one object")
+    return found
+
+
+def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=unique)
+        return json.loads(text, object_pairs_hook=unique_object)
     except json.JSONDecodeError as e:
-        raise _ParseError(
+        raise ParseError(
             f"is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
         ) from None
 
@@ -126,9 +132,9 @@ def _parse_yaml(text: str) -> Any:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise _ParseError(f"is not valid YAML: {e.problem or e.context}{where}") from None
+        raise ParseError(f"is not valid YAML: {e.problem or e.context}{where}") from None
     except yaml.YAMLError as e:
-        raise _ParseError(f"is not valid YAML: {excerpt(str(e))}") from None
+        raise ParseError(f"is not valid YAML: {excerpt(str(e))}") from None
 
 
 @functools.cache
@@ -140,7 +146,7 @@ def _content_yaml_loader() -> type:
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark
-                raise _ParseError(
+                raise ParseError(
                     f"uses a YAML alias (line {mark.line + 1}): aliases are not allowed, "
                     "write the value out"
                 )
@@ -151,12 +157,12 @@ def _content_yaml_loader() -> type:
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
                 if not isinstance(key, str):
-                    raise _ParseError(
+                    raise ParseError(
                         f"has the key {excerpt(key)} (line {key_node.start_mark.line + 1}): "
                         "keys must be text"
                     )
                 if key in seen:
-                    raise _ParseError(
+                    raise ParseError(
                         f"has the key {excerpt(key)} twice (line {key_node.start_mark.line + 1})"
                     )
                 seen.add(key)

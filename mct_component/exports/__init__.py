@@ -106,9 +106,11 @@ def import_content(
         if len(document) > MAX_IMPORT_BYTES:
             raise CardContentError(f"{label} is larger than {MAX_IMPORT_BYTES:,} bytes, the limit")
         try:
-            document = json.loads(document, object_pairs_hook=_unique_keys(label))
+            document = json.loads(document, object_pairs_hook=content_module.unique_object)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise CardContentError(f"{label} is not JSON: {e}") from None
+        except content_module.ParseError as e:
+            raise CardContentError(f"{label} {e}") from None
         except RecursionError:
             raise CardContentError(f"{label} is nested too deeply") from None
     if not isinstance(document, Mapping):
@@ -128,19 +130,6 @@ def import_content(
             f"(is it a {', '.join(f for f in IMPORT_FORMATS if f != fmt)} file?)"
         )
     return content_module.load_card_content(content)
-
-
-def _unique_keys(label: str) -> Any:
-    from mct_component.content import excerpt
-
-    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        found = dict(pairs)
-        if len(found) < len(pairs):
-            repeated = next(k for k in found if sum(key == k for key, _ in pairs) > 1)
-            raise CardContentError(f"{label} has the key {excerpt(repeated)} twice in one object")
-        return found
-
-    return unique
 
 
 def visible_strings(value: Any) -> Any:
