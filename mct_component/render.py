@@ -66,7 +66,8 @@ def check_template_formats(templates: Mapping[str, Any]) -> None:
         )
 
 
-def _package_template(name: str) -> str | None:
+def package_template(name: str) -> str | None:
+    """A template shipped in `mct_component.templates`, or None if there is none."""
     try:
         return resources.files(TEMPLATE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError):
@@ -120,7 +121,7 @@ class _TemplateLoader:
             path = posixpath.join(folder, name)
             if files.filesystem(path).exists(path):
                 return _read_template(path), path, lambda: True
-        source = _package_template(name)
+        source = package_template(name)
         return None if source is None else (source, name, lambda: True)
 
 
@@ -147,7 +148,7 @@ def _environment(
         "keep_trailing_newline": True,
     }
     safe = markupsafe.Markup
-    options["finalize"] = _markdown_finalize if fmt == "md" else _html_finalize
+    options["finalize"] = _markdown_finalize if fmt == "md" else html_finalize
     factory = jinja2.sandbox.ImmutableSandboxedEnvironment if custom else jinja2.Environment
     env = factory(**options)
     env.filters.update(formatting.FILTERS)
@@ -162,7 +163,7 @@ def _environment(
     return env
 
 
-def _html_finalize(value: Any) -> Any:
+def html_finalize(value: Any) -> Any:
     """What HTML templates print: text without control or bidi characters (then escaped)."""
     return formatting.visible_text(value) if type(value) is str else value
 

@@ -8,13 +8,12 @@ import datetime
 import multiprocessing
 import os
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import Any
 
 import jinja2
 import markupsafe
 
-from mct_component import constants, files, formatting
+from mct_component import constants, files, formatting, render
 from mct_component.dashboard import graphs, overview, snapshot
 from mct_component.errors import OutputError, SourceError
 
@@ -29,7 +28,6 @@ INDEX_CHUNK = 200
 # forked processes.
 PARALLEL_FROM = 2000
 MAX_WORKERS = 4
-TEMPLATE_PACKAGE = "mct_component.templates"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,9 +177,9 @@ def _can_fork() -> bool:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_package_template),
+        loader=jinja2.FunctionLoader(render.package_template),
         autoescape=True,
-        finalize=_visible,
+        finalize=render.html_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -193,20 +191,6 @@ def _environment() -> jinja2.Environment:
         uri_href=graphs.uri_href,
     )
     return env
-
-
-def _visible(value: Any) -> Any:
-    """Printed text without control or bidi characters; markup we built stays markup."""
-    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        return formatting.visible_text(value)
-    return value
-
-
-def _package_template(name: str) -> str | None:
-    try:
-        return resources.files(TEMPLATE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
 
 
 def _card_pages(rows: Sequence[overview.ModelRow]) -> dict[int, bytes]:
