@@ -148,9 +148,9 @@ def _row(
     gate = _gate(generators[-1].properties if generators else {}, default_gate)
     name = next(
         (
-            str(c.properties.get("model_name"))
+            str(c.properties.get(constants.MODEL_NAME_PROPERTY))
             for c in cards[::-1]
-            if c.properties.get("model_name")
+            if c.properties.get(constants.MODEL_NAME_PROPERTY)
         ),
         "",
     )

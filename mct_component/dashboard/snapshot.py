@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from mct_component import constants
 from mct_component.errors import LineageError
 
 SCHEMA_VERSION = 10
@@ -32,16 +33,14 @@ ARTIFACT_PROPERTIES = (
     "blessed",
     "pushed",
     "pushed_destination",
-    "pushed_version",
-    "model_id",
-    "model_name",
-    "status",
-    "completeness",
-    "risk_rating",
-    "headline_metric",
-    "card_version",
+    constants.MODEL_ID_PROPERTY,
+    constants.MODEL_NAME_PROPERTY,
+    constants.STATUS_PROPERTY,
+    constants.COMPLETENESS_PROPERTY,
+    constants.RISK_RATING_PROPERTY,
+    constants.HEADLINE_METRIC_PROPERTY,
 )
-EXECUTION_PROPERTIES = ("completeness_gate",)
+EXECUTION_PROPERTIES = (constants.COMPLETENESS_GATE_KEY,)
 CONTEXT_TYPES = ("pipeline", "pipeline_run")
 _NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 _STRUCT_PREFIX = "mlmd-struct::"
