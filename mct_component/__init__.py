@@ -48,7 +48,7 @@ from mct_component.errors import (
 )
 from mct_component.events import Sinks as EventSinks
 from mct_component.exports import Export
-from mct_component.registry import CardVersion, ConflictError
+from mct_component.registry import CardVersion, ConflictError, Deletion
 
 if TYPE_CHECKING:
     from mct_component.artifact import ModelCard
@@ -71,6 +71,7 @@ __all__ = [
     "CardVersion",
     "ConflictError",
     "DashboardSummary",
+    "Deletion",
     "EventSinks",
     "Export",
     "LineageError",

@@ -14,7 +14,7 @@ Everything here is importable from `mct_component`:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mct_component import content as content_module
@@ -25,7 +25,7 @@ from mct_component.errors import CardContentError, ParameterError
 from mct_component.events import Sinks
 from mct_component.exports import Export
 from mct_component.refs import CardInputs
-from mct_component.registry import CardVersion
+from mct_component.registry import CardVersion, Deletion
 from mct_component.store import StoreLike
 
 # Every output format, and those written unless others are asked for (not the PDF).
@@ -353,11 +353,15 @@ def clone_card(
     )
 
 
-def delete_card(store: StoreLike, model_id: int, *, purge: bool = False) -> list[CardVersion]:
+def delete_card(
+    store: StoreLike, model_id: int, *, purge: bool = False, roots: Sequence[str] = ()
+) -> Deletion:
     """Marks every version of a model's card deleted (`MARKED_FOR_DELETION` in MLMD).
 
     Deleted cards are hidden from `card_history` unless asked; their files are kept
-    unless `purge`.
+    unless `purge`, which deletes only card folders this package wrote, inside the
+    folder the generator wrote to or one of `roots` (where changes were written with
+    `output_root`); the others are listed in `Deletion.kept` with the reason.
 
     Raises:
         LineageError: the model has no card.
@@ -366,7 +370,7 @@ def delete_card(store: StoreLike, model_id: int, *, purge: bool = False) -> list
     from mct_component import store as stores
 
     connection = stores.connect(store, read_only=False)
-    return registry.delete(connection, _model_id(model_id), purge)
+    return registry.delete(connection, _model_id(model_id), purge, tuple(roots))
 
 
 def export_card(card: Card, format: str) -> Export:

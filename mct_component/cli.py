@@ -22,11 +22,16 @@ STORE is `--metadata PATH` (an MLMD SQLite file) or `--connection-config FILE` (
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
+import os
 import sys
+import warnings
 from typing import Any, NoReturn
 
-from mct_component.errors import ModelCardError
+from mct_component import terminal
+from mct_component.errors import ModelCardError, ParameterError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,7 +82,17 @@ def _parser() -> argparse.ArgumentParser:
 
     delete = _command(commands, "delete", "mark every version of a model's card deleted")
     _model(delete)
-    delete.add_argument("--purge", action="store_true", help="delete the card files too")
+    delete.add_argument(
+        "--purge",
+        action="store_true",
+        help="delete the card folders too (only those mct-component wrote, under the "
+        "pipeline root or an --output-root)",
+    )
+    delete.add_argument(
+        "--output-root",
+        action="append",
+        help="a folder versions were written to with --output-root (repeatable)",
+    )
 
     history = _command(commands, "history", "list the versions of a model's card")
     _model(history)
@@ -240,9 +255,18 @@ def delete(args: argparse.Namespace) -> str:
     """Runs `mct-card delete`."""
     import mct_component as mct
 
-    versions = mct.delete_card(_store(args), args.model_id, purge=args.purge)
-    done = "deleted, files purged" if args.purge else "marked for deletion, files kept"
-    return f"{len(versions)} versions of model {args.model_id}'s card {done}"
+    roots = tuple(args.output_root or ())
+    if roots and not args.purge:
+        raise ParameterError("--output-root goes with --purge: it names where versions may be")
+    deleted = mct.delete_card(_store(args), args.model_id, purge=args.purge, roots=roots)
+    if not args.purge:
+        return f"{len(deleted.versions)} versions of model {args.model_id}'s card marked for deletion, files kept"
+    lines = [
+        f"{len(deleted.versions)} versions of model {args.model_id}'s card deleted, "
+        f"{len(deleted.purged)} folders purged"
+    ]
+    lines += [f"kept {terminal.visible(uri)}: {reason}" for uri, reason in deleted.kept]
+    return "\n".join(lines)
 
 
 def history(args: argparse.Namespace) -> str:
@@ -253,11 +277,13 @@ def history(args: argparse.Namespace) -> str:
     if args.json:
         return json.dumps([v.as_dict() for v in versions], indent=2)
     rows = [f"{'version':>7}  {'status':<15} {'change':<15} {'by':<20} {'at':<25} note"]
-    rows += [
-        f"{v.version:>7}  {v.status:<15} {v.change:<15} {v.by:<20} {v.at:<25} {v.note}"
-        + (" (deleted)" if v.deleted else "")
-        for v in versions
-    ]
+    for v in versions:
+        # Every field from the store is escaped on its own: one version, one row.
+        status, change, by, at, note = (
+            terminal.visible(text) for text in (v.status, v.change, v.by, v.at, v.note)
+        )
+        deleted = " (deleted)" if v.deleted else ""
+        rows.append(f"{v.version:>7}  {status:<15} {change:<15} {by:<20} {at:<25} {note}{deleted}")
     return "\n".join(rows)
 
 
@@ -277,6 +303,11 @@ def diff(args: argparse.Namespace) -> str:
     """Runs `mct-card diff`."""
     import mct_component as mct
 
+    if args.old > args.new:
+        raise ParameterError(
+            f"--from {args.old} is newer than --to {args.new}: give the older version first "
+            f"(--from {args.new} --to {args.old})"
+        )
     store = _store(args)
     old = mct.load_card_version(store, args.model_id, args.old)
     new = mct.load_card_version(store, args.model_id, args.new)
@@ -383,19 +414,79 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `mct-card` console script."""
-    args = _parser().parse_args(argv)
+    """Entry point of the `mct-card` console script.
+
+    Everything printed is made visible-safe (`terminal.visible`): store and content
+    text can neither move the cursor nor forge a row. A closed pipe (`| head`) ends the
+    command quietly.
+    """
+    _quiet_libraries()
     try:
+        args = _parser().parse_args(argv)
+        _check_text_arguments(args)
         output = COMMANDS[args.command](args)
     except ModelCardError as e:
-        print(f"mct-card: error: {e}", file=sys.stderr)
+        _print_error(f"mct-card: error: {terminal.one_line(str(e))}")
         return 2
     except Exception as e:  # a defect of ours, not bad input: still one line, not a traceback
-        message = " ".join(str(e).split())[:300]
-        print(f"mct-card: internal error: {type(e).__name__}: {message}", file=sys.stderr)
+        message = terminal.one_line(" ".join(str(e).split()), limit=300)
+        _print_error(f"mct-card: internal error: {type(e).__name__}: {message}")
         return 1
-    print(output)
+    try:
+        print(terminal.visible(output, keep_newlines=True))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`mct-card history ... | head -1`): stop, as other CLIs do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return 0
+
+
+def _print_error(line: str) -> None:
+    with contextlib.suppress(BrokenPipeError):
+        print(line, file=sys.stderr)
+
+
+def _check_text_arguments(args: argparse.Namespace) -> None:
+    """Refuses an argument that is not text (bytes the locale could not decode)."""
+    for name, value in vars(args).items():
+        if not isinstance(value, str):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            byte = ord(value[e.start]) - 0xDC00 if 0xDC80 <= ord(value[e.start]) <= 0xDCFF else None
+            what = f"the byte {byte:#04x}" if byte is not None else f"U+{ord(value[e.start]):04X}"
+            option = "--" + name.replace("_", "-")
+            raise ParameterError(
+                f"{option} must be UTF-8 text, got {what} at position {e.start}"
+            ) from None
+
+
+def _quiet_libraries() -> None:
+    """Keeps TensorFlow's and its libraries' start-up banners off the user's terminal.
+
+    The package's own warnings are printed as `mct-card: warning: ...` lines.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    for category in (FutureWarning, DeprecationWarning, UserWarning, RuntimeWarning):
+        warnings.filterwarnings("ignore", category=category)
+    for name in ("tensorflow", "absl", "apache_beam", "tfx", "ml_metadata"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    ours = logging.getLogger("mct_component")
+    if not ours.handlers:
+        ours.addHandler(_StderrHandler())
+        ours.setLevel(logging.WARNING)
+        ours.propagate = False
+
+
+class _StderrHandler(logging.Handler):
+    """Prints `mct-card: warning: <message>` as one visible line to the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = record.levelname.lower()
+        _print_error(f"mct-card: {level}: {terminal.one_line(record.getMessage())}")
 
 
 if __name__ == "__main__":

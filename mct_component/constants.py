@@ -61,3 +61,5 @@ CARD_MARKDOWN_FILE = "model_card.md"
 CARD_PDF_FILE = "model_card.pdf"
 CHART_DIR = "charts"
 EXPLANATION_METADATA_FILE = "explanation_metadata.json"
+# Written into every card folder this package makes: only such folders are ever purged.
+CARD_MARKER_FILE = ".mct-card"

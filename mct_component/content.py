@@ -139,10 +139,17 @@ def _parse_yaml(text: str) -> Any:
 
 @functools.cache
 def _content_yaml_loader() -> type:
-    """A safe YAML loader that refuses aliases, duplicate keys and keys that are not text."""
+    """A safe YAML loader that refuses aliases, duplicate keys and keys that are not text,
+    and reads dates as text."""
     import yaml
 
     class ContentLoader(yaml.SafeLoader):
+        # A date or time (`2024-01-01`) is kept as the text written, not a `date`.
+        yaml_constructors = {
+            **yaml.SafeLoader.yaml_constructors,
+            "tag:yaml.org,2002:timestamp": yaml.SafeLoader.construct_yaml_str,
+        }
+
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark

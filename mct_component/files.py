@@ -7,8 +7,10 @@ TensorFlow: reading or writing a card on local disk stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
+import fcntl
 import functools
 import os
 import shutil
@@ -142,10 +144,13 @@ def replace_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None
         raise OutputError(f"cannot write to {output_dir!r}: {what} a file, not a directory")
     staging = os.path.join(parent, f".{name}{_STAGING}{uuid.uuid4().hex[:12]}")
     created = _new_folders(parent)
+    held = -1
     try:
         os.makedirs(parent, exist_ok=True)
         _remove_leftovers(parent, name)
         os.mkdir(staging)
+        # Held until the switch is done: another writer's clean-up leaves it alone.
+        held = _lock_directory(staging)
         for relative, data in sorted(files.items()):
             path = os.path.join(staging, relative)
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -153,13 +158,22 @@ def replace_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None
                 f.write(_bytes(data))
         _switch(staging, output_dir)
     except OSError as e:
+        vanished = e.errno == errno.ENOENT and held >= 0 and not os.path.lexists(staging)
         shutil.rmtree(staging, ignore_errors=True)
         for folder in created:
             shutil.rmtree(folder, ignore_errors=True)
+        if vanished:
+            raise OutputError(
+                f"cannot write to {output_dir!r}: another writer removed this write's "
+                "staging folder meanwhile; try again"
+            ) from None
         raise OutputError(f"cannot write to {output_dir!r}: {_reason(e)}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        if held >= 0:
+            os.close(held)
     # `staging` now holds the previous content, if there was any.
     shutil.rmtree(staging, ignore_errors=True)
 
@@ -211,11 +225,91 @@ def _libc() -> Any:
 
 
 def _remove_leftovers(parent: str, name: str) -> None:
-    """Deletes what killed writes of `name` left in `parent`."""
+    """Deletes what killed writes of `name` left in `parent`.
+
+    A staging folder whose writer is still at work is locked by it, and kept: two
+    writers of one folder each switch in a whole card, and the last one stays.
+    """
     prefix = f".{name}{_STAGING}"
     for entry in os.listdir(parent):
         if entry.startswith(prefix):
-            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+            remove_abandoned(os.path.join(parent, entry))
+
+
+def remove_abandoned(path: str) -> bool:
+    """Deletes a staging folder (or a lock file) unless a live writer holds its lock.
+
+    Returns:
+        Whether it was deleted (or already gone).
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)
+        return False  # its writer is still at work
+    try:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.remove(path)
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def _lock_directory(path: str) -> int:
+    """Opens a directory and takes its exclusive lock; the descriptor holds it."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    return descriptor
+
+
+class WriterLock:
+    """An exclusive lock on `<parent>/.<name>.lock`, held while a writer makes `name`.
+
+    The kernel releases it when the writer dies (even by SIGKILL), so a folder whose lock
+    file is no longer locked was abandoned: `is_abandoned` tells. Local disks only.
+    """
+
+    def __init__(self, target: str) -> None:
+        parent, name = os.path.split(os.path.abspath(target))
+        self.path = lock_path(parent, name)
+        self._descriptor = -1
+
+    def __enter__(self) -> WriterLock:
+        while True:
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                if os.stat(self.path).st_ino == os.fstat(descriptor).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(descriptor)  # removed as abandoned between open and lock: again
+        self._descriptor = descriptor
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with contextlib.suppress(OSError):
+            os.remove(self.path)
+        os.close(self._descriptor)
+        self._descriptor = -1
+
+
+def lock_path(parent: str, name: str) -> str:
+    """Where `WriterLock` keeps the lock of `parent/name`."""
+    return os.path.join(parent, f".{name}.lock")
+
+
+def staging_prefix(name: str) -> str:
+    """How the staging folders of `replace_directory(<parent>/name)` begin."""
+    return f".{name}{_STAGING}"
 
 
 def remove_directory(path: str) -> None:

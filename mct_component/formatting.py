@@ -147,16 +147,23 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_]))")
 _BLOCK_START = re.compile(r"^([-+=]|\d{1,9}[.)](?=\s|$))")
 
 
-# C0 and C1 control characters (but tab) and the bidirectional formatting characters
-# that can make text read differently from what it is (CVE-2021-42574, "Trojan Source").
+# C0 and C1 control characters (but tab and line breaks), the bidirectional formatting
+# characters that can make text read differently from what it is (CVE-2021-42574,
+# "Trojan Source"), and characters that hide text: zero-width space, word joiner and
+# invisible operators, the byte-order mark, Mongolian vowel separator, tags.
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
 )
 
 
 def visible_text(value: str) -> str:
-    """The text without control characters and bidirectional overrides."""
-    return _INVISIBLE.sub("", value)
+    """The text without control, bidirectional or hiding characters (see `_INVISIBLE`);
+    a vertical tab or form feed becomes a space."""
+    return _INVISIBLE.sub("", value.translate(_PAGE_BREAKS))
+
+
+_PAGE_BREAKS = {0x0B: " ", 0x0C: " "}
 
 
 def markdown_text(value: Any) -> str:

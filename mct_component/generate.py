@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,12 +70,17 @@ CARD_ENTRIES = frozenset(
         constants.CARD_PDF_FILE,
         constants.CHART_DIR,
         constants.EXPLANATION_METADATA_FILE,
+        constants.CARD_MARKER_FILE,
     }
 )
+MARKER_TEXT = "A model card folder written by mct-component.\n"
 
 
 def write_directory(output_dir: str, outputs: Mapping[str, str | bytes], overwrite: bool) -> None:
     """Makes `output_dir` hold exactly one card: `outputs`, switched in at once.
+
+    The folder also gets `constants.CARD_MARKER_FILE`, which marks it as ours (see
+    `registry.delete`).
 
     Args:
         output_dir: the card's directory (any `fileio` path).
@@ -95,7 +101,34 @@ def write_directory(output_dir: str, outputs: Mapping[str, str | bytes], overwri
                 f"({shown}{', ...' if len(others) > 3 else ''}); choose an empty or card "
                 "directory, or overwrite it (overwrite=True, --overwrite) to replace it whole"
             )
-    files.replace_directory(output_dir, outputs)
+    files.replace_directory(output_dir, {**outputs, constants.CARD_MARKER_FILE: MARKER_TEXT})
+
+
+def not_a_card_folder(path: str) -> str:
+    """Why `path` is not a card folder this package wrote ("" if it is one).
+
+    Such a folder holds `constants.CARD_MARKER_FILE` and nothing but card files, and
+    on a local disk neither it nor anything in it is a symbolic link.
+    """
+    fs = files.filesystem(path)
+    local = "://" not in path
+    if local and os.path.islink(path):
+        return "a symbolic link, not a folder mct-component wrote"
+    if not fs.isdir(path):
+        return "not a folder"
+    marker = os.path.join(path, constants.CARD_MARKER_FILE)
+    if (local and not os.path.isfile(marker)) or os.path.islink(marker) or not fs.exists(marker):
+        return f"no {constants.CARD_MARKER_FILE} marker: not written by mct-component"
+    entries = {entry.rstrip("/") for entry in fs.listdir(path)}
+    others = sorted(entries - CARD_ENTRIES)
+    if others:
+        return f"it holds {others[0]!r}, which is not a card file"
+    if local:
+        for folder, names, file_names in os.walk(path):
+            for name in names + file_names:
+                if os.path.islink(os.path.join(folder, name)):
+                    return f"it holds a symbolic link ({name!r})"
+    return ""
 
 
 def _explanation_metadata(

@@ -15,18 +15,30 @@ unique per type within one transaction, so exactly one change wins; the other ge
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import getpass
 import logging
 import os
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mct_component import completeness, constants, events, files, generate, lifecycle, summary
+from mct_component import (
+    completeness,
+    constants,
+    events,
+    files,
+    generate,
+    lifecycle,
+    summary,
+    terminal,
+)
 from mct_component.card import Approval, Card, Governance, Inheritance, StatusChange
-from mct_component.errors import LineageError, ModelCardError
+from mct_component.content import excerpt
+from mct_component.errors import LineageError, ModelCardError, OutputError, ParameterError
 from mct_component.refs import properties_of
 
 logger = logging.getLogger(__name__)
@@ -36,6 +48,12 @@ CHANGE_TYPE = "mct_component.CardChange"
 _CHANGE_PROPERTIES = ("change", "by", "note", "from_status", "to_status", "at")
 # Recorded on a change's execution when one of its events could not be delivered.
 EVENT_FAILURES = "event_delivery_failures"
+# Bounds on who and why, as human content is bounded. Each version's card carries the
+# whole history, so earlier notes travel as excerpts: a version's size grows with the
+# number of versions, not with the sum of every note written so far.
+MAX_NOTE_CHARACTERS = 10_000
+MAX_BY_CHARACTERS = 200
+HISTORY_NOTE_CHARACTERS = 200
 
 
 class ConflictError(ModelCardError, RuntimeError):
@@ -60,6 +78,15 @@ class CardVersion:
     def as_dict(self) -> dict[str, Any]:
         """The version as JSON-ready data (for `mct-card history --json`)."""
         return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Deletion:
+    """What `delete` did: the versions marked deleted, the folders purged, those kept (why)."""
+
+    versions: tuple[CardVersion, ...]
+    purged: tuple[str, ...] = ()
+    kept: tuple[tuple[str, str], ...] = ()
 
 
 def default_user() -> str:
@@ -172,6 +199,7 @@ def set_status(
         ParameterError: the lifecycle does not allow the change.
         ConflictError: someone changed the newest version meanwhile.
     """
+    _check_change(by, note)
     current, card = load_version(store, model_id)
     lifecycle.check_transition(current.status, status, note)
     who, at = by or default_user(), _now()
@@ -214,6 +242,7 @@ def edit(
     """
     from mct_component import content as content_module
 
+    _check_change(by, note)
     current, card = load_version(store, model_id)
     status = lifecycle.status_after_edit(current.status)
     human = content_module.load_card_content(dict(content))
@@ -241,9 +270,15 @@ def clone(
 
     Raises:
         LineageError: either model has no card.
-        ParameterError: the target's card is archived.
+        ParameterError: the target is the source, or its card is archived.
         ConflictError: someone changed the target's card meanwhile.
     """
+    _check_change(by, note)
+    if source_model_id == target_model_id:
+        raise ParameterError(
+            f"cannot clone model {source_model_id}'s card onto itself: --to-model must name "
+            "another model"
+        )
     _, source = load_version(store, source_model_id)
     current, target = load_version(store, target_model_id)
     status = lifecycle.status_after_edit(current.status)
@@ -264,13 +299,13 @@ def clone(
     )
 
 
-def delete(store: Any, model_id: int, purge: bool = False) -> list[CardVersion]:
+def delete(store: Any, model_id: int, purge: bool = False, roots: tuple[str, ...] = ()) -> Deletion:
     """Marks every version of a model's card `MARKED_FOR_DELETION` (hidden from listings).
 
-    Files are kept unless `purge`, which deletes every version's folder too.
-
-    Returns:
-        The versions deleted.
+    Files are kept unless `purge`. Even then, what the store points to is removed only
+    if it is a card folder this package wrote (`generate.not_a_card_folder`) inside the
+    folder the generator wrote the card to or one of `roots` (the `output_root`s of
+    changes): the store may point anywhere, and nothing else is ever deleted.
 
     Raises:
         LineageError: the model has no card.
@@ -279,11 +314,35 @@ def delete(store: Any, model_id: int, purge: bool = False) -> list[CardVersion]:
     artifacts = store.get_artifacts_by_id([v.artifact_id for v in versions])
     for artifact in artifacts:
         artifact.state = artifact.MARKED_FOR_DELETION
-    store.put_artifacts(artifacts)
+    with _recording():
+        store.put_artifacts(artifacts)
+    purged, kept = [], []
     if purge:
+        allowed = [_folder(os.path.dirname(v.uri.rstrip("/"))) for v in versions[:1]]
+        allowed += [_folder(root) for root in roots]
         for version in versions:
-            files.remove_directory(version.uri)
-    return history(store, model_id, include_deleted=True)
+            reason = _not_purgeable(version.uri, allowed)
+            if reason:
+                kept.append((version.uri, reason))
+                logger.warning("Card folder %r kept: %s", version.uri, reason)
+            else:
+                files.remove_directory(version.uri)
+                purged.append(version.uri)
+    return Deletion(
+        tuple(history(store, model_id, include_deleted=True)), tuple(purged), tuple(kept)
+    )
+
+
+def _not_purgeable(uri: str, allowed: list[str]) -> str:
+    """Why a version's folder may not be purged ("" if it may)."""
+    if not any(_folder(uri).startswith(os.path.join(root, "")) for root in allowed if root):
+        return "outside the generator's card folder and every --output-root"
+    return generate.not_a_card_folder(uri)
+
+
+def _folder(path: str) -> str:
+    """A path made comparable: absolute and without `..` or symbolic links (local disks)."""
+    return path.rstrip("/") if "://" in path else os.path.realpath(path)
 
 
 def _record(
@@ -299,7 +358,11 @@ def _record(
     sinks: events.Sinks | None = None,
 ) -> CardVersion:
     """Writes the new version's files, records the change in one MLMD transaction, then
-    emits its events (a failed delivery is recorded on the change's execution)."""
+    emits its events (a failed delivery is recorded on the change's execution).
+
+    The folder is written under a `files.WriterLock`; what writers killed before their
+    MLMD commit left behind (folders, staging folders) is removed first.
+    """
     from ml_metadata import errors
     from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -315,16 +378,17 @@ def _record(
             approval=approval,
         ),
     )
-    root = output_root or os.path.dirname(base.uri.rstrip("/"))
+    root = _version_root(output_root, base.uri)
     uri = os.path.join(root, f"model-{base.model_id}-card-v{version}-{uuid.uuid4().hex[:8]}")
     outputs = generate.card_files(card)
     explanation = os.path.join(base.uri, constants.EXPLANATION_METADATA_FILE)
     if files.filesystem(explanation).exists(explanation):
         outputs[constants.EXPLANATION_METADATA_FILE] = files.read_bytes(explanation).decode()
-    generate.write_directory(uri, outputs, overwrite=False)
-
+    with _recording():  # a store that cannot be written fails before any file is
+        card_type = store.put_artifact_type(pb.ArtifactType(name=CARD_TYPE))
+        change_type = _change_type(store)
     artifact = pb.Artifact(
-        type_id=store.put_artifact_type(pb.ArtifactType(name=CARD_TYPE)),
+        type_id=card_type,
         uri=uri,
         name=f"model-{base.model_id}-after-{base.artifact_id}",
         state=pb.Artifact.LIVE,
@@ -347,7 +411,7 @@ def _record(
         constants.SHA256_PROPERTY,
         lifecycle.fingerprint(card_json.encode("utf-8")),
     )
-    execution = pb.Execution(type_id=_change_type(store), last_known_state=pb.Execution.COMPLETE)
+    execution = pb.Execution(type_id=change_type, last_known_state=pb.Execution.COMPLETE)
     recorded = {
         "change": change,
         "by": by,
@@ -361,28 +425,141 @@ def _record(
     links = [(_base_artifact(store, base.artifact_id), _event(pb.Event.INPUT, "previous"))]
     links.append((artifact, _event(pb.Event.OUTPUT, "card")))
     contexts = store.get_contexts_by_artifact(base.artifact_id)
-    try:
-        execution_id, _, _ = store.put_execution(
-            execution, links, contexts, reuse_context_if_already_exist=True
-        )
-    except errors.AlreadyExistsError:
-        files.remove_directory(uri)
-        newest = history(store, base.model_id)[-1]
-        raise ConflictError(
-            f"version {base.version} of model {base.model_id}'s card was changed meanwhile "
-            f"by {newest.by} ({newest.change}, now version {newest.version}, "
-            f"{newest.status}); look at it again and retry"
-        ) from None
-    except BaseException:
-        files.remove_directory(uri)
-        raise
+    with _writing(uri):
+        _remove_abandoned_versions(store, root, base.model_id)
+        generate.write_directory(uri, outputs, overwrite=False)
+        try:
+            with _recording():
+                execution_id, _, _ = store.put_execution(
+                    execution, links, contexts, reuse_context_if_already_exist=True
+                )
+        except ConflictError:
+            files.remove_directory(uri)
+            newest = history(store, base.model_id)[-1]
+            raise ConflictError(
+                f"version {base.version} of model {base.model_id}'s card was changed meanwhile "
+                f"by {newest.by} ({newest.change}, now version {newest.version}, "
+                f"{newest.status}); look at it again and retry"
+            ) from None
+        except BaseException:
+            files.remove_directory(uri)
+            raise
     if sinks:
         failures = _publish(sinks, base, version, card.status, change, by, note, uri, at)
         if failures:
             execution.id = execution_id
             execution.custom_properties[EVENT_FAILURES].string_value = "; ".join(failures)
-            store.put_executions([execution])
+            with contextlib.suppress(errors.StatusError):  # the change itself is recorded
+                store.put_executions([execution])
     return history(store, base.model_id)[version - 1]
+
+
+def _check_change(by: str | None, note: str) -> None:
+    """Refuses a name or a note that is too long, not text, or (a name) holds controls.
+
+    Raises:
+        ParameterError: naming the option and the limit.
+    """
+    for option, value, limit in (
+        ("--by", by or "", MAX_BY_CHARACTERS),
+        ("--note", note, MAX_NOTE_CHARACTERS),
+    ):
+        if len(value) > limit:
+            raise ParameterError(
+                f"{option} is {len(value):,} characters long; at most {limit:,} are allowed"
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ParameterError(
+                f"{option} must be text, got U+{ord(value[e.start]):04X} (a lone surrogate) "
+                f"at position {e.start}"
+            ) from None
+    if by and terminal.visible(by) != by:
+        raise ParameterError(
+            f"--by must be a name without control or invisible characters, got {excerpt(by)}"
+        )
+
+
+def _version_root(output_root: str | None, base_uri: str) -> str:
+    """Where a new version's folder goes: `output_root` (absolute), or beside the last."""
+    root = output_root or os.path.dirname(base_uri.rstrip("/"))
+    if "://" in root:
+        return root
+    root = os.path.abspath(root)
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot write to {root!r}: {e.strerror or e}") from None
+    return root
+
+
+@contextlib.contextmanager
+def _writing(uri: str) -> Iterator[None]:
+    """Holds the new version's `files.WriterLock` (local disks; a no-op elsewhere)."""
+    if "://" in uri:
+        yield
+        return
+    try:
+        lock = files.WriterLock(uri)
+        lock.__enter__()
+    except OSError as e:
+        raise OutputError(f"cannot write to {os.path.dirname(uri)!r}: {e.strerror or e}") from None
+    try:
+        yield
+    finally:
+        lock.__exit__()
+
+
+@contextlib.contextmanager
+def _recording() -> Iterator[None]:
+    """Turns MLMD's errors on a write into ours: a conflict, or a store that refuses."""
+    from ml_metadata import errors
+
+    try:
+        yield
+    except errors.AlreadyExistsError:
+        raise ConflictError("someone else changed the card first") from None
+    except errors.StatusError as e:
+        reason = " ".join(str(e).split())[:200]
+        raise OutputError(f"the MLMD store cannot record the change: {reason}") from None
+
+
+def _remove_abandoned_versions(store: Any, root: str, model_id: int) -> None:
+    """Deletes the version folders of `model_id` in `root` that MLMD never recorded and
+    whose writer died (its lock is free), with their staging folders and lock files."""
+    if "://" in root:
+        return
+    pattern = re.compile(rf"model-{int(model_id)}-card-v\d+-[0-9a-f]{{8}}")
+    entries = os.listdir(root)
+    names = {_version_name(entry) for entry in entries} - {""}
+    names = {name for name in names if pattern.fullmatch(name)}
+    if not names:
+        return
+    recorded = {_folder(v.uri) for v in history(store, model_id, include_deleted=True)}
+    for name in sorted(names):
+        lock = files.lock_path(root, name)
+        if os.path.lexists(lock) and not files.remove_abandoned(lock):
+            continue  # its writer is still at work
+        folder = os.path.join(root, name)
+        orphan = os.path.lexists(folder) and _folder(folder) not in recorded
+        if orphan and not generate.not_a_card_folder(folder):
+            logger.warning("Removing %r, left by a change that was never recorded", folder)
+            files.remove_directory(folder)
+        prefix = files.staging_prefix(name)
+        for entry in entries:
+            if entry.startswith(prefix):
+                files.remove_abandoned(os.path.join(root, entry))
+
+
+def _version_name(entry: str) -> str:
+    """The version folder a directory entry belongs to: itself, its lock or its staging."""
+    if not entry.startswith("."):
+        return entry
+    entry = entry[1:]
+    if entry.endswith(".lock"):
+        return entry[: -len(".lock")]
+    return entry.split(".staging-", 1)[0] if ".staging-" in entry else ""
 
 
 def _publish(
@@ -418,8 +595,12 @@ def _publish(
 
 
 def _history_entry(version: CardVersion) -> StatusChange:
+    """An earlier version as the new version's history lists it, its note as an excerpt."""
+    note = version.note
+    if len(note) > HISTORY_NOTE_CHARACTERS:
+        note = note[: HISTORY_NOTE_CHARACTERS - 1] + "…"
     return StatusChange(
-        version.version, version.status, version.change, version.by, version.at, version.note
+        version.version, version.status, version.change, version.by, version.at, note
     )
 
 

@@ -102,15 +102,14 @@ def read_model_artifact(model_uri: str) -> SavedModelInfo | None:
 
 def _serving_meta_graph(path: str) -> Any:
     """The MetaGraphDef tagged "serve" (else the first) of the SavedModel in `path`."""
-    from google.protobuf import message
-    from tensorflow.core.protobuf import saved_model_pb2
-    from tfx.dsl.io import fileio
-
     pb_path = os.path.join(path, SAVED_MODEL_FILE)
-    if not fileio.exists(pb_path):
+    if not files.filesystem(pb_path).exists(pb_path):  # before TensorFlow is imported
         raise SourceError(
             f"expected a SavedModel directory at {path}, but it has no {SAVED_MODEL_FILE}"
         )
+    from google.protobuf import message
+    from tensorflow.core.protobuf import saved_model_pb2
+
     saved_model = saved_model_pb2.SavedModel()
     try:
         saved_model.ParseFromString(files.read_bytes(pb_path))

@@ -33,8 +33,10 @@ _SHADES = 8  # heat-map colour steps above the lightest
 _ID = re.compile(r"[A-Za-z_][\w.-]*\Z")
 # Characters XML 1.0 forbids (they occur in real categorical values).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Bidirectional formatting characters: they could make a label read as something else.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Bidirectional and hiding characters: they could make a label read as something else.
+_BIDI = re.compile(
+    "[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
 _Axis = tuple[float, float, list[float], list[str]]  # low, high, ticks, tick labels
 # How parts of an x/y frame look: (class, property, value). Standalone charts state the
 # property on each element; `split_comparison` gives the class, styled by `_SPLIT_CSS`.

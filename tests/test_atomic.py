@@ -144,6 +144,7 @@ def test_a_folder_that_is_not_a_card_is_replaced_only_when_asked(tmp_path):
     assert (tmp_path / "thesis.tex").exists()
     mct.write_card(make_card(), str(tmp_path), overwrite=True)
     assert sorted(os.listdir(tmp_path)) == [
+        ".mct-card",
         "charts",
         "model_card.html",
         "model_card.json",

@@ -50,7 +50,8 @@ def test_same_card_as_the_pipeline_component(penguin_run, tmp_path):
         card.pop("deployment")
         card.pop("missing")
     assert cli_card == pipeline_card
-    assert sorted(os.listdir(tmp_path))[:4] == [
+    assert sorted(os.listdir(tmp_path))[:5] == [
+        ".mct-card",
         "charts",
         "explanation_metadata.json",
         "model_card.html",

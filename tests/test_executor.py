@@ -273,6 +273,7 @@ def test_selected_formats_and_custom_template(inputs, tmp_path):
         output_formats=["md"],
     )
     assert sorted(os.listdir(output.uri)) == [
+        ".mct-card",
         "charts",
         "explanation_metadata.json",
         "model_card.md",

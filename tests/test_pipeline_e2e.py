@@ -28,6 +28,7 @@ def test_card_is_an_output_of_the_generator_execution(penguin_run, card_artifact
 def test_card_files_are_written_and_valid(penguin_run, card_artifact):
     names = sorted(n for n in os.listdir(card_artifact.uri))
     assert names == [
+        ".mct-card",
         "charts",
         "explanation_metadata.json",
         "model_card.html",

@@ -135,12 +135,22 @@ def import_content(
 def visible_strings(value: Any) -> Any:
     """A document with control and bidirectional characters removed from every string
     (keys too): what another tool shows must read as what the card says."""
+    from mct_component.content import excerpt
     from mct_component.formatting import visible_text
 
     if isinstance(value, str):
         return visible_text(value)
     if isinstance(value, Mapping):
-        return {visible_text(str(k)): visible_strings(v) for k, v in value.items()}
+        cleaned: dict[str, Any] = {}
+        for key, item in value.items():
+            shown = visible_text(str(key))
+            if shown in cleaned:
+                raise CardContentError(
+                    f"the keys {excerpt(shown)} and {excerpt(str(key))} are the same once "
+                    "invisible characters are removed: rename one of them"
+                )
+            cleaned[shown] = visible_strings(item)
+        return cleaned
     if isinstance(value, list):
         return [visible_strings(v) for v in value]
     return value

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from mct_component import card
 from mct_component.errors import SourceError
@@ -36,6 +37,30 @@ def read_tfrecords(path: str) -> Iterator[bytes]:
         yield from tf.data.TFRecordDataset(path).as_numpy_iterator()
     except tf.errors.OpError as e:
         raise SourceError(f"cannot read TFRecord file {path}: {e.message}") from None
+
+
+Message = TypeVar("Message")
+
+
+def parse_proto(proto: Message, data: bytes, path: str, what: str) -> Message:
+    """`proto` filled from its binary form, or a `SourceError` naming `path` as no `what`.
+
+    protobuf parses some garbage with only a `RuntimeWarning` (printed with a source
+    line); that is taken as the error it is.
+    """
+    from google.protobuf import message
+
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            proto.ParseFromString(data)  # type: ignore[attr-defined]
+            problems = [str(w.message) for w in warned if issubclass(w.category, RuntimeWarning)]
+        except message.DecodeError as e:
+            problems = [str(e)]
+    if problems:
+        reason = " ".join(problems[-1].split())[:200]
+        raise SourceError(f"{path} is not {what}: {reason}")
+    return proto
 
 
 def json_object(raw: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from mct_component import card, files
 from mct_component.errors import SourceError
 from mct_component.refs import ArtifactRef
-from mct_component.sources import finite, source_of
+from mct_component.sources import finite, parse_proto, source_of
 from mct_component.sources.statistics import split_names
 
 ANOMALIES_FILE = "SchemaDiff.pb"
@@ -39,7 +39,6 @@ def read_data_validation(ref: ArtifactRef, data: str) -> card.DataValidation:
 
 
 def _parse(split_dir: str) -> Any:
-    from google.protobuf import message
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
     path = os.path.join(split_dir, ANOMALIES_FILE)
@@ -47,12 +46,7 @@ def _parse(split_dir: str) -> Any:
         raw = files.read_bytes(path)
     except FileNotFoundError:
         raise SourceError(f"anomalies not found: expected {path}") from None
-    anomalies = anomalies_pb2.Anomalies()
-    try:
-        anomalies.ParseFromString(raw)
-    except message.DecodeError as e:
-        raise SourceError(f"{path} is not a TFDV anomalies file: {e}") from None
-    return anomalies
+    return parse_proto(anomalies_pb2.Anomalies(), raw, path, "a TFDV anomalies file")
 
 
 def _split_anomalies(split: str, anomalies: Any) -> list[card.DataAnomaly]:

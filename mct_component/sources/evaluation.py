@@ -11,7 +11,7 @@ from typing import Any
 from mct_component import card, files
 from mct_component.errors import SourceError
 from mct_component.refs import ArtifactRef
-from mct_component.sources import finite, read_tfrecords, source_of
+from mct_component.sources import finite, parse_proto, read_tfrecords, source_of
 
 METRICS_PREFIX = "metrics"
 EVAL_CONFIG_FILE = "eval_config.json"
@@ -31,8 +31,9 @@ def read_metrics(ref: ArtifactRef) -> list[Any]:
     records = []
     for path in paths:
         for raw in read_tfrecords(path):
-            metrics = metrics_for_slice_pb2.MetricsForSlice()
-            metrics.ParseFromString(raw)
+            metrics = parse_proto(
+                metrics_for_slice_pb2.MetricsForSlice(), raw, path, "a TFMA output record"
+            )
             records.append(metrics)
     return records
 
@@ -234,8 +235,9 @@ def _failed_metrics(evaluation: ArtifactRef) -> set[tuple[str, str]]:
     failed: set[tuple[str, str]] = set()
     for path in _validation_files(evaluation):
         for raw in read_tfrecords(path):
-            result = validation_result_pb2.ValidationResult()
-            result.ParseFromString(raw)
+            result = parse_proto(
+                validation_result_pb2.ValidationResult(), raw, path, "a TFMA output record"
+            )
             for per_slice in result.metric_validations_per_slice:
                 for failure in per_slice.failures:
                     threshold = failure.metric_threshold
@@ -287,8 +289,9 @@ def read_plots(evaluation: ArtifactRef, config: Mapping[str, Any]) -> tuple[Plot
     result: list[Plot] = []
     for path in sorted(fileio.glob(os.path.join(evaluation.uri, "plots*"))):
         for raw in read_tfrecords(path):
-            plots = metrics_for_slice_pb2.PlotsForSlice()
-            plots.ParseFromString(raw)
+            plots = parse_proto(
+                metrics_for_slice_pb2.PlotsForSlice(), raw, path, "a TFMA output record"
+            )
             if plots.slice_key.single_slice_keys:
                 continue
             for kv in plots.plot_keys_and_values:

@@ -11,11 +11,13 @@ from typing import Any
 from mct_component import card, files
 from mct_component.errors import SourceError
 from mct_component.refs import ArtifactRef
-from mct_component.sources import finite, read_tfrecords, source_of
+from mct_component.sources import finite, parse_proto, read_tfrecords, source_of
 
 STATS_FILE = "FeatureStats.pb"
 LEGACY_STATS_FILE = "stats_tfrecord"
 TOP_VALUES = 10
+# A schema of 20,000 features in text format is a few MB.
+MAX_SCHEMA_BYTES = 64 * 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,15 +101,11 @@ def read_statistics(ref: ArtifactRef) -> dict[str, Any]:
 
 
 def _parse_statistics(path: str, data: bytes | None = None) -> Any:
-    from google.protobuf import message
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
+    raw = files.read_bytes(path) if data is None else data
     stats = statistics_pb2.DatasetFeatureStatisticsList()
-    try:
-        stats.ParseFromString(files.read_bytes(path) if data is None else data)
-    except message.DecodeError as e:
-        raise SourceError(f"{path} is not a TFDV statistics file: {e}") from None
-    return stats
+    return parse_proto(stats, raw, path, "a TFDV statistics file")
 
 
 def _first_dataset(split: str, stats: Any) -> Any:
@@ -210,10 +208,17 @@ def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
     if not paths:
         raise SourceError(f"Schema artifact {ref.id} at {ref.uri} has no .pbtxt file")
     schema = schema_pb2.Schema()
+    path = sorted(paths)[0]
     try:
-        text_format.Parse(files.read_bytes(sorted(paths)[0]).decode("utf-8"), schema)
+        text_format.Parse(files.read_bytes(path, limit=MAX_SCHEMA_BYTES).decode("utf-8"), schema)
+    except UnicodeDecodeError as e:
+        raise SourceError(
+            f"schema file {path} is not a text-format Schema: byte {e.object[e.start]:#04x} at "
+            f"offset {e.start} is not UTF-8"
+        ) from None
     except text_format.ParseError as e:
-        raise SourceError(f"schema file {paths[0]} is not a valid Schema: {e}") from None
+        reason = " ".join(str(e).split())[:200]
+        raise SourceError(f"schema file {path} is not a valid Schema: {reason}") from None
     features = []
     for feature in schema.feature:
         domain = feature.WhichOneof("domain_info") or ""

@@ -1,0 +1,78 @@
+"""A small MLMD store holding one model and the generator's card for it, without TFX.
+
+The governance tests on the real penguin run take minutes; the hardening tests need
+only a store with a `Model`, a `ModelCardGenerator` execution that read it and the
+`ModelCard` it wrote, laid out as TFX 1.16 records them (`tests/mlmd_writer.py`), with
+the card's files written by the package's own `write_card`. It imports ml_metadata,
+never TensorFlow.
+
+    store = write_card_store(tmp_path)
+    cli.main(["history", "--metadata", store.path, "--model-id", str(store.model_id)])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+import mct_component as mct
+from mct_component import constants, summary
+from tests import factories, mlmd_writer
+
+GENERATOR_TYPE = "mct_component.component.ModelCardGenerator"
+CARD_TYPE = "mct_component.ModelCard"
+
+
+@dataclasses.dataclass(frozen=True)
+class CardStore:
+    """The store's file, its pipeline root, the model's id and the first card's folder."""
+
+    path: str
+    root: str
+    model_id: int
+    card_uri: str
+
+    def cli(self, command: str, *args: str) -> list[str]:
+        """`mct-card` arguments for a command on this store and model."""
+        return [command, "--metadata", self.path, "--model-id", str(self.model_id), *args]
+
+
+def write_card_store(folder: str | os.PathLike[str], pipeline: str = "penguin") -> CardStore:
+    """Writes `metadata.sqlite` and a pipeline root under `folder`: Trainer → generator."""
+    folder = os.fspath(folder)
+    root = os.path.join(folder, "pipeline_root")
+    path = os.path.join(folder, "metadata.sqlite")
+    types = {**mlmd_writer.COMPONENT_TYPES, "ModelCardGenerator": GENERATOR_TYPE}
+    writer = mlmd_writer.Writer.open(path, execution_types=types.values())
+    recorded = writer.pipeline(pipeline, {"Trainer": types["Trainer"], "Gen": GENERATOR_TYPE})
+    run = writer.run(recorded, "run-1")
+    model = writer.artifact("Model", os.path.join(root, "Trainer", "model", "1"))
+    writer.execute(run, "Trainer", outputs={"model": model})
+
+    card_type = writer.store.put_artifact_type(pb.ArtifactType(name=CARD_TYPE))
+    card_uri = os.path.join(root, "ModelCardGenerator", "model_card", "2")
+    model_card = factories.make_card()
+    model_card = dataclasses.replace(
+        model_card,
+        model_details=model_card.model_details.replace(uri=model.uri, version="1"),
+    )
+    mct.write_card(model_card, card_uri)
+    card = pb.Artifact(type_id=card_type, uri=card_uri, state=pb.Artifact.LIVE)
+    custom = card.custom_properties
+    custom[constants.MODEL_ID_PROPERTY].int_value = model.id
+    custom[constants.STATUS_PROPERTY].string_value = model_card.status
+    custom[constants.MODEL_NAME_PROPERTY].string_value = model_card.model_details.name
+    for name, value in summary.summary_properties(model_card).items():
+        custom[name].string_value = value
+    execution = pb.Execution(
+        type_id=writer.execution_types[GENERATOR_TYPE], last_known_state=pb.Execution.COMPLETE
+    )
+    links = [
+        (model, mlmd_writer._event(pb.Event.INPUT, "model")),
+        (card, mlmd_writer._event(pb.Event.OUTPUT, "model_card")),
+    ]
+    contexts = [recorded.context, run.context, recorded.node_contexts["Gen"]]
+    writer.store.put_execution(execution, links, contexts)
+    return CardStore(path, root, model.id, card_uri)
