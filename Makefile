@@ -6,7 +6,7 @@ STAMP := .venv/.installed
 DEMO_DIR ?= build/demo
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo demo-beam compile-kubeflow bench test lint format lock clean
+.PHONY: demo demo-beam compile-kubeflow bench test test-fast lint format lock clean
 
 $(STAMP): requirements.lock bench/requirements-peer.txt setup.py pyproject.toml
 	@bash scripts/bootstrap.sh
@@ -37,6 +37,10 @@ bench: $(STAMP)
 test: $(STAMP) lint
 	@bash scripts/ensure_debian_packages.sh
 	$(PYTHON) -m pytest
+
+# The pure tier while working: no TensorFlow, no pipeline run (a few minutes).
+test-fast: $(STAMP)
+	$(PYTHON) -m pytest -m "not slow and not tf" -q
 
 lint: $(STAMP)
 	$(PYTHON) -m ruff check .

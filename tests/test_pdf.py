@@ -147,12 +147,13 @@ def test_same_card_same_bytes(demo):
 def test_write_card_writes_the_pdf(tmp_path):
     mct.write_card(make_card(), str(tmp_path / "card"), ["html", "pdf"])
     assert sorted(p.name for p in (tmp_path / "card").iterdir()) == [
+        ".mct-card",
         "model_card.html",
         "model_card.pdf",
     ]
     # A card directory with a PDF is still a card directory: rewritten without --overwrite.
     mct.write_card(make_card(), str(tmp_path / "card"), ["json"])
-    assert [p.name for p in (tmp_path / "card").iterdir()] == ["model_card.json"]
+    assert sorted(p.name for p in (tmp_path / "card").iterdir()) == [".mct-card", "model_card.json"]
 
 
 def test_hostile_strings_print_as_text():
@@ -270,6 +271,7 @@ def test_cli_writes_the_pdf_of_a_pipeline_card(penguin_run, tmp_path, capsys):
     )
     assert code == 0, capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".mct-card",
         "explanation_metadata.json",
         "model_card.json",
         "model_card.pdf",
