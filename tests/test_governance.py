@@ -274,8 +274,12 @@ def test_delete_hides_the_card_and_purge_removes_its_files(governed, tmp_path, c
         connection.get_artifacts_by_id([versions[0].artifact_id])[0].MARKED_FOR_DELETION
     }
     assert run("status", "--set", "approved") == 2  # a deleted card takes no change
-    mct.delete_card(str(path), model_id, purge=True)
-    assert not os.path.exists(versions[1].uri)
+    deleted = mct.delete_card(str(path), model_id, purge=True)
+    assert os.path.isdir(versions[1].uri)  # under an output root not named: kept
+    assert [uri for uri, _ in deleted.kept] == [versions[1].uri]
+    deleted = mct.delete_card(str(path), model_id, purge=True, roots=[str(out)])
+    assert not os.path.exists(versions[1].uri) and not os.path.exists(versions[0].uri)
+    assert deleted.purged == (versions[1].uri,)
 
 
 def test_a_new_models_card_inherits_what_the_pipelines_approved_card_says(
