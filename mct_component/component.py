@@ -27,6 +27,8 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
         constants.COMPLETENESS_GATE_KEY: ExecutionParameter(type=str, optional=True),
         constants.MAX_RISK_RATING_KEY: ExecutionParameter(type=str, optional=True),
         constants.INHERIT_CONTENT_KEY: ExecutionParameter(type=int, optional=True),
+        # `pipeline_name` and `run_id`, and what `from_components` knows of the pipeline.
+        constants.PIPELINE_FACTS_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),

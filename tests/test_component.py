@@ -90,6 +90,55 @@ def test_construct_with_every_input_and_parameter(model, tmp_path):
     assert properties[constants.LABEL_VOCABULARY_KEY] == "species"
 
 
+def test_every_documented_parameter_reaches_the_compiled_pipeline(tmp_path):
+    """TFX drops a parameter its spec does not declare: each is read back from the IR."""
+    from tfx import v1 as tfx
+    from tfx.dsl.compiler import compiler
+    from tfx.orchestration import data_types_utils
+
+    from mct_component import ModelCardGenerator, parameters
+
+    model = tfx.dsl.Importer(
+        source_uri=str(tmp_path / "model"), artifact_type=tfx.types.standard_artifacts.Model
+    ).with_id("model_importer")
+    template = tmp_path / "card.md.jinja"
+    template.write_text("{{ card.model_details.name }}\n")
+    generator = ModelCardGenerator(
+        model=model.outputs["result"],
+        card_content={"limitations": ["Small data."]},
+        templates={"md": str(template)},
+        output_formats=["json", "md"],
+        label_vocabulary="species",
+        pipeline_name="penguin",
+        run_id="run-7",
+        completeness_gate={"minimum": 0.8, "action": "fail"},
+        max_risk_rating="medium",
+        inherit_content=False,
+    )
+    pipeline = tfx.dsl.Pipeline(
+        pipeline_name="p", pipeline_root=str(tmp_path), components=[model, generator]
+    )
+    ir = compiler.Compiler().compile(pipeline)
+    (node,) = [n.pipeline_node for n in ir.nodes if n.pipeline_node.node_info.id == generator.id]
+    compiled = {
+        key: data_types_utils.get_value(value) for key, value in node.parameters.parameters.items()
+    }
+    assert set(compiled) == set(generator.exec_properties)
+    decoded = parameters.decode(compiled)
+    assert decoded.card_content == {"limitations": ["Small data."]}
+    assert decoded.templates == {"md": str(template)}
+    assert decoded.output_formats == ("json", "md")
+    assert decoded.label_vocabulary == "species"
+    assert (decoded.pipeline_facts.pipeline_name, decoded.pipeline_facts.run_id) == (
+        "penguin",
+        "run-7",
+    )
+    assert decoded.completeness_gate.minimum == 0.8
+    assert decoded.completeness_gate.action == "fail"
+    assert decoded.max_risk_rating == "medium"
+    assert decoded.inherit_content is False
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
