@@ -169,7 +169,13 @@ def _change_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--events-file", help="append the change's CloudEvents to this file")
     command.add_argument("--events-url", help="POST the change's CloudEvents to this URL")
     command.add_argument("--events-command", help="run this command with each event on stdin")
-    command.add_argument("--events-config", help='JSON {"file", "url", "command"} for events')
+    command.add_argument(
+        "--events-config", help='JSON {"file", "url", "command", "token_file"} for events'
+    )
+    command.add_argument(
+        "--events-token-file",
+        help="a file holding the webhook's bearer token (or MCT_EVENTS_TOKEN)",
+    )
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -185,7 +191,11 @@ def _change(args: argparse.Namespace) -> dict[str, Any]:
     import mct_component as mct
 
     sinks = mct.EventSinks.configured(
-        args.events_file, args.events_url, args.events_command, args.events_config
+        args.events_file,
+        args.events_url,
+        args.events_command,
+        args.events_config,
+        token_file=args.events_token_file,
     )
     return {"by": args.by, "note": args.note, "output_root": args.output_root, "events": sinks}
 

@@ -585,13 +585,10 @@ def _publish(
         "at": at,
         "card_uri": uri,
     }
-    failures = events.deliver(
-        events.cloud_event(events.VERSION_CREATED, base.model_id, data), sinks
-    )
+    emitted = [events.cloud_event(events.VERSION_CREATED, base.model_id, data)]
     if status != base.status:
-        event = events.cloud_event(events.STATUS_CHANGED, base.model_id, data)
-        failures += events.deliver(event, sinks)
-    return failures
+        emitted.append(events.cloud_event(events.STATUS_CHANGED, base.model_id, data))
+    return events.deliver(emitted, sinks)  # one budget per sink for the whole change
 
 
 def _history_entry(version: CardVersion) -> StatusChange:
