@@ -11,6 +11,7 @@
     mct-card clone   STORE --model-id N --to-model M [--by NAME] [--note TEXT]
     mct-card delete  STORE --model-id N [--purge]
     mct-card dashboard STORE --output-dir DIR [--completeness-gate X] [--overwrite]
+        [--output-root DIR]...
     mct-card export  --format hf|sagemaker|mct --card PATH --output PATH
     mct-card import  --from mct|sagemaker FILE [--output CONTENT_FILE] \\
         [STORE --model-id N [--by NAME] [--note TEXT]]
@@ -121,6 +122,13 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace --output-dir even if it holds files that are not a dashboard",
+    )
+    dashboard.add_argument(
+        "--output-root",
+        action="append",
+        default=[],
+        help="a folder card versions were written to with --output-root, whose cards the "
+        "site may publish besides those in each model's pipeline root (repeatable)",
     )
     _exchange_commands(commands)
     return parser
@@ -333,7 +341,11 @@ def dashboard(args: argparse.Namespace) -> str:
     if gate is not None and not 0 <= gate <= 1:
         raise mct.ParameterError(f"--completeness-gate must be between 0 and 1, got {gate}")
     summary = mct.build_dashboard(
-        _store(args), args.output_dir, completeness_gate=gate, overwrite=args.overwrite
+        _store(args),
+        args.output_dir,
+        completeness_gate=gate,
+        overwrite=args.overwrite,
+        output_roots=args.output_root,
     )
     flagged = ", ".join(f"{n} {flag}" for flag, n in summary.flag_counts.items() if n)
     return f"Dashboard of {summary.models} models written to {summary.index}" + (

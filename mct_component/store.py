@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import urllib.parse
 from typing import TYPE_CHECKING, Any, Union
 
 from mct_component.errors import LineageError
@@ -90,7 +91,7 @@ def connect_sqlite(path: str, read_only: bool = True) -> Any:
     if not os.path.isfile(path):
         raise LineageError(f"MLMD store not found: {path!r} is not a file")
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=_LOCK_WAIT_S) as db:
+        with sqlite3.connect(read_only_uri(path), uri=True, timeout=_LOCK_WAIT_S) as db:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
             version = _schema_version(db, tables)
     except sqlite3.OperationalError as e:
@@ -105,13 +106,19 @@ def connect_sqlite(path: str, read_only: bool = True) -> Any:
     if not {"Artifact", "Execution", "Event", "Type"} <= tables or version is None:
         raise LineageError(f"{path!r} is not an MLMD store: it has no MLMD schema")
     config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = path
+    # MLMD opens a name that starts with "file:" as a URI: an absolute path never does.
+    config.sqlite.filename_uri = os.path.abspath(path)
     mode = metadata_store_pb2.SqliteMetadataSourceConfig
     config.sqlite.connection_mode = mode.READONLY if read_only else mode.READWRITE
     try:
         return metadata_store.MetadataStore(config)
     except RuntimeError as e:  # ml_metadata reports a store it cannot use so
         raise LineageError(f"{path!r} is not an MLMD store ML Metadata can open: {e}") from None
+
+
+def read_only_uri(path: str) -> str:
+    """A SQLite URI opening `path` read-only, whatever `%`, `?` or `#` its name holds."""
+    return "file:" + urllib.parse.quote(os.path.abspath(path), safe="/") + "?mode=ro"
 
 
 def _schema_version(db: sqlite3.Connection, tables: set[str]) -> int | None:

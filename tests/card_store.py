@@ -42,6 +42,7 @@ class CardStore:
 def write_card_store(folder: str | os.PathLike[str], pipeline: str = "penguin") -> CardStore:
     """Writes `metadata.sqlite` and a pipeline root under `folder`: Trainer → generator."""
     folder = os.fspath(folder)
+    os.makedirs(folder, exist_ok=True)
     root = os.path.join(folder, "pipeline_root")
     path = os.path.join(folder, "metadata.sqlite")
     types = {**mlmd_writer.COMPONENT_TYPES, "ModelCardGenerator": GENERATOR_TYPE}

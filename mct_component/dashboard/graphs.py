@@ -182,12 +182,16 @@ def lineage_svg(nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str]]) ->
 
 def trend_svg(rows: Sequence[ModelRow], current: int) -> str:
     """The headline metric of a pipeline's models in time order, with CIs; `current` marked."""
-    points = [(r, r.card.headline) for r in rows if r.card and r.card.headline]
+    points = [
+        (r, r.card.headline, r.card.headline.value)
+        for r in rows
+        if r.card and r.card.headline and r.card.headline.value is not None
+    ]
     if not points:
         return ""
     name = points[-1][1].name
-    points = [(r, h) for r, h in points if h.name == name]
-    values = [v for _, h in points for v in (h.value, h.lower, h.upper) if v is not None]
+    points = [(r, h, value) for r, h, value in points if h.name == name]
+    values = [v for _, h, _ in points for v in (h.value, h.lower, h.upper) if v is not None]
     lo, hi = min(values), max(values)
     if hi - lo < 1e-9:
         lo, hi = lo - 0.5, hi + 0.5
@@ -206,9 +210,9 @@ def trend_svg(rows: Sequence[ModelRow], current: int) -> str:
         f'<line class="frame" x1="{left}" y1="{height - bottom}" x2="{width - 8}" y2="{height - bottom}"/>',
     ]
     line = []
-    for i, (row, headline) in enumerate(points):
+    for i, (row, headline, value) in enumerate(points):
         x = left + i * step
-        line.append(f"{x:.1f},{y(headline.value):.1f}")
+        line.append(f"{x:.1f},{y(value):.1f}")
         if headline.lower is not None and headline.upper is not None:
             parts.append(
                 f'<line class="ci" x1="{x:.1f}" y1="{y(headline.upper):.1f}" '
@@ -216,8 +220,8 @@ def trend_svg(rows: Sequence[ModelRow], current: int) -> str:
             )
         marker = "now" if row.model_id == current else "pt"
         parts.append(
-            f'<circle class="{marker}" cx="{x:.1f}" cy="{y(headline.value):.1f}" r="4">'
-            f"<title>model {row.model_id}: {headline.value:.4g}</title></circle>"
+            f'<circle class="{marker}" cx="{x:.1f}" cy="{y(value):.1f}" r="4">'
+            f"<title>model {row.model_id}: {value:.4g}</title></circle>"
         )
     parts.insert(5, f'<polyline points="{" ".join(line)}"/>')
     first, last = points[0][0], points[-1][0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,7 +45,7 @@ class Headline:
     """The card's headline metric: value, confidence interval, change against the baseline."""
 
     name: str
-    value: float
+    value: float | None  # None: the store's value is not a finite number
     lower: float | None = None
     upper: float | None = None
     delta: float | None = None
@@ -272,11 +273,11 @@ def _headline(raw: Any) -> Headline | None:
         data = json.loads(raw) if isinstance(raw, str) and raw else None
     except json.JSONDecodeError:
         return None
-    if not isinstance(data, Mapping) or _float(data.get("value")) is None:
+    if not isinstance(data, Mapping) or not isinstance(data.get("value"), (int, float)):
         return None
     return Headline(
         name=str(data.get("name", "")),
-        value=float(data["value"]),
+        value=_float(data["value"]),
         lower=_float(data.get("lower")),
         upper=_float(data.get("upper")),
         delta=_float(data.get("delta")),
@@ -310,4 +311,4 @@ def _float(value: Any) -> float | None:
         number = float(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):
         return None
-    return number if number is not None and number == number else None
+    return number if number is not None and math.isfinite(number) else None

@@ -13,9 +13,10 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from mct_component import constants, files, formatting, render
+from mct_component import files, formatting, render
+from mct_component.dashboard import card_pages as cards
 from mct_component.dashboard import graphs, overview, snapshot
-from mct_component.errors import OutputError, SourceError
+from mct_component.errors import OutputError
 
 # Marks a folder as a dashboard, which a new build may replace.
 MARKER_FILE = ".mct-dashboard"
@@ -45,6 +46,7 @@ def build_dashboard(
     *,
     completeness_gate: float | None = None,
     overwrite: bool = False,
+    output_roots: Sequence[str] = (),
 ) -> DashboardSummary:
     """Writes a static site over every model of an MLMD store.
 
@@ -53,6 +55,8 @@ def build_dashboard(
         output_dir: the site's folder (local or any `fileio` filesystem), replaced whole.
         completeness_gate: the minimum completeness for cards whose generator set none.
         overwrite: replace `output_dir` even if it holds something else than a dashboard.
+        output_roots: folders card versions were written to with `--output-root`: card
+            pages are published from them and from each model's pipeline root only.
 
     Raises:
         LineageError: the store cannot be read.
@@ -65,21 +69,24 @@ def build_dashboard(
         _refuse_foreign_folder(output_dir)
     state = snapshot.read_snapshot(store)
     rows = overview.model_rows(state, completeness_gate)
-    site = render_site(state, rows, _store_name(store))
+    site = render_site(state, rows, _store_name(store), output_roots)
     files.replace_directory(output_dir, site)
     counts = _flag_counts(rows)
     return DashboardSummary(os.path.join(output_dir, "index.html"), len(rows), counts)
 
 
 def render_site(
-    state: snapshot.Snapshot, rows: Sequence[overview.ModelRow], store_name: str
+    state: snapshot.Snapshot,
+    rows: Sequence[overview.ModelRow],
+    store_name: str,
+    output_roots: Sequence[str] = (),
 ) -> dict[str, str | bytes]:
     """Every file of the site, by relative path."""
     env = _environment()
-    card_pages = _card_pages(rows)
+    card_pages = cards.card_pages(rows, output_roots)
     site: dict[str, str | bytes] = {MARKER_FILE: "mct-component dashboard\n"}
-    site.update((f"cards/{model_id}.html", page) for model_id, page in card_pages.items())
-    site["index.html"] = env.get_template("dashboard_index.html.jinja").render(
+    site.update((f"cards/{model_id}.html", page) for model_id, page in card_pages.pages.items())
+    index = env.get_template("dashboard_index.html.jinja").render(
         rows=rows,
         store=store_name,
         generated=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -88,10 +95,12 @@ def render_site(
         pipelines=sorted({r.pipeline for r in rows if r.pipeline}),
         statuses=sorted({r.card.status if r.card else "none" for r in rows}),
         risks=sorted({(r.card.risk_rating if r.card else "") or "unrated" for r in rows}),
-        card_pages=card_pages,
+        card_pages=card_pages.pages,
+        withheld=card_pages.withheld,
         chunk=INDEX_CHUNK,
     )
-    pages = _ModelPages(state, _trend_windows(rows), frozenset(card_pages))
+    site["index.html"] = cards.with_content_security_policy(index)
+    pages = _ModelPages(state, _trend_windows(rows), card_pages)
     site.update(pages.render_all())
     return site
 
@@ -125,7 +134,7 @@ class _ModelPages:
         self,
         state: snapshot.Snapshot,
         windows: list[tuple[overview.ModelRow, list[overview.ModelRow]]],
-        card_pages: frozenset[int],
+        card_pages: cards.CardPages,
     ) -> None:
         self.state, self.windows, self.card_pages = state, windows, card_pages
 
@@ -152,14 +161,16 @@ class _ModelPages:
         pages = {}
         for row, window in self.windows[start:stop]:
             nodes, edges = graphs.lineage_nodes(self.state, row)
-            pages[f"models/{row.model_id}.html"] = template.render(
+            page = template.render(
                 r=row,
                 flag_labels=overview.FLAGS,
                 lineage=markupsafe.Markup(graphs.lineage_svg(nodes, edges)),
                 trend=markupsafe.Markup(graphs.trend_svg(window, row.model_id)),
                 trend_count=len(window),
-                has_card_page=row.model_id in self.card_pages,
+                has_card_page=row.model_id in self.card_pages.pages,
+                withheld=self.card_pages.withheld.get(row.model_id, ""),
             )
+            pages[f"models/{row.model_id}.html"] = cards.with_content_security_policy(page)
         return pages
 
 
@@ -191,20 +202,6 @@ def _environment() -> jinja2.Environment:
         uri_href=graphs.uri_href,
     )
     return env
-
-
-def _card_pages(rows: Sequence[overview.ModelRow]) -> dict[int, bytes]:
-    """The newest card's HTML of each model that has one, to ship inside the site."""
-    pages = {}
-    for row in rows:
-        if row.card is None:
-            continue
-        path = os.path.join(row.card.uri, constants.CARD_HTML_FILE)
-        try:
-            pages[row.model_id] = files.read_bytes(path)
-        except (OSError, SourceError):
-            continue  # a card rendered without HTML, or moved: the index says so
-    return pages
 
 
 def _flag_counts(rows: Sequence[overview.ModelRow]) -> dict[str, int]:

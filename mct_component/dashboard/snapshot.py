@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from mct_component import constants
+from mct_component import store as stores
 from mct_component.errors import LineageError
 
 SCHEMA_VERSION = 10
@@ -149,8 +150,7 @@ def _connect(store: Any) -> Any:
         path = os.fspath(store)
         if not os.path.isfile(path):
             raise LineageError(f"MLMD store {path!r} not found: expected a SQLite file")
-        uri = "file:" + path.replace("?", "%3f").replace("#", "%23") + "?mode=ro"
-        return sqlite3.connect(uri, uri=True)
+        return sqlite3.connect(stores.read_only_uri(path), uri=True)
     config = getattr(store, "sqlite", None)
     kind = store.WhichOneof("config") if hasattr(store, "WhichOneof") else None
     if kind == "sqlite" and config is not None:
