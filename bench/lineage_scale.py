@@ -9,7 +9,7 @@ the latest blessed model resolver's picks as INTERNAL_OUTPUT events):
     CsvExampleGen -> StatisticsGen -> SchemaGen -> Transform -> Trainer -> Evaluator -> Pusher
                                     latest_blessed_model_resolver -> Evaluator (baseline_model)
 
-Then it times `mct_component.lineage.resolve_lineage(store, model_id)` for the model of
+Then it times `mct_component.mlmd.lineage.resolve_lineage(store, model_id)` for the model of
 the newest run, counting store calls through a proxy, and checks that what it resolved
 is that run's statistics, schema, evaluation, blessing, push, run and baseline model.
 It also times the search for the previous blessed model on its own
@@ -315,7 +315,8 @@ def check_resolved(resolved: Any, manifest: Mapping[str, Any]) -> list[str]:
 
 def blessed_model_search(store: Any) -> Callable[[Any, int], Any]:
     """`lineage.previous_blessed_model` in the bench pipeline, as `function(store, model_id)`."""
-    from mct_component import lineage, refs
+    from mct_component.mlmd import lineage
+    from mct_component.readers import refs
 
     context = store.get_context_by_type_and_name("pipeline", PIPELINE)
     pipeline = refs.ContextRef("pipeline", PIPELINE, context.id)
@@ -373,7 +374,7 @@ def measure(
     run_counts: Sequence[int], directory: pathlib.Path, repeats: int = REPEATS
 ) -> dict[str, Any]:
     """Builds (or reuses) each store, then times our resolver, our search and MCT's on all."""
-    from mct_component import lineage
+    from mct_component.mlmd import lineage
 
     rows, cases = [], []
     for runs in run_counts:

@@ -5,6 +5,11 @@ The card API (`Card`, `card_from_files`, `card_from_mlmd`, `render_card`, `write
 over every model of an MLMD store. Importing this package is cheap:
 TensorFlow loads only when a card is built from pipeline outputs, and the TFX-facing
 names (`ModelCardGenerator`, `ModelCard`) load TFX only when first used.
+
+Subpackages by concern, each importing only those listed after it (`tests/test_layers.py`
+checks it): `generator` (the TFX shell), `dashboard` and `exports`, `governance`,
+`assembly`, `mlmd`, `render`, `readers`, `content`, `card`; and the leaf modules
+`errors`, `constants`, `files`, `text` and `terminal`. `api` and `cli` sit on top.
 """
 
 from __future__ import annotations
@@ -34,10 +39,10 @@ from mct_component.api import (
 )
 from mct_component.card import Card
 from mct_component.dashboard import DashboardSummary, build_dashboard
-from mct_component.diff import CardDiff, diff_cards
 from mct_component.errors import (
     CardContentError,
     CardValidationError,
+    ConflictError,
     LineageError,
     ModelCardError,
     OutputError,
@@ -46,19 +51,20 @@ from mct_component.errors import (
     TemplateError,
     TemplateNotFoundError,
 )
-from mct_component.events import Sinks as EventSinks
 from mct_component.exports import Export
-from mct_component.registry import CardVersion, ConflictError, Deletion
+from mct_component.governance.diff import CardDiff, diff_cards
+from mct_component.governance.events import Sinks as EventSinks
+from mct_component.governance.registry import CardVersion, Deletion
 
 if TYPE_CHECKING:
-    from mct_component.artifact import ModelCard
-    from mct_component.component import ModelCardGenerator
+    from mct_component.generator.artifact import ModelCard
+    from mct_component.generator.component import ModelCardGenerator
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "ModelCardGenerator": "mct_component.component",
-    "ModelCard": "mct_component.artifact",
+    "ModelCardGenerator": "mct_component.generator.component",
+    "ModelCard": "mct_component.generator.artifact",
 }
 
 __all__ = [

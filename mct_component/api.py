@@ -18,15 +18,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mct_component import content as content_module
-from mct_component import generate, parameters, render
+from mct_component import render
+from mct_component.assembly import generate
 from mct_component.card import Card
 from mct_component.content import ContentInput, excerpt
 from mct_component.errors import CardContentError, ParameterError
-from mct_component.events import Sinks
 from mct_component.exports import Export
-from mct_component.refs import CardInputs
-from mct_component.registry import CardVersion, Deletion
-from mct_component.store import StoreLike
+from mct_component.generator import parameters
+from mct_component.governance.events import Sinks
+from mct_component.governance.registry import CardVersion, Deletion
+from mct_component.mlmd.store import StoreLike
+from mct_component.readers.refs import CardInputs
 
 # Every output format, and those written unless others are asked for (not the PDF).
 FORMATS = render.FORMATS
@@ -64,7 +66,7 @@ def card_from_files(
         CardContentError: `content` does not match the card content schema.
         ParameterError: `label_vocabulary` cannot be a vocabulary name.
     """
-    from mct_component import file_inputs
+    from mct_component.readers import file_inputs
 
     human = _content(content, label_vocabulary)
     inputs = file_inputs.card_inputs(
@@ -103,8 +105,8 @@ def card_from_mlmd(
         SourceError: an artifact in the lineage cannot be read.
         CardContentError: `content` does not match the card content schema.
     """
-    from mct_component import lineage
-    from mct_component import store as stores
+    from mct_component.mlmd import lineage
+    from mct_component.mlmd import store as stores
 
     if (model_id is None) == (pipeline is None):
         raise ParameterError("give either model_id or pipeline, not both or neither")
@@ -201,7 +203,8 @@ def explanation_metadata(
         SourceError: not a SavedModel, or it has no such signature.
         CardContentError: the content is malformed, or names a tensor the graph lacks.
     """
-    from mct_component import explanation, savedmodel
+    from mct_component.assembly import explanation
+    from mct_component.readers import savedmodel
 
     refinements = content_module.load_card_content(content).get("explanation")
     info = savedmodel.read_saved_model(savedmodel.serving_dir(model))
@@ -237,8 +240,8 @@ def card_history(
         LineageError: no such model, no card for it yet, or it was deleted (unless
             `include_deleted`).
     """
-    from mct_component import registry
-    from mct_component import store as stores
+    from mct_component.governance import registry
+    from mct_component.mlmd import store as stores
 
     return registry.history(stores.connect(store), _model_id(model_id), include_deleted)
 
@@ -249,8 +252,8 @@ def load_card_version(store: StoreLike, model_id: int, version: int | None = Non
     Raises:
         LineageError: no card, or no such version.
     """
-    from mct_component import registry
-    from mct_component import store as stores
+    from mct_component.governance import registry
+    from mct_component.mlmd import store as stores
 
     return registry.load_version(stores.connect(store), _model_id(model_id), version)[1]
 
@@ -281,8 +284,8 @@ def set_card_status(
         ParameterError: the lifecycle does not allow it (the message lists what it does).
         ConflictError: someone changed the card meanwhile; look again and retry.
     """
-    from mct_component import registry
-    from mct_component import store as stores
+    from mct_component.governance import registry
+    from mct_component.mlmd import store as stores
 
     connection = stores.connect(store, read_only=False)
     return registry.set_status(
@@ -309,8 +312,8 @@ def edit_card(
         ParameterError: the card is archived.
         ConflictError: someone changed the card meanwhile; look again and retry.
     """
-    from mct_component import registry
-    from mct_component import store as stores
+    from mct_component.governance import registry
+    from mct_component.mlmd import store as stores
 
     human = content_module.load_card_content(content)
     connection = stores.connect(store, read_only=False)
@@ -344,8 +347,8 @@ def clone_card(
         LineageError: either model has no card.
         ConflictError: someone changed the target's card meanwhile.
     """
-    from mct_component import registry
-    from mct_component import store as stores
+    from mct_component.governance import registry
+    from mct_component.mlmd import store as stores
 
     connection = stores.connect(store, read_only=False)
     return registry.clone(
@@ -366,8 +369,8 @@ def delete_card(
     Raises:
         LineageError: the model has no card.
     """
-    from mct_component import registry
-    from mct_component import store as stores
+    from mct_component.governance import registry
+    from mct_component.mlmd import store as stores
 
     connection = stores.connect(store, read_only=False)
     return registry.delete(connection, _model_id(model_id), purge, tuple(roots))

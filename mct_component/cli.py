@@ -187,7 +187,7 @@ def _change_options(command: argparse.ArgumentParser) -> None:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from mct_component import store
+    from mct_component.mlmd import store
 
     if args.connection_config:
         return store.load_connection_config(args.connection_config)

@@ -54,6 +54,15 @@ PUSH_GATE_REASONS_PROPERTY = "push_gate_reasons"
 # One per overall metric: "metric:<label>", an exact decimal string.
 METRIC_PROPERTY_PREFIX = "metric:"
 
+# What TFX records: the Evaluator's ModelBlessing custom properties (as in
+# tfx.components.evaluator.constants; `blessed` is BLESSED_PROPERTY, 0 or 1) and the
+# context types its orchestrators give each pipeline and run.
+MODEL_BLESSING_TYPE = "ModelBlessing"
+CURRENT_MODEL_PROPERTY = "current_model"
+CURRENT_MODEL_ID_PROPERTY = "current_model_id"
+PIPELINE_CONTEXT_TYPE = "pipeline"
+PIPELINE_RUN_CONTEXT_TYPE = "pipeline_run"
+
 # Files of a card directory (the ModelCard artifact's URI).
 CARD_JSON_FILE = "model_card.json"
 CARD_HTML_FILE = "model_card.html"

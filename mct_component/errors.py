@@ -6,6 +6,8 @@ ModelCardError
 ├── CardValidationError (ValueError)    a card does not match the card schema
 ├── SourceError (ValueError)            a pipeline output could not be read
 ├── LineageError (LookupError)          MLMD does not hold what was asked for
+├── OutputError (OSError)               a card's files, or a change, cannot be written
+├── ConflictError (RuntimeError)        someone changed the same card version first
 └── TemplateError (ValueError)          a template does not compile or render
     └── TemplateNotFoundError (FileNotFoundError)
 """
@@ -39,6 +41,10 @@ class LineageError(ModelCardError, LookupError):
 
 class OutputError(ModelCardError, OSError):
     """A card's files could not be written (read-only, full, or not a directory)."""
+
+
+class ConflictError(ModelCardError, RuntimeError):
+    """Someone else changed the same card version first; look again and retry."""
 
 
 class TemplateError(ModelCardError, ValueError):

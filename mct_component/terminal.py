@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from mct_component.text import shorten
+
 # C0 and C1 controls (DEL too), line and paragraph separators, and the invisible format
 # characters: bidirectional marks and overrides, zero-width characters, tags.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
@@ -49,4 +51,4 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
 def one_line(text: str, limit: int = 1000) -> str:
     """`visible(text)` cut to `limit` characters: for an error message."""
     shown = visible(text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+    return shorten(shown, limit)

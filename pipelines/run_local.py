@@ -49,7 +49,7 @@ def latest_model_card(metadata_path: str):
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
 
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = metadata_path

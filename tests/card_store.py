@@ -18,10 +18,11 @@ import os
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 import mct_component as mct
-from mct_component import constants, summary
+from mct_component import constants
+from mct_component.mlmd import summary
 from tests import factories, mlmd_writer
 
-GENERATOR_TYPE = "mct_component.component.ModelCardGenerator"
+GENERATOR_TYPE = "mct_component.generator.component.ModelCardGenerator"
 CARD_TYPE = "mct_component.ModelCard"
 
 

@@ -33,7 +33,7 @@ class PipelineRun:
     pipeline_name: str
 
     def store(self):
-        from mct_component import store
+        from mct_component.mlmd import store
 
         return store.connect_sqlite(self.metadata_path)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mct_component import card, charts
+from mct_component import card
+from mct_component.card import charts
 
 MODEL_SOURCE = card.Source(type_name="Model", uri="/root/Trainer/model/6", artifact_id=6)
 STATS_SOURCE = card.Source(type_name="ExampleStatistics", uri="/root/stats/3", artifact_id=3)

@@ -145,7 +145,7 @@ def test_write_to_another_filesystem_and_load_back(from_mlmd, penguin_run):
 
 
 def test_explanation_metadata_is_the_components(penguin_run):
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
 
     card_dir = penguin_run.artifacts(ModelCard.TYPE_NAME)[0].uri
     with open(os.path.join(card_dir, mct.constants.EXPLANATION_METADATA_FILE)) as f:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mct_component import card, completeness, content, render
+from mct_component import card, content, render
+from mct_component.card import completeness
 from mct_component.errors import CardContentError, CardValidationError
 from tests.factories import make_card
 
@@ -122,7 +123,7 @@ def test_both_formats_show_the_new_sections(fmt):
 
 
 def test_diff_shows_changes_to_the_new_sections():
-    from mct_component import diff
+    from mct_component.governance import diff
 
     old = make_card().with_content(BUSINESS)
     new = old.with_content(

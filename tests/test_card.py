@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from mct_component import card, charts, validation
+from mct_component import card
+from mct_component.card import charts, validation
 from mct_component.errors import CardContentError, CardValidationError, SourceError
 from tests.factories import make_card
 

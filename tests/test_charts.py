@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from mct_component import charts, svg, validation
+from mct_component.card import charts, validation
 from mct_component.errors import CardValidationError, ParameterError
+from mct_component.render import svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,7 +9,8 @@ import sqlite3
 
 import pytest
 
-from mct_component import cli, validation
+from mct_component import cli
+from mct_component.card import validation
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
@@ -20,7 +21,7 @@ def read_json(folder) -> dict:
 
 
 def test_same_card_as_the_pipeline_component(penguin_run, tmp_path):
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
 
     pipeline_card = read_json(penguin_run.artifact(ModelCard.TYPE_NAME).uri)
     content = os.path.join(os.path.dirname(__file__), "..", "pipelines", "card_content.yaml")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from mct_component import card, comparison
-from mct_component.refs import ArtifactRef, CardInputs, ExecutionRef
-from mct_component.sources import json_object, training
+from mct_component import card
+from mct_component.assembly import comparison
+from mct_component.readers import json_object, training
+from mct_component.readers.refs import ArtifactRef, CardInputs, ExecutionRef
 from tests.factories import STATS_SOURCE
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mct_component import card, completeness, gates, validation
+from mct_component import card
+from mct_component.card import completeness, validation
 from mct_component.errors import ParameterError
+from mct_component.governance import gates
 from tests.factories import make_card
 
 FULL_CONTENT = {

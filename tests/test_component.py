@@ -96,7 +96,8 @@ def test_every_documented_parameter_reaches_the_compiled_pipeline(tmp_path):
     from tfx.dsl.compiler import compiler
     from tfx.orchestration import data_types_utils
 
-    from mct_component import ModelCardGenerator, parameters
+    from mct_component import ModelCardGenerator
+    from mct_component.generator import parameters
 
     model = tfx.dsl.Importer(
         source_uri=str(tmp_path / "model"), artifact_type=tfx.types.standard_artifacts.Model
@@ -194,7 +195,7 @@ def test_model_alone_may_run_before_the_evaluator():
 
 def test_from_components_runs_after_every_component_and_records_their_configuration():
     from mct_component import ModelCardGenerator
-    from mct_component.refs import PipelineFacts
+    from mct_component.readers.refs import PipelineFacts
 
     parts = penguin_components()
     generator = ModelCardGenerator.from_components(

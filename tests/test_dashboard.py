@@ -34,7 +34,7 @@ def _api_facts(path: str) -> dict[int, dict]:
     """Per model, what the MLMD API says: run, card, pushed, evaluated, anomalies."""
     from ml_metadata.proto import metadata_store_pb2 as pb
 
-    from mct_component import store as store_module
+    from mct_component.mlmd import store as store_module
 
     store = store_module.connect_sqlite(path)
     facts = {}
@@ -63,7 +63,7 @@ def _api_facts(path: str) -> dict[int, dict]:
 
 
 def test_the_snapshot_reads_what_the_mlmd_api_reads(dashboard_run):
-    from mct_component import store as store_module
+    from mct_component.mlmd import store as store_module
 
     store = store_module.connect_sqlite(dashboard_run.metadata_path)
     state = snapshot.read_snapshot(dashboard_run.metadata_path)

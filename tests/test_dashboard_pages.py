@@ -64,7 +64,7 @@ def _store(
             "/card/6",
             properties={"model_id": 2, **card},
         )
-        executions[14] = Node(14, "mct_component.component.ModelCardGenerator", 4500)
+        executions[14] = Node(14, "mct_component.generator.component.ModelCardGenerator", 4500)
         edges += [Edge(2, 14, True, "model"), Edge(6, 14, False, "model_card")]
     by_artifact, by_execution = collections.defaultdict(list), collections.defaultdict(list)
     for edge in edges:

@@ -16,8 +16,8 @@ import time
 import pytest
 
 import mct_component as mct
-from mct_component import events
 from mct_component.errors import ParameterError
+from mct_component.governance import events
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -359,8 +359,8 @@ def test_the_cli_names_an_unbalanced_events_command_in_one_line(tmp_path, capsys
 
 
 def test_a_failed_delivery_is_recorded_without_the_password(tmp_path, server):
-    from mct_component import registry
-    from mct_component import store as stores
+    from mct_component.governance import registry
+    from mct_component.mlmd import store as stores
     from tests.card_store import write_card_store
 
     refused, _ = server(lambda h: (h.send_response(500), h.end_headers()))

@@ -8,8 +8,12 @@ import re
 
 import pytest
 
-from mct_component import assemble, constants, lineage, parameters, validation
+from mct_component import constants
+from mct_component.assembly import assemble
+from mct_component.card import validation
 from mct_component.errors import SourceError, TemplateError, TemplateNotFoundError
+from mct_component.generator import parameters
+from mct_component.mlmd import lineage
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
@@ -44,8 +48,8 @@ def inputs(penguin_run):
 
 
 def run_executor(input_dict, output_uri, **params):
-    from mct_component.artifact import ModelCard
-    from mct_component.executor import Executor
+    from mct_component.generator.artifact import ModelCard
+    from mct_component.generator.executor import Executor
 
     output = ModelCard()
     output.uri = str(output_uri)
@@ -233,8 +237,8 @@ def test_model_only_card_says_what_is_missing(inputs, tmp_path):
 
 
 def test_driver_lineage_fills_a_model_only_card(penguin_run, inputs, tmp_path):
-    from mct_component.artifact import ModelCard
-    from mct_component.executor import Executor
+    from mct_component.generator.artifact import ModelCard
+    from mct_component.generator.executor import Executor
 
     resolved = lineage.resolve_lineage(penguin_run.store(), inputs["model"][0].id)
     properties = parameters.encode()
@@ -251,8 +255,8 @@ def test_driver_lineage_fills_a_model_only_card(penguin_run, inputs, tmp_path):
 
 
 def test_lineage_error_is_reported_in_the_card(inputs, tmp_path):
-    from mct_component.artifact import ModelCard
-    from mct_component.executor import Executor
+    from mct_component.generator.artifact import ModelCard
+    from mct_component.generator.executor import Executor
 
     properties = parameters.encode()
     properties[constants.LINEAGE_ERROR_KEY] = "store unreachable"
@@ -286,8 +290,8 @@ def test_missing_template_at_run_time_writes_nothing(inputs, tmp_path):
     template.write_text("x")
     params = parameters.encode(templates={"html": str(template)})
     template.unlink()
-    from mct_component.artifact import ModelCard
-    from mct_component.executor import Executor
+    from mct_component.generator.artifact import ModelCard
+    from mct_component.generator.executor import Executor
 
     output = ModelCard()
     output.uri = str(tmp_path / "out")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import mct_component as mct
-from mct_component import explanation, savedmodel
+from mct_component.assembly import explanation
+from mct_component.readers import savedmodel
 from tests.test_savedmodel import penguin_model  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -104,7 +105,8 @@ def test_content_refines_what_the_api_and_the_component_write(penguin_run, model
         mct.explanation_metadata(model, content=content)["inputs"]["island"]["encoded_tensor_name"]
         == tensor
     )
-    from mct_component import file_inputs, generate
+    from mct_component.assembly import generate
+    from mct_component.readers import file_inputs
 
     _, written = generate.build(file_inputs.card_inputs(model), content)
     assert written["inputs"]["island"]["encoded_tensor_name"] == tensor

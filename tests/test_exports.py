@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 import mct_component as mct
-from mct_component import card, charts, cli, content, exports
+from mct_component import card, cli, content, exports
+from mct_component.card import charts
 from mct_component.exports import sagemaker
 from tests.factories import make_card
 from tests.test_business_content import BUSINESS
@@ -235,6 +236,7 @@ def test_sagemaker_cuts_to_its_limits_and_says_so(sagemaker_shapes):
 # --- Model Card Toolkit -------------------------------------------------------------
 
 
+@pytest.mark.tf  # model_card_toolkit imports TensorFlow
 def test_mct_json_validates_and_renders_with_mcts_templates(written):
     import jinja2
     from model_card_toolkit import model_card as mct_model_card
@@ -370,7 +372,9 @@ def test_hf_export_of_hostile_strings_keeps_its_shape(evil_and_benign):
             assert structure(bad_body)[kind] == count, kind
 
 
-@pytest.mark.parametrize("fmt", ["sagemaker", "mct"])
+@pytest.mark.parametrize(
+    "fmt", ["sagemaker", pytest.param("mct", marks=pytest.mark.tf)]  # MCT imports TensorFlow
+)
 def test_json_exports_of_hostile_strings_stay_valid(evil_and_benign, fmt, sagemaker_shapes):
     _, evil = evil_and_benign
     document = json.loads(mct.export_card(evil, fmt).text)

@@ -19,7 +19,9 @@ import threading
 import pytest
 
 import mct_component as mct
-from mct_component import cli, registry, store
+from mct_component import cli
+from mct_component.governance import registry
+from mct_component.mlmd import store
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
@@ -286,9 +288,10 @@ def test_a_new_models_card_inherits_what_the_pipelines_approved_card_says(
     governed, penguin_run, tmp_path
 ):
     """The driver finds the newest approved card; the executor takes the sections not given."""
-    from mct_component import constants, parameters
-    from mct_component.artifact import ModelCard
-    from mct_component.executor import Executor
+    from mct_component import constants
+    from mct_component.generator import parameters
+    from mct_component.generator.artifact import ModelCard
+    from mct_component.generator.executor import Executor
 
     path, model_id, _ = governed
     out = str(tmp_path / "cards")

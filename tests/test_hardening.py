@@ -21,8 +21,9 @@ import time
 import pytest
 
 import mct_component as mct
-from mct_component import cli, files, registry, terminal
-from mct_component import store as stores
+from mct_component import cli, files, terminal
+from mct_component.governance import registry
+from mct_component.mlmd import store as stores
 from tests.card_store import write_card_store
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -440,8 +441,8 @@ def test_a_yaml_date_in_content_is_kept_as_the_text_written(card_store, capsys, 
 
 
 def test_a_schema_file_of_random_bytes_is_one_source_error(tmp_path):
-    from mct_component.refs import ArtifactRef
-    from mct_component.sources import statistics
+    from mct_component.readers import statistics
+    from mct_component.readers.refs import ArtifactRef
 
     path = tmp_path / "schema.pbtxt"
     path.write_bytes(bytes([0xFF, 0xFE, 0x00, 0x9C]) + random.Random(10).randbytes(2000))
@@ -454,7 +455,7 @@ def test_garbage_statistics_are_one_error_without_protobufs_warning(tmp_path):
     script = textwrap.dedent(
         """
         import sys
-        from mct_component.sources import statistics
+        from mct_component.readers import statistics
         try:
             statistics._parse_statistics(sys.argv[1])
         except Exception as e:

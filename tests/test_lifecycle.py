@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from mct_component import diff, lifecycle
 from mct_component.errors import ParameterError
+from mct_component.governance import diff, lifecycle
 from tests.factories import make_card
 
 ALLOWED = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mct_component import lineage, refs, store
 from mct_component.errors import LineageError
+from mct_component.mlmd import lineage, store
+from mct_component.readers import refs
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 

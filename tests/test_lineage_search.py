@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from mct_component import lineage, refs
+from mct_component.mlmd import lineage
+from mct_component.readers import refs
 from tests import mlmd_writer
 
 NODES = {node: mlmd_writer.COMPONENT_TYPES[node] for node in ("Trainer", "Evaluator")}

@@ -13,7 +13,9 @@ import multiprocessing
 import pytest
 
 import mct_component as mct
-from mct_component import cli, lineage, registry, store
+from mct_component import cli
+from mct_component.governance import registry
+from mct_component.mlmd import lineage, store
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mct_component import parameters
 from mct_component.errors import CardContentError, ParameterError
+from mct_component.generator import parameters
 
 
 def test_round_trip(tmp_path):

@@ -18,7 +18,8 @@ import pypdf
 import pytest
 
 import mct_component as mct
-from mct_component import card, formatting, render
+from mct_component import card, render
+from mct_component.render import formatting
 from tests.factories import make_card
 from tests.test_hostile import PAYLOADS, full_card, hostile
 

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from mct_component import assemble, validation
+from mct_component.assembly import assemble
+from mct_component.card import validation
 from tests.conftest import assert_output_of_card_generator
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.tf]
 
 @pytest.fixture(scope="module")
 def card_artifact(penguin_run):
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
 
     return penguin_run.artifact(ModelCard.TYPE_NAME)
 

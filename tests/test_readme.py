@@ -28,7 +28,7 @@ def test_readme_mentions_the_two_commands():
 def test_pipeline_example_compiles(tmp_path, monkeypatch):
     from tfx.dsl.compiler import compiler
 
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
 
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from mct_component.refs import ArtifactRef, CardInputs, ContextRef, ExecutionRef, PipelineFacts
+from mct_component.readers.refs import (
+    ArtifactRef,
+    CardInputs,
+    ContextRef,
+    ExecutionRef,
+    PipelineFacts,
+)
 
 TRAINER = ExecutionRef("tfx.components.trainer.component.Trainer", properties={"a": "1"})
 TRANSFORM = ExecutionRef("tfx.components.transform.component.Transform")

@@ -8,8 +8,9 @@ from unittest import mock
 
 import pytest
 
-from mct_component import card, formatting, render
+from mct_component import card, render
 from mct_component.errors import ParameterError, TemplateError, TemplateNotFoundError
+from mct_component.render import formatting
 from tests.factories import make_card
 
 

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from mct_component import validation
+from mct_component.card import validation
 from tests.conftest import assert_output_of_card_generator
 
 pytestmark = [pytest.mark.slow, pytest.mark.tf]
@@ -48,7 +48,7 @@ def read_card(uri: str) -> dict:
 @pytest.fixture(scope="module")
 def beam_store(tmp_path_factory):
     """The MLMD store of one full pipeline run through `python -m pipelines.run_beam`."""
-    from mct_component import store
+    from mct_component.mlmd import store
     from pipelines import run_beam, run_local
 
     output_dir = str(tmp_path_factory.mktemp("beam"))
@@ -58,14 +58,14 @@ def beam_store(tmp_path_factory):
 
 
 def test_beam_run_registers_the_card_as_generator_output(beam_store):
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
 
     (artifact,) = beam_store.get_artifacts_by_type(ModelCard.TYPE_NAME)
     assert_output_of_card_generator(beam_store, artifact.id)
 
 
 def test_beam_run_writes_a_valid_card(beam_store):
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
 
     (artifact,) = beam_store.get_artifacts_by_type(ModelCard.TYPE_NAME)
     data = read_card(artifact.uri)
@@ -118,7 +118,9 @@ def test_kubeflow_ir_runs_our_executor_in_the_image(pipeline_job, card_step):
     assert container["image"] == IMAGE
     assert container["command"] == ["python", "-m", ENTRYPOINT]
     args = container["args"]
-    assert args[args.index("--executor_class_path") + 1] == "mct_component.executor.Executor"
+    assert (
+        args[args.index("--executor_class_path") + 1] == "mct_component.generator.executor.Executor"
+    )
     assert args[args.index("--json_serialized_invocation_args") + 1] == "{{$}}"
 
 
@@ -150,7 +152,7 @@ def test_kubeflow_ir_wires_every_card_input(card_step):
 
 
 def test_kubeflow_ir_declares_a_valid_custom_artifact_type(card_step):
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
 
     output = card_step["component"]["outputDefinitions"]["artifacts"]["model_card"]
     schema = output["artifactType"]["instanceSchema"]
@@ -274,7 +276,7 @@ def test_kubeflow_step_writes_the_card_from_real_upstream_artifacts(
     # stands in for lineage (KFP runs no driver): training, pipeline and run.
     data = read_card(output_uri)
     assert data["model_details"]["name"] == MODEL_NAME
-    from mct_component.artifact import ModelCard
+    from mct_component.generator.artifact import ModelCard
     from pipelines import run_local
 
     local = read_card(penguin_run.artifact(ModelCard.TYPE_NAME).uri)

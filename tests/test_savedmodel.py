@@ -12,8 +12,9 @@ import re
 
 import pytest
 
-from mct_component import explanation, savedmodel
+from mct_component.assembly import explanation
 from mct_component.errors import SourceError
+from mct_component.readers import savedmodel
 
 pytestmark = pytest.mark.tf
 

@@ -2,7 +2,9 @@
 
 `build_dashboard(store, output_dir)` reads the store once (`snapshot`), makes a row per
 model with its flags (`overview`), and writes `index.html` and a page per model
-(`site`, drawings in `graphs`). The site needs no server and no network.
+(`site`, drawings in `graphs`, card pages in `card_pages`). The site needs no server
+and no network. It may import `governance`, `assembly`, `mlmd`, `render`, `card` and
+the leaf modules.
 """
 
 from __future__ import annotations

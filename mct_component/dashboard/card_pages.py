@@ -19,7 +19,8 @@ import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 
-from mct_component import card, constants, files, generate, render
+from mct_component import card, constants, files, render
+from mct_component.assembly import generate
 from mct_component.dashboard import overview
 from mct_component.errors import ModelCardError, SourceError
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from mct_component.dashboard.overview import ModelRow
 from mct_component.dashboard.snapshot import Node, Snapshot
-from mct_component.formatting import visible_text
+from mct_component.render.formatting import visible_text
 
 _LINK_SCHEMES = ("http", "https", "gs", "s3", "file")
 _ROW_HEIGHT, _BOX_HEIGHT, _BOX_WIDTH, _GAP = 62, 38, 200, 16

@@ -11,8 +11,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mct_component import constants, lifecycle
+from mct_component import constants
 from mct_component.dashboard.snapshot import MARKED_FOR_DELETION, Node, Snapshot
+from mct_component.governance import lifecycle
 
 CARD_TYPE = "mct_component.ModelCard"
 GENERATOR_SUFFIX = "ModelCardGenerator"
@@ -138,7 +139,9 @@ def _row(
     blessings = _outputs_of(snapshot, consumers, "Evaluator", constants.BLESSING_KEY)
     pushes = _outputs_of(snapshot, consumers, "Pusher", constants.PUSHED_MODEL_KEY)
     pushed = [p for p in pushes if _int(p.properties.get("pushed")) == 1]
-    blessed = _int(blessings[-1].properties.get("blessed")) == 1 if blessings else None
+    blessed = (
+        _int(blessings[-1].properties.get(constants.BLESSED_PROPERTY)) == 1 if blessings else None
+    )
     validations = _validations(snapshot, producer_id)
     versions = tuple(_version(number, card) for number, card in enumerate(_live(cards), start=1))
     generators = [

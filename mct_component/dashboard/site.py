@@ -13,10 +13,11 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from mct_component import files, formatting, render
+from mct_component import files, render
 from mct_component.dashboard import card_pages as cards
 from mct_component.dashboard import graphs, overview, snapshot
 from mct_component.errors import OutputError
+from mct_component.render import formatting
 
 # Marks a folder as a dashboard, which a new build may replace.
 MARKER_FILE = ".mct-dashboard"

@@ -20,8 +20,8 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from mct_component import constants
-from mct_component import store as stores
 from mct_component.errors import LineageError
+from mct_component.mlmd import store as stores
 
 SCHEMA_VERSION = 10
 ARTIFACT_KIND, CONTEXT_KIND = 1, 2

@@ -2,7 +2,8 @@
 
 One module per ecosystem: `huggingface` (a Hub `README.md`), `sagemaker` (SageMaker
 model card content JSON), `mct` (Model Card Toolkit v0.0.2 JSON). Each export returns
-its text and notes on what the target format could not hold or what was cut.
+its text and notes on what the target format could not hold or what was cut. It may
+import `render`, `content`, `card` and the leaf modules.
 """
 
 from __future__ import annotations
@@ -13,7 +14,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from mct_component import card
+from mct_component import content as content_module
 from mct_component.errors import CardContentError, CardValidationError, ParameterError
+from mct_component.render.formatting import visible_strings
+from mct_component.text import excerpt
+
+__all__ = [
+    "FILE_NAMES",
+    "FORMATS",
+    "IMPORT_FORMATS",
+    "Export",
+    "export_card",
+    "import_content",
+    "visible_strings",
+]
 
 FORMATS = ("hf", "sagemaker", "mct")
 IMPORT_FORMATS = ("mct", "sagemaker")
@@ -94,8 +108,6 @@ def import_content(
         CardContentError: the document is not JSON, not an object, a field has the
             wrong type, or the result does not fit the card content schema.
     """
-    from mct_component import content as content_module
-    from mct_component.content import excerpt
 
     label = f"{fmt} file {excerpt(name, limit=300)}" if name else f"{fmt} document"
     if fmt not in IMPORT_FORMATS:
@@ -130,27 +142,3 @@ def import_content(
             f"(is it a {', '.join(f for f in IMPORT_FORMATS if f != fmt)} file?)"
         )
     return content_module.load_card_content(content)
-
-
-def visible_strings(value: Any) -> Any:
-    """A document with control and bidirectional characters removed from every string
-    (keys too): what another tool shows must read as what the card says."""
-    from mct_component.content import excerpt
-    from mct_component.formatting import visible_text
-
-    if isinstance(value, str):
-        return visible_text(value)
-    if isinstance(value, Mapping):
-        cleaned: dict[str, Any] = {}
-        for key, item in value.items():
-            shown = visible_text(str(key))
-            if shown in cleaned:
-                raise CardContentError(
-                    f"the keys {excerpt(shown)} and {excerpt(str(key))} are the same once "
-                    "invisible characters are removed: rename one of them"
-                )
-            cleaned[shown] = visible_strings(item)
-        return cleaned
-    if isinstance(value, list):
-        return [visible_strings(v) for v in value]
-    return value

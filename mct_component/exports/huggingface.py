@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from mct_component import card, render
+from mct_component.render.formatting import visible_strings
 
 TEMPLATE = "hf_readme.md.jinja"
 TAGS = ("tfx", "tensorflow", "model-card")
@@ -34,8 +35,6 @@ def export(model_card: card.Card) -> tuple[str, tuple[str, ...]]:
         TemplateError: the body template fails (a defect).
     """
     import yaml
-
-    from mct_component.exports import visible_strings
 
     metadata, notes = front_matter(model_card)
     metadata = visible_strings(metadata)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mct_component import card
+from mct_component.card import completeness
 from mct_component.exports import reading
 
 SCHEMA_VERSION = "0.0.2"
@@ -83,7 +84,6 @@ def export(model_card: card.Card) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 
 def _written(model_card: card.Card, path: str) -> bool:
-    from mct_component import completeness
 
     value: Any = model_card.to_dict()
     for step in path.split("."):

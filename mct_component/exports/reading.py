@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from mct_component.content import excerpt
 from mct_component.errors import CardContentError
+from mct_component.text import excerpt, without_empty
 
 
 class Reader:
@@ -71,8 +71,7 @@ def _join(parent: str, key: str) -> str:
 def prune(value: Any) -> Any:
     """Content without empty text, lists and objects (nothing was written there)."""
     if isinstance(value, Mapping):
-        pruned = {k: prune(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in ("", [], {}, None)}
+        return without_empty({k: prune(v) for k, v in value.items()})
     if isinstance(value, list):
         return [prune(v) for v in value]
     return value

@@ -16,8 +16,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mct_component import card, charts
+from mct_component import card
+from mct_component.card import charts
 from mct_component.exports import reading
+from mct_component.text import shorten, without_empty
 
 MAX_CONTENT_CHARACTERS = 100_000
 MAX_NAME = 255  # metric and hyper-parameter names
@@ -36,7 +38,6 @@ FUNCTIONS = {"minimize": "Minimize", "maximize": "Maximize"}
 CARRIED = "mct:"
 _CARRIED_LISTS = ("primary_users", "out_of_scope_uses", "references")
 _CARRIED_TEXTS = ("license", "citation", "objective_function_notes")
-_ELLIPSIS = "…"
 
 
 class _Cuts:
@@ -49,7 +50,7 @@ class _Cuts:
         if len(value) <= limit:
             return value
         self.notes.append(f"{where}: cut from {len(value):,} to {limit:,} characters")
-        return value[: limit - 1] + _ELLIPSIS
+        return shorten(value, limit)
 
     def items(self, values: Sequence[Any], limit: int, where: str) -> list[Any]:
         if len(values) <= limit:
@@ -69,7 +70,7 @@ def export(model_card: card.Card) -> tuple[dict[str, Any], tuple[str, ...]]:
     cons = model_card.considerations
     details = model_card.model_details
     content: dict[str, Any] = {
-        "model_overview": _drop_empty(
+        "model_overview": without_empty(
             {
                 "model_description": cuts.text(
                     details.overview, MAX_NOTES, "model_overview.model_description"
@@ -89,7 +90,7 @@ def export(model_card: card.Card) -> tuple[dict[str, Any], tuple[str, ...]]:
                 ),
             }
         ),
-        "intended_uses": _drop_empty(
+        "intended_uses": without_empty(
             {
                 "purpose_of_model": _lines(
                     cuts, cons.intended_use.primary_uses, MAX_LONG, "intended_uses.purpose_of_model"
@@ -106,7 +107,7 @@ def export(model_card: card.Card) -> tuple[dict[str, Any], tuple[str, ...]]:
                 ),
             }
         ),
-        "business_details": _drop_empty(
+        "business_details": without_empty(
             {
                 key: cuts.text(
                     getattr(cons.business_details, key), MAX_LONG, f"business_details.{key}"
@@ -114,7 +115,7 @@ def export(model_card: card.Card) -> tuple[dict[str, Any], tuple[str, ...]]:
                 for key in ("business_problem", "business_stakeholders", "line_of_business")
             }
         ),
-        "training_details": _drop_empty(
+        "training_details": without_empty(
             {
                 "objective_function": _objective(cuts, cons.objective_function),
                 "training_observations": cuts.text(
@@ -124,7 +125,7 @@ def export(model_card: card.Card) -> tuple[dict[str, Any], tuple[str, ...]]:
             }
         ),
         "evaluation_details": _evaluation(cuts, model_card),
-        "additional_information": _drop_empty(
+        "additional_information": without_empty(
             {
                 "ethical_considerations": _lines(
                     cuts,
@@ -142,13 +143,9 @@ def export(model_card: card.Card) -> tuple[dict[str, Any], tuple[str, ...]]:
             }
         ),
     }
-    content = _drop_empty(content)
+    content = without_empty(content)
     _fit(content, cuts)
     return content, tuple(cuts.notes)
-
-
-def _drop_empty(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in mapping.items() if v not in ("", None, [], {})}
 
 
 def _owner_line(owner: card.Owner) -> str:
@@ -167,7 +164,7 @@ def _lines(cuts: _Cuts, items: Iterable[str], limit: int, where: str) -> str:
 
 
 def _objective(cuts: _Cuts, objective: card.ObjectiveFunction) -> dict[str, Any]:
-    return _drop_empty(
+    return without_empty(
         {
             "function": FUNCTIONS.get(objective.function),
             "facet": cuts.text(objective.facet, MAX_SHORT, "objective_function.facet"),
@@ -201,7 +198,7 @@ def _training_job(cuts: _Cuts, model_card: card.Card) -> dict[str, Any]:
         }
         for name, value in sorted(parameters.items())
     ]
-    return _drop_empty(
+    return without_empty(
         {
             "training_datasets": [
                 cuts.text(uri, MAX_NOTES, "training_datasets[]")
@@ -258,7 +255,7 @@ def _evaluation(cuts: _Cuts, model_card: card.Card) -> list[dict[str, Any]]:
         "metadata": metadata,
         "metric_groups": [g for g in groups if g["metric_data"]],
     }
-    return [_drop_empty(item)]
+    return [without_empty(item)]
 
 
 def _group(cuts: _Cuts, name: str, metrics: list[dict[str, Any] | None]) -> dict[str, Any]:
@@ -292,7 +289,7 @@ def _axis(cuts: _Cuts, label: str, where: str) -> str:
 def _chart_metric(cuts: _Cuts, chart: charts.Chart) -> dict[str, Any] | None:
     """A chart as a SageMaker bar chart, matrix or linear graph (first series)."""
     where = f"chart {chart.title[:40]!r}"
-    base = _drop_empty(
+    base = without_empty(
         {
             "name": cuts.text(chart.title or chart.kind, MAX_NAME, f"{where} name"),
             "notes": cuts.text(chart.description, MAX_NOTES, f"{where} notes"),

@@ -1,0 +1,720 @@
+"""Cards as governed records in ML Metadata: every version an artifact, every change an execution.
+
+A model's card versions are its `mct_component.ModelCard` artifacts, oldest first:
+those the `ModelCardGenerator` wrote for it, and those made here by a change (a content
+edit, a status change). A change is one MLMD execution of type `mct_component.CardChange`
+that reads the version it starts from and writes the new one, recording who, when, what
+kind of change, a note and the statuses; the new version's files go to a new folder, so
+no version's files are ever overwritten.
+
+Two reviewers acting on the same version at once: each new version is named after the
+version it changes (`model-<id>-after-<artifact id>`), and MLMD keeps artifact names
+unique per type within one transaction, so exactly one change wins; the other gets a
+`ConflictError` and its files are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import getpass
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from mct_component import constants, files, terminal
+from mct_component import content as content_module
+from mct_component.assembly import generate
+from mct_component.card import Approval, Card, Governance, Inheritance, StatusChange, completeness
+from mct_component.errors import (
+    ConflictError,
+    LineageError,
+    OutputError,
+    ParameterError,
+)
+from mct_component.governance import events, lifecycle
+from mct_component.mlmd import summary
+from mct_component.readers.refs import properties_of
+from mct_component.text import excerpt, iso_time, now_iso, shorten
+
+logger = logging.getLogger(__name__)
+
+CARD_TYPE = "mct_component.ModelCard"
+CHANGE_TYPE = "mct_component.CardChange"
+_CHANGE_PROPERTIES = ("change", "by", "note", "from_status", "to_status", "at")
+# Recorded on a change's execution when one of its events could not be delivered.
+EVENT_FAILURES = "event_delivery_failures"
+# Bounds on who and why, as human content is bounded. Each version's card carries the
+# whole history, so earlier notes travel as excerpts: a version's size grows with the
+# number of versions, not with the sum of every note written so far.
+MAX_NOTE_CHARACTERS = 10_000
+MAX_BY_CHARACTERS = 200
+HISTORY_NOTE_CHARACTERS = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class CardVersion:
+    """One version of a model's card, as MLMD records it."""
+
+    model_id: int
+    version: int
+    artifact_id: int
+    uri: str
+    status: str
+    change: str
+    by: str
+    at: str
+    note: str = ""
+    deleted: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The version as JSON-ready data (for `mct-card history --json`)."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Deletion:
+    """What `delete` did: the versions marked deleted, the folders purged, those kept (why)."""
+
+    versions: tuple[CardVersion, ...]
+    purged: tuple[str, ...] = ()
+    kept: tuple[tuple[str, str], ...] = ()
+
+
+def default_user() -> str:
+    """Who makes a change when nobody says: the operating system's user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def history(store: Any, model_id: int, include_deleted: bool = False) -> list[CardVersion]:
+    """Every version of the model's card, oldest first (version 1 first).
+
+    A deleted card (`delete`) has no versions unless `include_deleted`.
+
+    Raises:
+        LineageError: the store has no such model, or no card for it.
+    """
+    models = store.get_artifacts_by_id([model_id])
+    if not models or models[0].type != "Model":
+        raise LineageError(f"MLMD has no Model artifact with id {model_id}")
+    cards = {a.id: a for a in _generated_cards(store, model_id)}
+    cards.update((a.id, a) for a in _changed_cards(store, model_id))
+    if not cards:
+        raise LineageError(
+            f"model {model_id} has no card in MLMD yet: run the ModelCardGenerator on it"
+        )
+    ordered = sorted(cards.values(), key=lambda a: a.id)
+    if not include_deleted and all(a.state == a.MARKED_FOR_DELETION for a in ordered):
+        raise LineageError(f"model {model_id}'s card was deleted")
+    producers = _producers(store, [a.id for a in ordered])
+    versions = []
+    for number, artifact in enumerate(ordered, start=1):
+        properties = properties_of(artifact)
+        execution = producers.get(artifact.id)
+        made = properties_of(execution) if execution is not None else {}
+        generated = execution is None or execution.type != CHANGE_TYPE
+        at = made.get("at") or iso_time(execution.create_time_since_epoch if execution else 0)
+        versions.append(
+            CardVersion(
+                model_id=model_id,
+                version=number,
+                artifact_id=artifact.id,
+                uri=artifact.uri,
+                status=str(properties.get(constants.STATUS_PROPERTY) or lifecycle.DRAFT),
+                change=lifecycle.GENERATED if generated else str(made.get("change", "")),
+                by="ModelCardGenerator" if generated else str(made.get("by", "")),
+                at=at,
+                note=str(made.get("note", "")),
+                deleted=artifact.state == artifact.MARKED_FOR_DELETION,
+            )
+        )
+    return versions
+
+
+def newest_approved(store: Any, pipeline_name: str) -> Inheritance | None:
+    """The newest approved (and not deleted) card of a pipeline, if any."""
+    from mct_component.mlmd import lineage
+
+    approved = (
+        f"custom_properties.{constants.STATUS_PROPERTY}.string_value = '{lifecycle.APPROVED}'"
+    )
+    found = lineage.newest_in_pipeline(
+        store, CARD_TYPE, pipeline_name, f"state = LIVE AND {approved}"
+    )
+    if not found:
+        return None
+    properties = properties_of(found[0])
+    model_id = properties.get(constants.MODEL_ID_PROPERTY)
+    if not isinstance(model_id, int):
+        return None
+    versions = history(store, model_id)
+    (version,) = [v for v in versions if v.artifact_id == found[0].id]
+    return Inheritance(model_id, version.version, version.artifact_id, version.uri)
+
+
+def load_version(store: Any, model_id: int, version: int | None = None) -> tuple[CardVersion, Card]:
+    """A version of the model's card (the newest by default) and the card itself.
+
+    Raises:
+        LineageError: no card, or no such version.
+    """
+    versions = history(store, model_id)
+    if version is None:
+        chosen = versions[-1]
+    elif 1 <= version <= len(versions):
+        chosen = versions[version - 1]
+    else:
+        raise LineageError(
+            f"model {model_id}'s card has versions 1 to {len(versions)}, not {version}"
+        )
+    return chosen, Card.load(chosen.uri)
+
+
+def set_status(
+    store: Any,
+    model_id: int,
+    status: str,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    sinks: events.Sinks | None = None,
+) -> CardVersion:
+    """Moves the newest version of the model's card to `status`, as a new version.
+
+    An approval records the reviewer, the time and the SHA-256 of the exact
+    `model_card.json` approved.
+
+    Raises:
+        ParameterError: the lifecycle does not allow the change.
+        ConflictError: someone changed the newest version meanwhile.
+    """
+    _check_change(by, note)
+    current, card = load_version(store, model_id)
+    lifecycle.check_transition(current.status, status, note)
+    who, at = by or default_user(), now_iso()
+    approval = card.governance.approval if card.governance else None
+    if status == lifecycle.APPROVED:
+        approved = files.read_bytes(os.path.join(current.uri, constants.CARD_JSON_FILE))
+        approval = Approval(current.version, who, at, lifecycle.fingerprint(approved))
+    elif status == lifecycle.DRAFT:
+        approval = None
+    changed = dataclasses.replace(card, status=status)
+    change = _Change(current, changed, lifecycle.STATUS_CHANGED, who, at, note, approval)
+    return _record(store, change, output_root, sinks)
+
+
+def edit(
+    store: Any,
+    model_id: int,
+    content: Mapping[str, Any],
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    sinks: events.Sinks | None = None,
+) -> CardVersion:
+    """Applies human-written content to the newest version, as a new draft version.
+
+    Raises:
+        CardContentError: the content does not match the card content schema.
+        ParameterError: the card is archived.
+        ConflictError: someone changed the newest version meanwhile.
+    """
+    _check_change(by, note)
+    current, card = load_version(store, model_id)
+    status = lifecycle.status_after_edit(current.status)
+    human = content_module.load_card_content(dict(content))
+    human.pop("status", None)  # the lifecycle, not the content, sets the status
+    changed = dataclasses.replace(content_module.apply_card_content(card, human), status=status)
+    change = _Change(current, changed, lifecycle.EDITED, by or default_user(), now_iso(), note)
+    return _record(store, change, output_root, sinks)
+
+
+def clone(
+    store: Any,
+    source_model_id: int,
+    target_model_id: int,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    sinks: events.Sinks | None = None,
+) -> CardVersion:
+    """Copies the human-written content of one model's card onto another's, as a draft.
+
+    The target keeps its own name, version and everything the pipeline wrote; it takes
+    the source's overview, owners, license, references, citation and considerations.
+
+    Raises:
+        LineageError: either model has no card.
+        ParameterError: the target is the source, or its card is archived.
+        ConflictError: someone changed the target's card meanwhile.
+    """
+    _check_change(by, note)
+    if source_model_id == target_model_id:
+        raise ParameterError(
+            f"cannot clone model {source_model_id}'s card onto itself: --to-model must name "
+            "another model"
+        )
+    _, source = load_version(store, source_model_id)
+    current, target = load_version(store, target_model_id)
+    status = lifecycle.status_after_edit(current.status)
+    human = {
+        name: getattr(source.model_details, name)
+        for name in ("overview", "owners", "license", "references", "citation")
+    }
+    cloned = dataclasses.replace(
+        target,
+        model_details=target.model_details.replace(**human),
+        considerations=source.considerations,
+        status=status,
+    )
+    why = note or f"cloned from model {source_model_id}"
+    change = _Change(current, cloned, lifecycle.CLONED, by or default_user(), now_iso(), why)
+    return _record(store, change, output_root, sinks)
+
+
+def delete(store: Any, model_id: int, purge: bool = False, roots: tuple[str, ...] = ()) -> Deletion:
+    """Marks every version of a model's card `MARKED_FOR_DELETION` (hidden from listings).
+
+    Files are kept unless `purge`. Even then, what the store points to is removed only
+    if it is a card folder this package wrote (`generate.not_a_card_folder`) inside the
+    folder the generator wrote the card to or one of `roots` (the `output_root`s of
+    changes): the store may point anywhere, and nothing else is ever deleted.
+
+    Raises:
+        LineageError: the model has no card.
+    """
+    versions = history(store, model_id, include_deleted=True)
+    artifacts = store.get_artifacts_by_id([v.artifact_id for v in versions])
+    for artifact in artifacts:
+        artifact.state = artifact.MARKED_FOR_DELETION
+    with _recording():
+        store.put_artifacts(artifacts)
+    purged, kept = [], []
+    if purge:
+        allowed = [_folder(os.path.dirname(v.uri.rstrip("/"))) for v in versions[:1]]
+        allowed += [_folder(root) for root in roots]
+        for version in versions:
+            reason = _not_purgeable(version.uri, allowed)
+            if reason:
+                kept.append((version.uri, reason))
+                logger.warning("Card folder %r kept: %s", version.uri, reason)
+            else:
+                files.remove_directory(version.uri)
+                purged.append(version.uri)
+    return Deletion(
+        tuple(history(store, model_id, include_deleted=True)), tuple(purged), tuple(kept)
+    )
+
+
+def _not_purgeable(uri: str, allowed: list[str]) -> str:
+    """Why a version's folder may not be purged ("" if it may)."""
+    if not any(_folder(uri).startswith(os.path.join(root, "")) for root in allowed if root):
+        return "outside the generator's card folder and every --output-root"
+    return generate.not_a_card_folder(uri)
+
+
+def _folder(path: str) -> str:
+    """A path made comparable: absolute and without `..` or symbolic links (local disks)."""
+    return path.rstrip("/") if "://" in path else os.path.realpath(path)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Change:
+    """A change about to become a version: the version it starts from, the changed card,
+    and what kind of change it is, who made it, when and why."""
+
+    base: CardVersion
+    card: Card
+    kind: str
+    by: str
+    at: str
+    note: str
+    approval: Approval | None = None
+
+    @property
+    def version(self) -> int:
+        return self.base.version + 1
+
+
+def _record(
+    store: Any, change: _Change, output_root: str | None, sinks: events.Sinks | None
+) -> CardVersion:
+    """Writes the new version's files, records the change in one MLMD transaction, then
+    emits its events (a failed delivery is recorded on the change's execution).
+
+    The folder is written under a `files.WriterLock`; what writers killed before their
+    MLMD commit left behind (folders, staging folders) is removed first.
+    """
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    base = change.base
+    earlier = history(store, base.model_id)[: base.version]
+    card = _stamped(change, earlier)
+    root = _version_root(output_root, base.uri)
+    uri = os.path.join(root, f"model-{base.model_id}-card-v{change.version}-{uuid.uuid4().hex[:8]}")
+    outputs = _version_files(card, base.uri)
+    with _recording():  # a store that cannot be written fails before any file is
+        card_type = store.put_artifact_type(pb.ArtifactType(name=CARD_TYPE))
+        change_type = _change_type(store)
+    artifact = _card_artifact(card_type, uri, change, card, outputs)
+    execution = _change_execution(change_type, change)
+    with _writing(uri):
+        _remove_abandoned_versions(store, root, base.model_id)
+        generate.write_directory(uri, outputs, overwrite=False)
+        artifact_id, execution.id = _commit(store, change, uri, artifact, execution)
+    made = CardVersion(
+        model_id=base.model_id,
+        version=change.version,
+        artifact_id=artifact_id,
+        uri=uri,
+        status=card.status,
+        change=change.kind,
+        by=change.by,
+        at=change.at,
+        note=change.note,
+    )
+    if sinks:
+        _publish(store, sinks, base, made, execution)
+    return made
+
+
+def _stamped(change: _Change, earlier: Sequence[CardVersion]) -> Card:
+    """The changed card with its completeness assessed and its governance record: the
+    version, every earlier version's entry and this change's."""
+    step = StatusChange(
+        change.version, change.card.status, change.kind, change.by, change.at, change.note
+    )
+    return dataclasses.replace(
+        change.card,
+        completeness=completeness.assess(change.card),
+        governance=Governance(
+            version=change.version,
+            history=(*(_history_entry(v) for v in earlier), step),
+            approval=change.approval,
+        ),
+    )
+
+
+def _version_files(card: Card, base_uri: str) -> dict[str, str | bytes]:
+    """The new version's files: the card's, and the explanation metadata it carries over."""
+    outputs = generate.card_files(card)
+    explanation = os.path.join(base_uri, constants.EXPLANATION_METADATA_FILE)
+    if files.filesystem(explanation).exists(explanation):
+        outputs[constants.EXPLANATION_METADATA_FILE] = files.read_bytes(explanation).decode()
+    return outputs
+
+
+def _card_artifact(
+    type_id: int, uri: str, change: _Change, card: Card, outputs: Mapping[str, str | bytes]
+) -> Any:
+    """The new version's `ModelCard` artifact, named so that only one change of a version
+    can be recorded, with the card's facts as custom properties."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    base = change.base
+    artifact = pb.Artifact(
+        type_id=type_id,
+        uri=uri,
+        name=f"model-{base.model_id}-after-{base.artifact_id}",
+        state=pb.Artifact.LIVE,
+    )
+    card_json = outputs[constants.CARD_JSON_FILE]
+    assert isinstance(card_json, str)  # every file but the PDF is text
+    facts: dict[str, Any] = {
+        constants.MODEL_ID_PROPERTY: base.model_id,
+        constants.STATUS_PROPERTY: card.status,
+        constants.MODEL_NAME_PROPERTY: card.model_details.name,
+        constants.MODEL_VERSION_PROPERTY: card.model_details.version,
+        constants.MODEL_URI_PROPERTY: card.model_details.uri,
+        constants.CARD_VERSION_PROPERTY: change.version,
+    }
+    if card.completeness is not None:
+        facts[constants.COMPLETENESS_PROPERTY] = repr(card.completeness.score)
+    facts.update(summary.summary_properties(card))
+    facts[constants.SHA256_PROPERTY] = lifecycle.fingerprint(card_json.encode("utf-8"))
+    for name, value in facts.items():
+        _set(artifact.custom_properties, name, value)
+    return artifact
+
+
+def _change_execution(type_id: int, change: _Change) -> Any:
+    """The `CardChange` execution that records who changed the card, how, when and why."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    execution = pb.Execution(type_id=type_id, last_known_state=pb.Execution.COMPLETE)
+    recorded = {
+        "change": change.kind,
+        "by": change.by,
+        "note": change.note,
+        "from_status": change.base.status,
+        "to_status": change.card.status,
+        "at": change.at,
+    }
+    for key, value in recorded.items():
+        execution.properties[key].string_value = value
+    return execution
+
+
+def _commit(
+    store: Any, change: _Change, uri: str, artifact: Any, execution: Any
+) -> tuple[int, int]:
+    """Records the change in one MLMD transaction: (the new artifact's id, the
+    execution's). On any failure the version's folder is removed.
+
+    Raises:
+        ConflictError: another change of the same version was recorded first.
+        OutputError: the store refuses the write.
+    """
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    base = change.base
+    links = [
+        (_base_artifact(store, base.artifact_id), _event(pb.Event.INPUT, "previous")),
+        (artifact, _event(pb.Event.OUTPUT, "card")),
+    ]
+    contexts = store.get_contexts_by_artifact(base.artifact_id)
+    try:
+        with _recording():
+            execution_id, (_, artifact_id), _ = store.put_execution(
+                execution, links, contexts, reuse_context_if_already_exist=True
+            )
+    except ConflictError:
+        files.remove_directory(uri)
+        newest = history(store, base.model_id)[-1]
+        raise ConflictError(
+            f"version {base.version} of model {base.model_id}'s card was changed meanwhile "
+            f"by {newest.by} ({newest.change}, now version {newest.version}, "
+            f"{newest.status}); look at it again and retry"
+        ) from None
+    except BaseException:
+        files.remove_directory(uri)
+        raise
+    return artifact_id, execution_id
+
+
+def _check_change(by: str | None, note: str) -> None:
+    """Refuses a name or a note that is too long, not text, or (a name) holds controls.
+
+    Raises:
+        ParameterError: naming the option and the limit.
+    """
+    for option, value, limit in (
+        ("--by", by or "", MAX_BY_CHARACTERS),
+        ("--note", note, MAX_NOTE_CHARACTERS),
+    ):
+        if len(value) > limit:
+            raise ParameterError(
+                f"{option} is {len(value):,} characters long; at most {limit:,} are allowed"
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ParameterError(
+                f"{option} must be text, got U+{ord(value[e.start]):04X} (a lone surrogate) "
+                f"at position {e.start}"
+            ) from None
+    if by and terminal.visible(by) != by:
+        raise ParameterError(
+            f"--by must be a name without control or invisible characters, got {excerpt(by)}"
+        )
+
+
+def _version_root(output_root: str | None, base_uri: str) -> str:
+    """Where a new version's folder goes: `output_root` (absolute), or beside the last."""
+    root = output_root or os.path.dirname(base_uri.rstrip("/"))
+    if "://" in root:
+        return root
+    root = os.path.abspath(root)
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot write to {root!r}: {e.strerror or e}") from None
+    return root
+
+
+@contextlib.contextmanager
+def _writing(uri: str) -> Iterator[None]:
+    """Holds the new version's `files.WriterLock` (local disks; a no-op elsewhere)."""
+    if "://" in uri:
+        yield
+        return
+    try:
+        lock = files.WriterLock(uri)
+        lock.__enter__()
+    except OSError as e:
+        raise OutputError(f"cannot write to {os.path.dirname(uri)!r}: {e.strerror or e}") from None
+    try:
+        yield
+    finally:
+        lock.__exit__()
+
+
+@contextlib.contextmanager
+def _recording() -> Iterator[None]:
+    """Turns MLMD's errors on a write into ours: a conflict, or a store that refuses."""
+    from ml_metadata import errors
+
+    try:
+        yield
+    except errors.AlreadyExistsError:
+        raise ConflictError("someone else changed the card first") from None
+    except errors.StatusError as e:
+        reason = " ".join(str(e).split())[:200]
+        raise OutputError(f"the MLMD store cannot record the change: {reason}") from None
+
+
+def _remove_abandoned_versions(store: Any, root: str, model_id: int) -> None:
+    """Deletes the version folders of `model_id` in `root` that MLMD never recorded and
+    whose writer died (its lock is free), with their staging folders and lock files."""
+    if "://" in root:
+        return
+    pattern = re.compile(rf"model-{int(model_id)}-card-v\d+-[0-9a-f]{{8}}")
+    entries = os.listdir(root)
+    names = {_version_name(entry) for entry in entries} - {""}
+    names = {name for name in names if pattern.fullmatch(name)}
+    if not names:
+        return
+    # Read under the lock: a change recorded since this one began is no orphan.
+    folders = {_folder(v.uri) for v in history(store, model_id, include_deleted=True)}
+    for name in sorted(names):
+        lock = files.lock_path(root, name)
+        if os.path.lexists(lock) and not files.remove_abandoned(lock):
+            continue  # its writer is still at work
+        folder = os.path.join(root, name)
+        orphan = os.path.lexists(folder) and _folder(folder) not in folders
+        if orphan and not generate.not_a_card_folder(folder):
+            logger.warning("Removing %r, left by a change that was never recorded", folder)
+            files.remove_directory(folder)
+        prefix = files.staging_prefix(name)
+        for entry in entries:
+            if entry.startswith(prefix):
+                files.remove_abandoned(os.path.join(root, entry))
+
+
+def _version_name(entry: str) -> str:
+    """The version folder a directory entry belongs to: itself, its lock or its staging."""
+    if not entry.startswith("."):
+        return entry
+    entry = entry[1:]
+    if entry.endswith(".lock"):
+        return entry[: -len(".lock")]
+    return entry.split(".staging-", 1)[0] if ".staging-" in entry else ""
+
+
+def _publish(
+    store: Any, sinks: events.Sinks, base: CardVersion, made: CardVersion, execution: Any
+) -> None:
+    """Emits the events of a new version; deliveries that failed are recorded on the
+    change's execution (the change itself stands)."""
+    from ml_metadata import errors
+
+    data = {
+        "model_id": made.model_id,
+        "version": made.version,
+        "change": made.change,
+        "old_status": base.status,
+        "new_status": made.status,
+        "by": made.by,
+        "note": made.note,
+        "at": made.at,
+        "card_uri": made.uri,
+    }
+    emitted = [events.cloud_event(events.VERSION_CREATED, made.model_id, data)]
+    if made.status != base.status:
+        emitted.append(events.cloud_event(events.STATUS_CHANGED, made.model_id, data))
+    failures = events.deliver(emitted, sinks)  # one budget per sink for the whole change
+    if failures:
+        execution.custom_properties[EVENT_FAILURES].string_value = "; ".join(failures)
+        with contextlib.suppress(errors.StatusError):
+            store.put_executions([execution])
+
+
+def _history_entry(version: CardVersion) -> StatusChange:
+    """An earlier version as the new version's history lists it, its note as an excerpt."""
+    note = shorten(version.note, HISTORY_NOTE_CHARACTERS)
+    return StatusChange(
+        version.version, version.status, version.change, version.by, version.at, note
+    )
+
+
+def _generated_cards(store: Any, model_id: int) -> list[Any]:
+    """Cards the ModelCardGenerator wrote for the model: outputs of runs that read it."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    runs = {
+        e.execution_id
+        for e in store.get_events_by_artifact_ids([model_id])
+        if e.type == pb.Event.INPUT
+    }
+    generators = [
+        e.id
+        for e in store.get_executions_by_id(sorted(runs))
+        if e.type.endswith("ModelCardGenerator")
+    ]
+    outputs = {
+        e.artifact_id
+        for e in store.get_events_by_execution_ids(generators)
+        if e.type == pb.Event.OUTPUT
+    }
+    return [a for a in store.get_artifacts_by_id(sorted(outputs)) if a.type == CARD_TYPE]
+
+
+def _changed_cards(store: Any, model_id: int) -> list[Any]:
+    """Cards made by changes, which record the model's id."""
+    from ml_metadata.metadata_store import metadata_store
+
+    options = metadata_store.ListOptions(
+        filter_query=(
+            f"type = '{CARD_TYPE}' AND "
+            f"custom_properties.{constants.MODEL_ID_PROPERTY}.int_value = {int(model_id)}"
+        )
+    )
+    return list(store.get_artifacts(list_options=options))
+
+
+def _producers(store: Any, artifact_ids: list[int]) -> dict[int, Any]:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    made = {
+        e.artifact_id: e.execution_id
+        for e in store.get_events_by_artifact_ids(artifact_ids)
+        if e.type == pb.Event.OUTPUT
+    }
+    executions = {e.id: e for e in store.get_executions_by_id(sorted(set(made.values())))}
+    return {artifact: executions[execution] for artifact, execution in made.items()}
+
+
+def _base_artifact(store: Any, artifact_id: int) -> Any:
+    (artifact,) = store.get_artifacts_by_id([artifact_id])
+    return artifact
+
+
+def _change_type(store: Any) -> int:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    change_type = pb.ExecutionType(name=CHANGE_TYPE)
+    for name in _CHANGE_PROPERTIES:
+        change_type.properties[name] = pb.STRING
+    return int(store.put_execution_type(change_type))
+
+
+def _event(kind: int, role: str) -> Any:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    event = pb.Event(type=kind)
+    event.path.steps.add().key = role
+    event.path.steps.add().index = 0
+    return event
+
+
+def _set(properties: Any, key: str, value: str | int) -> None:
+    if isinstance(value, int):
+        properties[key].int_value = value
+    else:
+        properties[key].string_value = value

@@ -1,0 +1,400 @@
+"""Renders a card's JSON form to the output files (JSON, HTML, Markdown, PDF).
+
+Rendering is pure: it takes the card dictionary and template paths and returns file
+contents (text, and bytes for the PDF), so nothing is written until every format has
+rendered. The PDF is the HTML page laid out for print (`pdf`), each feature chart with
+its own CSS (WeasyPrint styles an inline SVG only from the SVG's own <style>). Every
+string in a card is untrusted (human content, feature and category names, slice keys,
+paths): both formats escape all they print, and custom templates run in Jinja's sandbox
+with a loader confined to the default templates and the custom template's own folder.
+
+The package holds `formatting` (template filters), `svg` (charts drawn), `pdf`; it may
+import `card` and the leaf modules only.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from mct_component import card, constants, files
+from mct_component.errors import ParameterError, TemplateError, TemplateNotFoundError
+from mct_component.render import formatting
+
+if TYPE_CHECKING:
+    import jinja2
+
+FILE_NAMES = {
+    "json": constants.CARD_JSON_FILE,
+    "html": constants.CARD_HTML_FILE,
+    "md": constants.CARD_MARKDOWN_FILE,
+    "pdf": constants.CARD_PDF_FILE,
+}
+FORMATS = tuple(FILE_NAMES)
+# What is written unless formats are chosen: the PDF takes far longer than the rest.
+DEFAULT_FORMATS = ("json", "html", "md")
+TEMPLATED_FORMATS = ("html", "md")
+DEFAULT_TEMPLATES = {"html": "model_card.html.jinja", "md": "model_card.md.jinja"}
+TEMPLATE_PACKAGE = "mct_component.templates"
+
+
+def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """Validates and de-duplicates output formats, keeping their order.
+
+    Raises:
+        ParameterError: a format is unknown, or none is given.
+    """
+    given = list(formats)
+    result = tuple(dict.fromkeys(given))
+    unknown = [f for f in result if f not in FILE_NAMES]
+    if unknown or not result:
+        raise ParameterError(
+            f"output_formats must be a non-empty list drawn from {list(FORMATS)}, got {given}"
+        )
+    return result
+
+
+def check_template_formats(templates: Mapping[str, Any]) -> None:
+    """Custom templates exist for HTML and Markdown only.
+
+    Raises:
+        ParameterError: naming the unknown format.
+    """
+    unknown = sorted(set(templates) - set(TEMPLATED_FORMATS))
+    if unknown:
+        raise ParameterError(
+            f"templates has unknown format(s) {unknown}; expected keys among {list(TEMPLATED_FORMATS)}"
+        )
+
+
+def package_template(name: str) -> str | None:
+    """A template shipped in `mct_component.templates`, or None if there is none."""
+    try:
+        return resources.files(TEMPLATE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def _custom_name(fmt: str) -> str:
+    return f"custom.{fmt}.jinja"
+
+
+def _read_template(path: str) -> str:
+    """A custom template's source.
+
+    Raises:
+        TemplateNotFoundError: there is no file at `path`.
+        TemplateError: it is a directory, or not UTF-8 text.
+    """
+    fs = files.filesystem(path)
+    if fs.isdir(path):
+        raise TemplateError(f"template {path!r} is a directory, expected a Jinja template file")
+    try:
+        return files.read_text(path)
+    except UnicodeDecodeError as e:
+        raise TemplateError(
+            f"template {path!r} is not UTF-8 text ({e.reason} at byte {e.start})"
+        ) from None
+
+
+class _TemplateLoader:
+    """Finds templates by name: a custom template's folder, then the package's own.
+
+    A name must be a relative path without `..`, so `{% include %}` and `{% extends %}`
+    can reach nothing but the default templates and files beside a custom template.
+    """
+
+    def __init__(self, custom: Mapping[str, str]):
+        self._custom = dict(custom)  # internal name -> path
+        self._folders = sorted({posixpath.dirname(path) for path in custom.values()})
+
+    def __call__(self, name: str) -> tuple[str, str, Any] | None:
+        if name in self._custom:
+            path = self._custom[name]
+            return _read_template(path), path, lambda: True
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or ":" in name or ".." in parts or "" in parts:
+            raise TemplateNotFoundError(
+                f"template name {name!r} is not allowed: templates may only load the default "
+                "templates and files in their own folder, by relative name"
+            )
+        for folder in self._folders:
+            path = posixpath.join(folder, name)
+            if files.filesystem(path).exists(path):
+                return _read_template(path), path, lambda: True
+        source = package_template(name)
+        return None if source is None else (source, name, lambda: True)
+
+
+def _environment(
+    fmt: str, custom_templates: Mapping[str, str], chart_set: ChartSet
+) -> jinja2.Environment:
+    """The Jinja environment of one format: sandboxed when it runs a custom template.
+
+    Both formats escape every value they print: HTML with entities, Markdown with
+    `formatting.markdown_text` (a value cannot add markup, links or structure).
+    Filters that build markup of their own return it marked safe.
+    """
+    import jinja2
+    import jinja2.sandbox
+    import markupsafe
+
+    custom = {_custom_name(f): path for f, path in custom_templates.items() if f == fmt}
+    options: dict[str, Any] = {
+        "loader": jinja2.FunctionLoader(_TemplateLoader(custom)),
+        "autoescape": True,
+        "undefined": jinja2.StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+    }
+    safe = markupsafe.Markup
+    options["finalize"] = _markdown_finalize if fmt == "md" else html_finalize
+    factory = jinja2.sandbox.ImmutableSandboxedEnvironment if custom else jinja2.Environment
+    env = factory(**options)
+    env.filters.update(formatting.FILTERS)
+    if fmt == "md":
+        env.filters["md"] = env.filters["md_cell"] = lambda v: safe(formatting.markdown_text(v))
+        env.filters["md_code"] = lambda v: safe(formatting.markdown_code(v))
+        env.filters["chart_path"] = lambda chart: safe(chart_set.path(chart))
+    else:
+        env.filters["chart_path"] = chart_set.path
+        env.filters["feature_svg"] = chart_set.feature_svg
+    env.filters["svg"] = chart_set.inline_svg
+    return env
+
+
+def html_finalize(value: Any) -> Any:
+    """What HTML templates print: text without control or bidi characters (then escaped)."""
+    return formatting.visible_text(value) if type(value) is str else value
+
+
+def _markdown_finalize(value: Any) -> Any:
+    """What Markdown templates print: markup made by the template as is, values escaped."""
+    import markupsafe
+
+    if isinstance(value, markupsafe.Markup):
+        return value
+    return markupsafe.Markup(formatting.markdown_text("" if value is None else value))
+
+
+class ChartSet:
+    """The charts of one card, each drawn once and shared by the HTML and the SVG files.
+
+    Charts are numbered in document order; the number makes both the SVG element ids
+    (unique within the HTML page) and the file names of the Markdown's images.
+
+    Args:
+        card_dict: the card's JSON form.
+        for_print: give each feature chart the CSS of its classes (see
+            `svg.split_comparison`), for WeasyPrint; in a browser, the page's first
+            feature chart carries it for all.
+    """
+
+    def __init__(self, card_dict: Mapping[str, Any], *, for_print: bool = False):
+        self._for_print = for_print
+        self._css_given = False
+        self._charts = iter_charts(card_dict)
+        self._index = {id(chart): i for i, chart in enumerate(self._charts, start=1)}
+        self._svg: dict[int, str] = {}
+        # Each split's feature charts by feature name, for `feature_svg`.
+        self._feature_charts = [
+            (split["name"], {f["name"]: f["chart"] for f in split["features"] if f.get("chart")})
+            for split in card_dict.get("datasets", [])
+        ]
+
+    def _number(self, chart: Mapping[str, Any]) -> int:
+        try:
+            return self._index[id(chart)]
+        except KeyError:
+            raise TemplateError(
+                "templates may only draw charts that are part of the card "
+                "(datasets[].features[].chart, quantitative_analysis.charts[])"
+            ) from None
+
+    def svg(self, chart: Mapping[str, Any]) -> str:
+        """The chart's SVG document (drawn on first use)."""
+        from mct_component.card import charts
+        from mct_component.render import svg
+
+        number = self._number(chart)
+        if number not in self._svg:
+            drawing = charts.chart_from_dict(chart)
+            self._svg[number] = svg.to_svg(drawing, chart_id=f"chart-{number}")
+        return self._svg[number]
+
+    def inline_svg(self, chart: Mapping[str, Any]) -> Any:
+        """The chart as SVG markup for HTML (CSS may resize it: it has a viewBox)."""
+        import markupsafe
+
+        return markupsafe.Markup(self.svg(chart))
+
+    def feature_svg(self, name: str) -> Any:
+        """A feature's charts of every split, as one chart comparing them (HTML only).
+
+        See `svg.split_comparison`: a card of thousands of features then has a chart per
+        feature instead of one per feature and split. Charts it cannot combine (not all
+        histograms or all bar charts) are drawn one by one, each with its split's name.
+        """
+        import markupsafe
+
+        from mct_component.card import charts
+        from mct_component.render import svg
+
+        pairs = [(split, found[name]) for split, found in self._feature_charts if name in found]
+        if not pairs:
+            return markupsafe.Markup("")
+        drawings = [(split, charts.chart_from_dict(chart)) for split, chart in pairs]
+        if {type(d) for _, d in drawings} in ({charts.Histogram}, {charts.BarChart}):
+            css = self._for_print or not self._css_given
+            self._css_given = True
+            drawing = svg.split_comparison(drawings, css=css)  # type: ignore[arg-type]
+            return markupsafe.Markup(drawing)
+        return markupsafe.Markup("").join(
+            markupsafe.Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(
+                self.inline_svg(chart), split
+            )
+            for split, chart in pairs
+        )
+
+    def path(self, chart: Mapping[str, Any]) -> str:
+        """The file the chart is written to for Markdown: `charts/<number>-<title>.svg`."""
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", str(chart.get("title", ""))).strip("-").lower()
+        return f"{constants.CHART_DIR}/{self._number(chart):04d}-{slug[:40] or 'chart'}.svg"
+
+    def files(self) -> dict[str, str]:
+        """Every chart as an SVG file, keyed by `path`."""
+        return {self.path(chart): self.svg(chart) for chart in self._charts}
+
+
+def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every chart in a card (JSON form), in document order."""
+    found: list[Mapping[str, Any]] = []
+    for split in card_dict.get("datasets", []):
+        found.extend(f["chart"] for f in split.get("features", []) if f.get("chart"))
+    found.extend(card_dict.get("quantitative_analysis", {}).get("charts", []))
+    return found
+
+
+def render(
+    card_dict: Mapping[str, Any],
+    formats: Iterable[str] = DEFAULT_FORMATS,
+    custom_templates: Mapping[str, str] | None = None,
+) -> dict[str, str | bytes]:
+    """Renders the requested formats.
+
+    Args:
+        card_dict: `Card.to_dict()`.
+        formats: any of "json", "html", "md", "pdf".
+        custom_templates: format -> path of a Jinja template replacing the default one
+            (any `fileio` path). It renders in Jinja's sandbox, may
+            `{% extends "model_card.html.jinja" %}` and include files of its own folder.
+            The PDF is laid out from the HTML, so an "html" template shapes it too.
+
+    Returns:
+        File name (e.g. "model_card.html") -> content: `bytes` for "model_card.pdf",
+        `str` for every other file. With "md", each chart is also
+        returned as `charts/<name>.svg`, the files the Markdown links to.
+
+    Raises:
+        ParameterError: an unknown format or template format.
+        TemplateNotFoundError: a template file does not exist, or a name it loads.
+        TemplateError: a template does not compile, or fails while rendering (or a
+            custom HTML template makes a page that cannot be laid out as PDF).
+    """
+    formats = check_formats(formats)
+    custom_templates = dict(custom_templates or {})
+    check_template_formats(custom_templates)
+    chart_set = ChartSet(card_dict)
+    texts: dict[str, str] = {}
+
+    def text(fmt: str, for_print: bool = False) -> str:
+        key = f"{fmt} for print" if for_print else fmt
+        if key not in texts:
+            name = _custom_name(fmt) if fmt in custom_templates else DEFAULT_TEMPLATES[fmt]
+            charts = ChartSet(card_dict, for_print=True) if for_print else chart_set
+            env = _environment(fmt, custom_templates, charts)
+            texts[key] = _render_template(env, fmt, name, card_dict)
+        return texts[key]
+
+    outputs: dict[str, str | bytes] = {}
+    for fmt in formats:
+        if fmt == "json":
+            outputs[FILE_NAMES[fmt]] = card.dumps(card_dict)
+        elif fmt == "pdf":
+            page = text("html", for_print=True)
+            outputs[FILE_NAMES[fmt]] = _pdf(page, custom="html" in custom_templates)
+        else:
+            outputs[FILE_NAMES[fmt]] = text(fmt)
+    if "md" in formats:
+        outputs.update(chart_set.files())
+    return outputs
+
+
+def _pdf(html: str, custom: bool) -> bytes:
+    """The HTML page as PDF.
+
+    A custom template's page that WeasyPrint cannot lay out is the template's error;
+    the default template's would be a defect of ours, and propagates as is.
+    """
+    from mct_component.render import pdf
+
+    try:
+        return pdf.html_to_pdf(html)
+    except Exception as e:
+        if not custom:
+            raise
+        raise TemplateError(
+            f"html template makes a page that cannot be laid out as PDF: {type(e).__name__}: {e}"
+        ) from None
+
+
+def _render_template(
+    env: jinja2.Environment, fmt: str, name: str, card_dict: Mapping[str, Any]
+) -> str:
+    """Renders one template; every way it can fail becomes one `TemplateError` line."""
+    import jinja2
+    import jinja2.sandbox
+
+    try:
+        return env.get_template(name).render(card=card_dict)
+    except TemplateError:
+        raise
+    except jinja2.TemplateNotFound as e:
+        raise TemplateNotFoundError(
+            f"{fmt} template loads {e.name!r}, which does not exist"
+        ) from None
+    except jinja2.TemplateSyntaxError as e:
+        raise TemplateError(
+            f"{fmt} template has a syntax error at line {e.lineno}: {e.message}"
+        ) from None
+    except jinja2.UndefinedError as e:
+        raise TemplateError(f"{fmt} template uses an unknown card field: {e.message}") from None
+    except jinja2.sandbox.SecurityError as e:
+        raise TemplateError(f"{fmt} template tried something unsafe: {e}") from None
+    except RecursionError:
+        raise TemplateError(f"{fmt} template recurses without end") from None
+    except Exception as e:  # a template is code: any failure of it is the template's
+        raise TemplateError(f"{fmt} template failed: {type(e).__name__}: {e}") from None
+
+
+def render_package_markdown(name: str, card_dict: Mapping[str, Any]) -> str:
+    """Renders one of the package's Markdown templates (e.g. an export's body) with the
+    escaping and filters of `model_card.md`.
+
+    Raises:
+        TemplateError: the template fails.
+    """
+    env = _environment("md", {}, ChartSet(card_dict))
+    return _render_template(env, "md", name, card_dict)
+
+
+def card_html(model_card: card.Card) -> str:
+    """The card as a self-contained HTML page, with the default template."""
+    return str(render(model_card.to_dict(), ("html",))[FILE_NAMES["html"]])
+
+
+card.register_service("html", card_html)
