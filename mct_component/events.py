@@ -156,7 +156,8 @@ def deliver(
     Each sink has `budget_s` for all the events; what is not sent by then fails.
 
     Returns:
-        One line per failed delivery ("webhook http://…: HTTP 503"), already logged,
+        One line per sink that failed ("webhook http://…: HTTP 503 (2 events not sent)"):
+        after its first failure a sink is sent none of the later events. Already logged,
         with no secret in it.
     """
     batch = [event] if isinstance(event, Mapping) else list(event)
@@ -170,12 +171,14 @@ def deliver(
         if not target:
             continue
         deadline = time.monotonic() + budget_s
-        for body in bodies:
+        for sent, body in enumerate(bodies):
             try:
                 send(target, body, deadline)
             except Exception as e:  # a sink's failure must not undo or block the change
                 reason = " ".join(str(e).split())[:200].replace(sinks.token or "\0", "***")
-                failure = f"{name} {shown}: {reason}"
+                unsent = len(bodies) - sent
+                lost = f" ({unsent} events not sent)" if unsent > 1 else ""
+                failure = f"{name} {shown}: {reason}{lost}"
                 logger.warning("Card event not delivered to %s", failure)
                 failures.append(failure)
                 break  # the later events of this change would fail the same way

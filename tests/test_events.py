@@ -378,3 +378,12 @@ def test_a_failed_delivery_is_recorded_without_the_password(tmp_path, server):
     (execution,) = connection.get_executions_by_id([made.execution_id])
     recorded = execution.custom_properties[registry.EVENT_FAILURES].string_value
     assert "HTTP 500" in recorded and "hunter2" not in recorded and "ann:***@" in recorded
+
+
+def test_a_sink_that_fails_is_one_line_naming_the_events_it_did_not_get(tmp_path):
+    change = [event(), event()]
+    (failure,) = events.deliver(change, events.Sinks(command=("false",)))
+    assert failure == "command false: exit status 1: (2 events not sent)"
+    sink = tmp_path / "e.jsonl"
+    assert events.deliver(change, events.Sinks(file=str(sink))) == []
+    assert len(sink.read_text().splitlines()) == 2
