@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mct_component import files
 from mct_component.errors import ParameterError
 
 logger = logging.getLogger(__name__)
@@ -413,13 +414,7 @@ def _shown_command(command: Sequence[str]) -> str:
 
 
 def _read_token(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_TOKEN_BYTES + 1)
-    except OSError as e:
-        raise ParameterError(f"events token file {path!r} cannot be read: {e.strerror}") from None
-    if len(data) > MAX_TOKEN_BYTES:
-        raise ParameterError(f"events token file {path!r} is larger than {MAX_TOKEN_BYTES} bytes")
+    data = files.read_setting(path, MAX_TOKEN_BYTES, "events token file", ParameterError)
     try:
         token = data.decode("ascii").strip()
     except UnicodeDecodeError:
