@@ -46,6 +46,22 @@ def read_text(path: str) -> str:
         return f.read().decode("utf-8")
 
 
+def read_setting(path: str, limit: int, what: str, error: type[Exception]) -> bytes:
+    """A small local file a user points to (a token, a connection config), read whole.
+
+    Raises:
+        error: the file cannot be read, or is larger than `limit` bytes, naming `what`.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise error(f"{what} {path!r} cannot be read: {e.strerror}") from None
+    if len(data) > limit:
+        raise error(f"{what} {path!r} is larger than {limit:,} bytes")
+    return data
+
+
 def read_bytes(path: str, limit: int | None = None) -> bytes:
     """Reads a whole file from any filesystem.
 

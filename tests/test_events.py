@@ -35,22 +35,36 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _serve(started: list, handler: type, **attributes) -> http.server.ThreadingHTTPServer:
+    """Starts an HTTP server on 127.0.0.1 with `attributes` set on it, in a thread."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    for name, value in attributes.items():
+        setattr(server, name, value)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    started.append(server)
+    return server
+
+
 @pytest.fixture
-def webhook():
-    """Starts an HTTP server on 127.0.0.1; yields a function making its URL answer `status`."""
-    servers = []
-
-    def start(status: int) -> tuple[str, list]:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-        server.status, server.received = status, []
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/events", server.received
-
-    yield start
+def started():
+    """The servers a test started, shut down after it."""
+    servers: list = []
+    yield servers
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def webhook(started):
+    """A function starting a server whose URL answers `status`, keeping what it got."""
+
+    def start(status: int) -> tuple[str, list]:
+        server = _serve(started, Receiver, status=status, received=[])
+        return f"http://127.0.0.1:{server.server_address[1]}/events", server.received
+
+    return start
 
 
 def event() -> dict:
@@ -134,22 +148,14 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server():
-    """Starts a server on 127.0.0.1 whose POST answer is a function of the handler."""
-    servers = []
+def server(started):
+    """A function starting a server whose POST answer is a function of the handler."""
 
     def start(answer) -> tuple[str, list]:
-        instance = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-        instance.daemon_threads = True
-        instance.answer, instance.requests = answer, []
-        threading.Thread(target=instance.serve_forever, daemon=True).start()
-        servers.append(instance)
+        instance = _serve(started, _Recorder, answer=answer, requests=[])
         return f"127.0.0.1:{instance.server_address[1]}", instance.requests
 
-    yield start
-    for instance in servers:
-        instance.shutdown()
-        instance.server_close()
+    return start
 
 
 def _ok(handler):
@@ -378,3 +384,12 @@ def test_a_failed_delivery_is_recorded_without_the_password(tmp_path, server):
     (execution,) = connection.get_executions_by_id([made.execution_id])
     recorded = execution.custom_properties[registry.EVENT_FAILURES].string_value
     assert "HTTP 500" in recorded and "hunter2" not in recorded and "ann:***@" in recorded
+
+
+def test_a_sink_that_fails_is_one_line_naming_the_events_it_did_not_get(tmp_path):
+    change = [event(), event()]
+    (failure,) = events.deliver(change, events.Sinks(command=("false",)))
+    assert failure == "command false: exit status 1: (2 events not sent)"
+    sink = tmp_path / "e.jsonl"
+    assert events.deliver(change, events.Sinks(file=str(sink))) == []
+    assert len(sink.read_text().splitlines()) == 2

@@ -36,6 +36,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mct_component import files
 from mct_component.errors import ParameterError
 from mct_component.text import now_iso
 
@@ -156,7 +157,8 @@ def deliver(
     Each sink has `budget_s` for all the events; what is not sent by then fails.
 
     Returns:
-        One line per failed delivery ("webhook http://…: HTTP 503"), already logged,
+        One line per sink that failed ("webhook http://…: HTTP 503 (2 events not sent)"):
+        after its first failure a sink is sent none of the later events. Already logged,
         with no secret in it.
     """
     batch = [event] if isinstance(event, Mapping) else list(event)
@@ -170,12 +172,14 @@ def deliver(
         if not target:
             continue
         deadline = time.monotonic() + budget_s
-        for body in bodies:
+        for sent, body in enumerate(bodies):
             try:
                 send(target, body, deadline)
             except Exception as e:  # a sink's failure must not undo or block the change
                 reason = " ".join(str(e).split())[:200].replace(sinks.token or "\0", "***")
-                failure = f"{name} {shown}: {reason}"
+                unsent = len(bodies) - sent
+                lost = f" ({unsent} events not sent)" if unsent > 1 else ""
+                failure = f"{name} {shown}: {reason}{lost}"
                 logger.warning("Card event not delivered to %s", failure)
                 failures.append(failure)
                 break  # the later events of this change would fail the same way
@@ -410,13 +414,7 @@ def _shown_command(command: Sequence[str]) -> str:
 
 
 def _read_token(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_TOKEN_BYTES + 1)
-    except OSError as e:
-        raise ParameterError(f"events token file {path!r} cannot be read: {e.strerror}") from None
-    if len(data) > MAX_TOKEN_BYTES:
-        raise ParameterError(f"events token file {path!r} is larger than {MAX_TOKEN_BYTES} bytes")
+    data = files.read_setting(path, MAX_TOKEN_BYTES, "events token file", ParameterError)
     try:
         token = data.decode("ascii").strip()
     except UnicodeDecodeError:

@@ -7,6 +7,7 @@ import sqlite3
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Union
 
+from mct_component import files
 from mct_component.errors import LineageError
 
 if TYPE_CHECKING:
@@ -61,13 +62,7 @@ def load_connection_config(path: str) -> Any:
     from google.protobuf import text_format
     from ml_metadata.proto import metadata_store_pb2
 
-    try:
-        with open(path, "rb") as f:
-            data = f.read(_MAX_CONFIG_BYTES + 1)
-    except OSError as e:
-        raise LineageError(f"connection config {path!r} cannot be read: {e.strerror}") from None
-    if len(data) > _MAX_CONFIG_BYTES:
-        raise LineageError(f"connection config {path!r} is larger than {_MAX_CONFIG_BYTES:,} bytes")
+    data = files.read_setting(path, _MAX_CONFIG_BYTES, "connection config", LineageError)
     config = metadata_store_pb2.ConnectionConfig()
     try:
         text_format.Parse(data.decode("utf-8"), config)
