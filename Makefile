@@ -38,9 +38,9 @@ test: $(STAMP) lint
 	@bash scripts/ensure_debian_packages.sh
 	$(PYTHON) -m pytest
 
-# The pure tier while working: no TensorFlow, no pipeline run (a few minutes).
+# The pure tier while working: no pipeline run, no TensorFlow, no browser (under a minute).
 test-fast: $(STAMP)
-	$(PYTHON) -m pytest -m "not slow and not tf" -q
+	$(PYTHON) -m pytest -m "not slow and not tf and not browser" -q
 
 lint: $(STAMP)
 	$(PYTHON) -m ruff check .

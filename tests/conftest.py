@@ -174,3 +174,20 @@ def dashboard_run(tmp_path_factory, penguin_run) -> PipelineRun:
         shutil.copyfile(penguin_run.metadata_path, paths["metadata_path"])
         _run_minimal(folder, penguin_run)
     return PipelineRun(folder, paths["metadata_path"], "penguin-minimal")
+
+
+# Modules whose import makes a test belong to the `tf` tier.
+# (`tfx` alone is not: its local filesystem plugin loads no TensorFlow.)
+HEAVY_MODULES = ("tensorflow", "tensorflow_model_analysis", "apache_beam")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A session that deselected `tf` tests fails if a test imported TensorFlow anyway:
+    that test lacks its `tf` marker and makes the fast tier slow."""
+    import sys
+
+    expression = session.config.getoption("markexpr") or ""
+    loaded = [name for name in HEAVY_MODULES if name in sys.modules]
+    if "not tf" in expression and loaded and exitstatus == 0:
+        print(f"\nthe tier without `tf` imported {', '.join(loaded)}: mark its test `tf`")
+        session.exitstatus = 1

@@ -60,6 +60,7 @@ def in_child(work) -> int:
     return pid
 
 
+@pytest.mark.slow  # many real processes killed
 def test_killed_writers_leave_the_previous_card_or_the_new_one(two_cards, tmp_path):
     (a, b), expected = two_cards
     out = str(tmp_path / "card")

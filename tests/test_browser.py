@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pathlib
 
+import pytest
+
 from tests.browser import Browser
+
+pytestmark = pytest.mark.browser
 
 
 def test_browser_reports_console_errors_requests_and_runs_scripts(tmp_path: pathlib.Path):

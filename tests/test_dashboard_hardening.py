@@ -171,6 +171,7 @@ def test_every_page_has_a_csp_without_unsafe_inline_that_hashes_its_own_code(tmp
             assert digest in _hashes(html.unescape(policy), f"{kind}-src"), (name, kind)
 
 
+@pytest.mark.browser
 def test_the_pages_scripts_and_styles_run_under_their_csp_in_chromium(tmp_path):
     store = write_card_store(tmp_path)
     site = _site(store, tmp_path)

@@ -373,7 +373,8 @@ def test_hf_export_of_hostile_strings_keeps_its_shape(evil_and_benign):
 
 
 @pytest.mark.parametrize(
-    "fmt", ["sagemaker", pytest.param("mct", marks=pytest.mark.tf)]  # MCT imports TensorFlow
+    "fmt",
+    ["sagemaker", pytest.param("mct", marks=pytest.mark.tf)],  # MCT imports TensorFlow
 )
 def test_json_exports_of_hostile_strings_stay_valid(evil_and_benign, fmt, sagemaker_shapes):
     _, evil = evil_and_benign

@@ -337,6 +337,7 @@ def test_a_change_killed_before_its_commit_is_cleaned_by_the_next(card_store, tm
     assert _leftovers(root, recorded) == []
 
 
+@pytest.mark.slow  # many real processes killed
 def test_changes_killed_at_random_points_leave_only_recorded_versions(card_store, tmp_path):
     rng = random.Random(16)
     arguments = card_store.cli("edit", "--card-content", _content(tmp_path), "--by", "ann")
@@ -440,6 +441,7 @@ def test_a_yaml_date_in_content_is_kept_as_the_text_written(card_store, capsys, 
     assert card.model_details.overview == "2024-01-01 12:00"
 
 
+@pytest.mark.tf  # the statistics reader reads through TensorFlow's fileio (issue 21)
 def test_a_schema_file_of_random_bytes_is_one_source_error(tmp_path):
     from mct_component.readers import statistics
     from mct_component.readers.refs import ArtifactRef
@@ -450,6 +452,7 @@ def test_a_schema_file_of_random_bytes_is_one_source_error(tmp_path):
         statistics.schema_summary(ArtifactRef("Schema", str(path), 4))
 
 
+@pytest.mark.tf  # the statistics reader reads through TensorFlow's fileio (issue 21)
 def test_garbage_statistics_are_one_error_without_protobufs_warning(tmp_path):
     """protobuf accepts these bytes with a RuntimeWarning; the reader says what they are."""
     script = textwrap.dedent(

@@ -23,6 +23,7 @@ try:
 except BrowserError as e:
     pytest.skip(str(e), allow_module_level=True)
 
+pytestmark = pytest.mark.browser
 SCREENSHOTS = pathlib.Path(__file__).parent.parent / "build" / "screenshots"
 
 # Charts a reader can see: rendered (not in a closed <details>) and of a drawn size.

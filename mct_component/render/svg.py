@@ -220,7 +220,9 @@ def _matrix(chart: Matrix, width: int, parts: list[str]) -> int:
         top += 16
     if chart.row_title:
         parts.append(
-            _text(_n(left - 6), top + 10, chart.row_title, limit, f' text-anchor="end" fill="{_AXIS}"')
+            _text(
+                _n(left - 6), top + 10, chart.row_title, limit, f' text-anchor="end" fill="{_AXIS}"'
+            )
         )
     column_chars = max(1, min(limit, int((cell_w - 4) / _CHAR_W)))
     parts.append('<g text-anchor="middle">')
