@@ -277,7 +277,7 @@ def _peak_rss_of_delivery(sinks: str) -> int:
     shared with this test process between fork and exec.
     """
     script = (
-        "import re; from mct_component import events\n"
+        "import re; from mct_component.governance import events\n"
         f"print(events.deliver(events.cloud_event('t', 1, {{}}), {sinks}, budget_s=8.0))\n"
         "status = open('/proc/self/status').read()\n"
         "print(int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) * 1024)"
