@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sys
 
 import pytest
 
@@ -181,13 +182,19 @@ def dashboard_run(tmp_path_factory, penguin_run) -> PipelineRun:
 HEAVY_MODULES = ("tensorflow", "tensorflow_model_analysis", "apache_beam")
 
 
-def pytest_sessionfinish(session, exitstatus):
-    """A session that deselected `tf` tests fails if a test imported TensorFlow anyway:
-    that test lacks its `tf` marker and makes the fast tier slow."""
-    import sys
+_heavy_import_reported = False
 
-    expression = session.config.getoption("markexpr") or ""
+
+@pytest.fixture(autouse=True)
+def _fast_tier_stays_light(request):
+    """Under a marker expression that deselects `tf`, a test that imports TensorFlow,
+    TFMA or Beam (or finds them imported at collection) fails: it lacks its `tf` marker
+    and makes the fast tier slow. Checked after each test, so it also holds under xdist."""
+    global _heavy_import_reported
+    yield
+    if "not tf" not in (request.config.getoption("markexpr") or "") or _heavy_import_reported:
+        return
     loaded = [name for name in HEAVY_MODULES if name in sys.modules]
-    if "not tf" in expression and loaded and exitstatus == 0:
-        print(f"\nthe tier without `tf` imported {', '.join(loaded)}: mark its test `tf`")
-        session.exitstatus = 1
+    if loaded:
+        _heavy_import_reported = True
+        pytest.fail(f"the tier without `tf` imported {', '.join(loaded)}: mark this test `tf`")

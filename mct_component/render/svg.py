@@ -26,6 +26,9 @@ _ROW = 20  # height of one horizontal bar
 _BAR = "#4e79a7"
 _GRID = "#e4e4e4"
 _AXIS = "#666"
+_INK = "#333"  # text
+_FAINT = "#888"  # "No data"
+_ERROR_BAR = "#222"
 # Okabe-Ito: distinguishable with colour-vision deficiencies; dashes for greyscale.
 _PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
 _DASHES = ("", "6 3", "2 2", "8 3 2 3")
@@ -53,7 +56,7 @@ _LOOKS = {
 # split's colour (f: fill, s: stroke) and dash pattern (d).
 _SPLIT_CSS = "".join(
     [
-        ".sc{font-family:sans-serif;font-size:11px;fill:#333}",
+        f".sc{{font-family:sans-serif;font-size:11px;fill:{_INK}}}",
         ".sc .o{fill:none;stroke-width:1.5}",
         *(f".sc .{name}{{{prop}:{value}}}" for name, prop, value in _LOOKS.values()),
         *(f".sc .f{i}{{fill:{c}}}.sc .s{i}{{stroke:{c}}}" for i, c in enumerate(_PALETTE)),
@@ -97,7 +100,7 @@ def to_svg(chart: Chart, *, width: int = 480, chart_id: str | None = None) -> st
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'font-family="sans-serif" font-size="11" fill="#333">'
+        f'font-family="sans-serif" font-size="11" fill="{_INK}">'
         f'<title id="{chart_id}-t">{title}</title><desc id="{chart_id}-d">{desc}</desc>'
         f"{body}</svg>\n"
     )
@@ -114,7 +117,9 @@ def _is_empty(chart: Chart) -> bool:
 
 
 def _no_data(chart: Chart, width: int, parts: list[str]) -> int:
-    parts.append(f'<text x="{width // 2}" y="48" text-anchor="middle" fill="#888">No data</text>')
+    parts.append(
+        f'<text x="{width // 2}" y="48" text-anchor="middle" fill="{_FAINT}">No data</text>'
+    )
     return 64
 
 
@@ -180,7 +185,7 @@ def _bar_chart(chart: BarChart, width: int, parts: list[str]) -> int:
         rects.append(f'<path d="{"".join(boxes)}"/>')
     parts += [f'<g fill="{_BAR}">', *rects, "</g>"]
     if errors:
-        parts.append(f'<path class="error-bars" d="{"".join(errors)}" stroke="#222"/>')
+        parts.append(f'<path class="error-bars" d="{"".join(errors)}" stroke="{_ERROR_BAR}"/>')
     parts += ['<g text-anchor="end">', *labels, "</g>", *texts]
     ticks_d = "".join(f"M{_n(px(t))} {bottom}v4" for t in ticks)
     axis_d = f"M{_n(px(0))} {top}V{bottom}M{_n(left)} {bottom}H{_n(right)}{ticks_d}"
