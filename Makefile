@@ -55,7 +55,8 @@ format: $(STAMP)
 # Re-resolve requirements.in into requirements.lock (needs the package index).
 lock:
 	"$$(bash scripts/find_python310.sh)" -m uv pip compile --python "$$(bash scripts/find_python310.sh)" \
-		--python-platform x86_64-manylinux_2_36 requirements.in -o requirements.lock
+		--python-platform x86_64-manylinux_2_36 --override requirements.override \
+		requirements.in -o requirements.lock
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

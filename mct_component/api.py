@@ -27,6 +27,7 @@ from mct_component.exports import Export
 from mct_component.generator import parameters
 from mct_component.governance.events import Sinks
 from mct_component.governance.registry import CardVersion, Deletion
+from mct_component.governance.verify import Verification
 from mct_component.mlmd.store import StoreLike
 from mct_component.readers.refs import CardInputs
 
@@ -267,6 +268,10 @@ def set_card_status(
     note: str = "",
     output_root: str | None = None,
     events: Sinks | None = None,
+    signing_key: str | None = None,
+    signing_certificate: str | None = None,
+    certificate_chain: Sequence[str] = (),
+    policy: str | None = None,
 ) -> CardVersion:
     """Moves a model's card to a new status (`lifecycle`), recorded as a new version.
 
@@ -287,10 +292,36 @@ def set_card_status(
     from mct_component.governance import registry
     from mct_component.mlmd import store as stores
 
+    key, rules = _trust(signing_key, signing_certificate, certificate_chain, policy)
     connection = stores.connect(store, read_only=False)
     return registry.set_status(
-        connection, _model_id(model_id), status, by, note, output_root, events
+        connection, _model_id(model_id), status, by, note, output_root, events, key, rules
     )
+
+
+def _trust(
+    signing_key: str | None,
+    signing_certificate: str | None,
+    certificate_chain: Sequence[str],
+    policy: str | None,
+) -> tuple[Any, Any]:
+    """The signing key (None: unsigned) and the review policy (`policy`, else
+    `$MCT_REVIEW_POLICY`; None: none) of a change.
+
+    Raises:
+        ParameterError: a key, certificate or policy file that is missing or wrong.
+    """
+    from mct_component.governance import policy as policies
+    from mct_component.governance import signing
+
+    if signing_key is None and (signing_certificate or certificate_chain):
+        raise ParameterError("--signing-certificate needs --signing-key (its private key)")
+    key = (
+        signing.load_signing_key(signing_key, signing_certificate, tuple(certificate_chain))
+        if signing_key
+        else None
+    )
+    return key, policies.load(policy)
 
 
 def edit_card(
@@ -302,6 +333,10 @@ def edit_card(
     note: str = "",
     output_root: str | None = None,
     events: Sinks | None = None,
+    signing_key: str | None = None,
+    signing_certificate: str | None = None,
+    certificate_chain: Sequence[str] = (),
+    policy: str | None = None,
 ) -> CardVersion:
     """Applies human-written content to a model's card, as a new draft version.
 
@@ -316,8 +351,11 @@ def edit_card(
     from mct_component.mlmd import store as stores
 
     human = content_module.load_card_content(content)
+    key, rules = _trust(signing_key, signing_certificate, certificate_chain, policy)
     connection = stores.connect(store, read_only=False)
-    return registry.edit(connection, _model_id(model_id), human, by, note, output_root, events)
+    return registry.edit(
+        connection, _model_id(model_id), human, by, note, output_root, events, key, rules
+    )
 
 
 def _model_id(model_id: Any) -> int:
@@ -337,6 +375,10 @@ def clone_card(
     note: str = "",
     output_root: str | None = None,
     events: Sinks | None = None,
+    signing_key: str | None = None,
+    signing_certificate: str | None = None,
+    certificate_chain: Sequence[str] = (),
+    policy: str | None = None,
 ) -> CardVersion:
     """Copies the human-written content of a model's card onto another model's, as a draft.
 
@@ -350,30 +392,86 @@ def clone_card(
     from mct_component.governance import registry
     from mct_component.mlmd import store as stores
 
+    key, rules = _trust(signing_key, signing_certificate, certificate_chain, policy)
     connection = stores.connect(store, read_only=False)
     return registry.clone(
-        connection, _model_id(model_id), _model_id(to_model_id), by, note, output_root, events
+        connection,
+        _model_id(model_id),
+        _model_id(to_model_id),
+        by,
+        note,
+        output_root,
+        events,
+        key,
+        rules,
     )
 
 
 def delete_card(
-    store: StoreLike, model_id: int, *, purge: bool = False, roots: Sequence[str] = ()
+    store: StoreLike,
+    model_id: int,
+    *,
+    purge: bool = False,
+    roots: Sequence[str] = (),
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    events: Sinks | None = None,
+    signing_key: str | None = None,
+    signing_certificate: str | None = None,
+    certificate_chain: Sequence[str] = (),
+    policy: str | None = None,
 ) -> Deletion:
-    """Marks every version of a model's card deleted (`MARKED_FOR_DELETION` in MLMD).
+    """Deletes a model's card as a change (a last version says who, when and why, signed
+    like any change), then marks every version deleted (`MARKED_FOR_DELETION`).
 
     Deleted cards are hidden from `card_history` unless asked; their files are kept
     unless `purge`, which deletes only card folders this package wrote, inside the
     folder the generator wrote to or one of `roots` (where changes were written with
-    `output_root`); the others are listed in `Deletion.kept` with the reason.
+    `output_root`); the others are listed in `Deletion.kept` with the reason. An
+    archived card is deleted only under a policy with `allow_delete_archived`.
 
     Raises:
         LineageError: the model has no card.
+        ParameterError: no `note`.
+        PolicyError: archived, or the policy asks for a signature.
     """
     from mct_component.governance import registry
     from mct_component.mlmd import store as stores
 
+    key, rules = _trust(signing_key, signing_certificate, certificate_chain, policy)
     connection = stores.connect(store, read_only=False)
-    return registry.delete(connection, _model_id(model_id), purge, tuple(roots))
+    return registry.delete(
+        connection,
+        _model_id(model_id),
+        purge,
+        tuple(roots),
+        by,
+        note,
+        output_root,
+        events,
+        key,
+        rules,
+    )
+
+
+def verify_card_history(
+    store: StoreLike, model_id: int, *, policy: str | None = None
+) -> Verification:
+    """Checks every version of a model's card without trusting the store: digests, the
+    hash chain, MLMD against the signed records, signatures, and the review policy
+    (`policy`, else `$MCT_REVIEW_POLICY`). See `governance.verify`.
+
+    Raises:
+        LineageError: the model has no card.
+        ParameterError: the policy file is missing or wrong.
+    """
+    from mct_component.governance import policy as policies
+    from mct_component.governance import verify
+    from mct_component.mlmd import store as stores
+
+    rules = policies.load(policy)
+    return verify.verify_history(stores.connect(store), _model_id(model_id), rules)
 
 
 def export_card(card: Card, format: str) -> Export:

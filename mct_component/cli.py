@@ -9,7 +9,12 @@
     mct-card show    STORE --model-id N [--version V] [--json]
     mct-card diff    STORE --model-id N --from V --to V [--json]
     mct-card clone   STORE --model-id N --to-model M [--by NAME] [--note TEXT]
-    mct-card delete  STORE --model-id N [--purge]
+    mct-card delete  STORE --model-id N --note TEXT [--by NAME] [--purge]
+    mct-card verify  STORE --model-id N [--policy FILE] [--require-approval] [--json]
+
+Every command that makes a version (status, edit, clone, delete, import with a store)
+takes --signing-key PEM [--signing-certificate PEM --certificate-chain PEM...] to sign
+it, and --policy FILE (or MCT_REVIEW_POLICY), the review policy it must satisfy.
     mct-card dashboard STORE --output-dir DIR [--completeness-gate X] [--overwrite]
         [--output-root DIR]...
     mct-card export  --format hf|sagemaker|mct --card PATH --output PATH
@@ -81,8 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     clone.add_argument("--to-model", type=int, required=True, help="MLMD id of the target model")
     _change_options(clone)
 
-    delete = _command(commands, "delete", "mark every version of a model's card deleted")
+    delete = _command(commands, "delete", "delete a model's card (a recorded, signed change)")
     _model(delete)
+    _signing_options(delete)
+    delete.add_argument("--by", help="who deletes it (default: the signer, or the OS user)")
+    delete.add_argument("--note", default="", help="why (required)")
+    delete.add_argument("--events-file", help="append the change's CloudEvents to this file")
+    delete.add_argument("--events-url", help="POST the change's CloudEvents to this URL")
+    delete.add_argument("--events-command", help="run this command with each event on stdin")
+    delete.add_argument("--events-config", help="JSON events configuration (as for status)")
+    delete.add_argument("--events-token-file", help="a file holding the webhook's token")
     delete.add_argument(
         "--purge",
         action="store_true",
@@ -95,10 +108,21 @@ def _parser() -> argparse.ArgumentParser:
         help="a folder versions were written to with --output-root (repeatable)",
     )
 
+    verify = _command(commands, "verify", "check a card's whole history and its signatures")
+    _model(verify)
+    verify.add_argument("--policy", help="the review policy (default: $MCT_REVIEW_POLICY)")
+    verify.add_argument(
+        "--require-approval",
+        action="store_true",
+        help="also fail unless the newest version is a verified approval",
+    )
+    verify.add_argument("--json", action="store_true", help="print JSON")
+
     history = _command(commands, "history", "list the versions of a model's card")
     _model(history)
     history.add_argument("--json", action="store_true", help="print JSON")
     history.add_argument("--all", action="store_true", help="include deleted versions")
+    history.add_argument("--policy", help="the review policy (default: $MCT_REVIEW_POLICY)")
 
     show = _command(commands, "show", "print a version of a model's card (Markdown)")
     _model(show)
@@ -168,7 +192,20 @@ def _model(command: argparse.ArgumentParser) -> None:
     command.add_argument("--model-id", type=int, required=True, help="MLMD id of the Model")
 
 
+def _signing_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--signing-key", help="sign the new version with this EC private key")
+    command.add_argument("--signing-certificate", help="the key's X.509 certificate (PEM)")
+    command.add_argument(
+        "--certificate-chain",
+        nargs="+",
+        default=[],
+        help="intermediate and root certificates of --signing-certificate (PEM)",
+    )
+    command.add_argument("--policy", help="the review policy (default: $MCT_REVIEW_POLICY)")
+
+
 def _change_options(command: argparse.ArgumentParser) -> None:
+    _signing_options(command)
     command.add_argument("--by", help="who makes the change (default: the OS user)")
     command.add_argument("--note", default="", help="why")
     command.add_argument(
@@ -205,7 +242,16 @@ def _change(args: argparse.Namespace) -> dict[str, Any]:
         args.events_config,
         token_file=args.events_token_file,
     )
-    return {"by": args.by, "note": args.note, "output_root": args.output_root, "events": sinks}
+    return {
+        "by": args.by,
+        "note": args.note,
+        "output_root": getattr(args, "output_root_for_version", args.output_root),
+        "events": sinks,
+        "signing_key": args.signing_key,
+        "signing_certificate": args.signing_certificate,
+        "certificate_chain": tuple(args.certificate_chain),
+        "policy": args.policy,
+    }
 
 
 def _new_version(version: Any) -> str:
@@ -276,7 +322,9 @@ def delete(args: argparse.Namespace) -> str:
     roots = tuple(args.output_root or ())
     if roots and not args.purge:
         raise ParameterError("--output-root goes with --purge: it names where versions may be")
-    deleted = mct.delete_card(_store(args), args.model_id, purge=args.purge, roots=roots)
+    args.output_root_for_version = None
+    change = _change(args)
+    deleted = mct.delete_card(_store(args), args.model_id, purge=args.purge, roots=roots, **change)
     if not args.purge:
         return f"{len(deleted.versions)} versions of model {args.model_id}'s card marked for deletion, files kept"
     lines = [
@@ -291,18 +339,51 @@ def history(args: argparse.Namespace) -> str:
     """Runs `mct-card history`."""
     import mct_component as mct
 
-    versions = mct.card_history(_store(args), args.model_id, include_deleted=args.all)
+    store = _store(args)
+    versions = mct.card_history(store, args.model_id, include_deleted=args.all)
+    checked = mct.verify_card_history(store, args.model_id, policy=args.policy)
+    broken = {number for number, _ in checked.problems}
+    trust = {
+        c.version: "altered" if c.version in broken else "verified" if c.verified else "unverified"
+        for c in checked.versions
+    }
     if args.json:
-        return json.dumps([v.as_dict() for v in versions], indent=2)
-    rows = [f"{'version':>7}  {'status':<15} {'change':<15} {'by':<20} {'at':<25} note"]
+        return json.dumps([{**v.as_dict(), "trust": trust[v.version]} for v in versions], indent=2)
+    rows = [
+        f"{'version':>7}  {'status':<15} {'change':<17} {'trust':<10} {'by':<20} {'at':<25} note"
+    ]
     for v in versions:
         # Every field from the store is escaped on its own: one version, one row.
         status, change, by, at, note = (
             terminal.visible(text) for text in (v.status, v.change, v.by, v.at, v.note)
         )
         deleted = " (deleted)" if v.deleted else ""
-        rows.append(f"{v.version:>7}  {status:<15} {change:<15} {by:<20} {at:<25} {note}{deleted}")
+        rows.append(
+            f"{v.version:>7}  {status:<15} {change:<17} {trust[v.version]:<10} {by:<20} "
+            f"{at:<25} {note}{deleted}"
+        )
+    if broken:
+        rows.append(f"history altered: see `mct-card verify` ({len(checked.problems)} problem(s))")
     return "\n".join(rows)
+
+
+def verify(args: argparse.Namespace) -> str:
+    """Runs `mct-card verify`: exit 0 only when the whole history holds (and, with
+    --require-approval, the newest version is a verified approval)."""
+    import mct_component as mct
+    from mct_component.governance import verify as verifying
+
+    checked = mct.verify_card_history(_store(args), args.model_id, policy=args.policy)
+    if args.json:
+        output = json.dumps(checked.as_dict(), indent=2)
+    else:
+        lines = [verifying.summary_line(checked)]
+        lines += [f"version {n}: {terminal.one_line(what)}" for n, what in checked.problems]
+        output = "\n".join(lines)
+    failed = not checked.holds or (args.require_approval and not checked.verified_approval)
+    if failed:
+        raise _Failed(output)
+    return output
 
 
 def show(args: argparse.Namespace) -> str:
@@ -413,6 +494,10 @@ def _refuse_writing_over(source: str, output: str, what: str) -> None:
         )
 
 
+class _Failed(Exception):
+    """A check that ran and did not pass (exit 1), its report to print."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors as one line (no usage block), exit status 2."""
 
@@ -429,6 +514,7 @@ COMMANDS = {
     "diff": diff,
     "clone": clone,
     "delete": delete,
+    "verify": verify,
     "dashboard": dashboard,
     "export": export,
     "import": import_content,
@@ -447,6 +533,9 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         _check_text_arguments(args)
         output = COMMANDS[args.command](args)
+    except _Failed as e:
+        print(terminal.visible(str(e), keep_newlines=True))
+        return 1
     except ModelCardError as e:
         _print_error(f"mct-card: error: {terminal.one_line(str(e))}")
         return 2

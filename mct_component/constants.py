@@ -72,3 +72,8 @@ CHART_DIR = "charts"
 EXPLANATION_METADATA_FILE = "explanation_metadata.json"
 # Written into every card folder this package makes: only such folders are ever purged.
 CARD_MARKER_FILE = ".mct-card"
+# The Sigstore bundle that signs a card version's folder (`governance.signing`).
+SIGNATURE_FILE = "card.sig"
+# Recorded on a change: the SHA-256 of its card.sig, and who signed it.
+SIGNATURE_SHA256_PROPERTY = "signature_sha256"
+SIGNER_PROPERTY = "signer"

@@ -8,6 +8,8 @@ ModelCardError
 ├── LineageError (LookupError)          MLMD does not hold what was asked for
 ├── OutputError (OSError)               a card's files, or a change, cannot be written
 ├── ConflictError (RuntimeError)        someone changed the same card version first
+├── SignatureError (ValueError)         a signature is missing, corrupt or does not verify
+├── PolicyError (PermissionError)       the review policy does not allow a change
 └── TemplateError (ValueError)          a template does not compile or render
     └── TemplateNotFoundError (FileNotFoundError)
 """
@@ -45,6 +47,14 @@ class OutputError(ModelCardError, OSError):
 
 class ConflictError(ModelCardError, RuntimeError):
     """Someone else changed the same card version first; look again and retry."""
+
+
+class SignatureError(ModelCardError, ValueError):
+    """A card version's signature is missing, corrupt, by an unknown key, or does not verify."""
+
+
+class PolicyError(ModelCardError, PermissionError):
+    """The review policy does not allow this change (who, how many, unsigned)."""
 
 
 class TemplateError(ModelCardError, ValueError):

@@ -265,7 +265,7 @@ def test_delete_hides_the_card_and_purge_removes_its_files(governed, tmp_path, c
     path, model_id, run = governed
     out = tmp_path / "cards"
     mct.set_card_status(str(path), model_id, "pending_review", by="ann", output_root=str(out))
-    assert run("delete") == 0
+    assert run("delete", "--note", "retired") == 0
     assert run("history") == 2
     assert "card was deleted" in capsys.readouterr().err
     versions = mct.card_history(str(path), model_id, include_deleted=True)

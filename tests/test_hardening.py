@@ -87,7 +87,10 @@ def test_history_prints_hostile_names_and_notes_escaped_one_row_per_version(
     code, out, _ = run_cli(capsys, *card_store.cli("history"))
     assert code == 0
     rows = out.rstrip("\n").split("\n")
-    assert len(rows) == 3  # the header and two versions: no forged row
+    # The header, two versions (the forged one shown altered) and the alteration's line:
+    # no forged row.
+    assert len(rows) == 4 and rows[3].startswith("history altered")
+    assert " altered " in rows[2]
     assert not _raw_controls(out)
     assert "\\u001b]0;pwned\\u0007" in rows[2] and "\\u202e" in rows[2]
     code, out, _ = run_cli(capsys, *card_store.cli("history", "--json"))
@@ -200,7 +203,7 @@ def test_purge_deletes_no_folder_the_store_points_to_outside_our_own(card_store,
     os.symlink(lookalike, link)
     _forge_card(card_store, link)
 
-    code, out, err = run_cli(capsys, *card_store.cli("delete", "--purge"))
+    code, out, err = run_cli(capsys, *card_store.cli("delete", "--note", "gone", "--purge"))
     assert code == 0, err
     assert (precious / "thesis.tex").read_text() == "years of work"
     assert os.path.isfile(lookalike / "model_card.json") and os.path.islink(link)
@@ -213,12 +216,12 @@ def test_purge_keeps_a_card_folder_without_our_marker_or_with_other_files(card_s
     extra = os.path.join(card_store.card_uri, "notes.txt")
     with open(extra, "w") as f:
         f.write("mine")
-    code, out, _ = run_cli(capsys, *card_store.cli("delete", "--purge"))
+    code, out, _ = run_cli(capsys, *card_store.cli("delete", "--note", "gone", "--purge"))
     assert code == 0 and os.path.isfile(extra)
     assert "'notes.txt', which is not a card file" in out
     os.remove(extra)
     os.remove(os.path.join(card_store.card_uri, ".mct-card"))
-    code, out, _ = run_cli(capsys, *card_store.cli("delete", "--purge"))
+    code, out, _ = run_cli(capsys, *card_store.cli("delete", "--note", "gone", "--purge"))
     assert code == 0 and os.path.isdir(card_store.card_uri)
     assert "no .mct-card marker" in out
 
@@ -233,10 +236,11 @@ def test_purge_reaches_versions_under_an_output_root_only_when_named(card_store,
         output_root=str(elsewhere),
     )
     versions = mct.card_history(card_store.path, card_store.model_id)
-    code, out, _ = run_cli(capsys, *card_store.cli("delete", "--purge"))
+    code, out, _ = run_cli(capsys, *card_store.cli("delete", "--note", "gone", "--purge"))
     assert code == 0 and os.path.isdir(versions[1].uri) and "kept" in out
     code, out, _ = run_cli(
-        capsys, *card_store.cli("delete", "--purge", "--output-root", str(elsewhere))
+        capsys,
+        *card_store.cli("delete", "--note", "gone", "--purge", "--output-root", str(elsewhere)),
     )
     assert code == 0 and not os.path.exists(versions[1].uri)
 

@@ -42,6 +42,7 @@ ENUM_KEYS = {
     "direction",
     "change",
     "sha256",
+    "parent_sha256",
     "function",
 }
 

@@ -75,3 +75,30 @@ def test_python_api_example_runs_on_the_demos_files(penguin_run, tmp_path):
     markdown = (tmp_path / "build" / "my_card" / "model_card.md").read_text()
     assert "Teaching classification." in html and "Teaching classification." in markdown
     assert not os.path.exists(tmp_path / "metadata.sqlite")
+
+
+@pytest.mark.slow
+def test_signed_review_example_runs_as_written(tmp_path):
+    """The README's signed flow, in a shell, on a store with one card: the self-approval
+    is refused, bob's approval verifies, and model_signing's own CLI accepts it."""
+    from tests.card_store import write_card_store
+
+    section = README.read_text().split("### Signed review", 1)[1]
+    script = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
+    store = write_card_store(tmp_path / "store")
+    (tmp_path / "content.yaml").write_text("limitations: [Trained on three islands.]\n")
+    bin_dir = os.path.dirname(sys.executable)
+    environment = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "S": f"--metadata {store.path} --model-id {store.model_id}",
+    }
+    environment.pop("MCT_REVIEW_POLICY", None)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "refused: ann is no approver" in result.stdout and "ann may not approve" in result.stderr
+    assert "verified approved" in result.stdout and "deploy" in result.stdout
+    assert "Verification succeeded" in result.stdout

@@ -74,6 +74,7 @@ CARD_ENTRIES = frozenset(
         constants.CHART_DIR,
         constants.EXPLANATION_METADATA_FILE,
         constants.CARD_MARKER_FILE,
+        constants.SIGNATURE_FILE,
     }
 )
 MARKER_TEXT = "A model card folder written by mct-component.\n"

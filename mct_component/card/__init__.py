@@ -401,21 +401,50 @@ class StatusChange(Record):
 
 @dataclasses.dataclass(frozen=True)
 class Approval(Record):
-    """Who approved which version, when, and the SHA-256 of its exact `model_card.json`."""
+    """Who approved which version, when, and the SHA-256 of its exact `model_card.json`.
+
+    `signer` is the identity of the approver's signature ("" for an unsigned approval).
+    """
 
     version: int
     by: str
     at: str
     sha256: str
+    signer: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionChange(Record):
+    """The change that made a version, as the version's signed files record it: what
+    kind, who, when, why, the statuses before and after, and the signer's identity
+    ("" when unsigned; the signature itself is the folder's `card.sig`). A bare key's
+    public key travels along, so anyone can check the files are the signed ones; who
+    the key belongs to is what a review policy vouches for."""
+
+    kind: str
+    by: str
+    at: str
+    note: str = ""
+    from_status: str = ""
+    to_status: str = ""
+    signer: str = ""
+    signer_key: str = ""  # the signer's PEM public key, for a bare key
 
 
 @dataclasses.dataclass(frozen=True)
 class Governance(Record):
-    """The card as a governed record: its version in MLMD and its review history."""
+    """The card as a governed record: its version in MLMD, its review history, and the
+    link to its parent version (the SHA-256 of the parent's `model_card.json`: a hash
+    chain from version 1). `approvals` are those collected on the content under review
+    when the policy asks for several approvers."""
 
     version: int
     history: tuple[StatusChange, ...] = ()
     approval: Approval | None = None
+    parent_version: int = 0
+    parent_sha256: str = ""
+    change: VersionChange | None = None
+    approvals: tuple[Approval, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

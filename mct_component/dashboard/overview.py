@@ -95,8 +95,9 @@ class ModelRow:
 
     @property
     def approved(self) -> bool:
-        """Whether some version of the card is approved."""
-        return any(v.status == lifecycle.APPROVED for v in self.versions)
+        """Whether the newest version of the card is approved (an approval does not carry
+        over to a later, unreviewed version)."""
+        return self.card is not None and self.card.status == lifecycle.APPROVED
 
 
 def model_rows(snapshot: Snapshot, completeness_gate: float | None = None) -> list[ModelRow]:

@@ -32,6 +32,9 @@ GENERATED = "generated"
 EDITED = "edited"
 STATUS_CHANGED = "status_changed"
 CLONED = "cloned"
+# An approval collected while the policy asks for more approvers (the status stays).
+APPROVAL_RECORDED = "approval_recorded"
+DELETED = "deleted"
 
 
 def check_transition(current: str, new: str, note: str = "") -> None:

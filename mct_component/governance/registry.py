@@ -28,14 +28,24 @@ from typing import Any
 from mct_component import constants, files, terminal
 from mct_component import content as content_module
 from mct_component.assembly import generate
-from mct_component.card import Approval, Card, Governance, Inheritance, StatusChange, completeness
+from mct_component.card import (
+    Approval,
+    Card,
+    Governance,
+    Inheritance,
+    StatusChange,
+    VersionChange,
+    completeness,
+)
 from mct_component.errors import (
     ConflictError,
     LineageError,
     OutputError,
     ParameterError,
+    PolicyError,
 )
-from mct_component.governance import events, lifecycle
+from mct_component.governance import events, lifecycle, signing
+from mct_component.governance.policy import Policy
 from mct_component.mlmd import summary
 from mct_component.readers.refs import properties_of
 from mct_component.text import excerpt, iso_time, now_iso, shorten
@@ -45,6 +55,8 @@ logger = logging.getLogger(__name__)
 CARD_TYPE = "mct_component.ModelCard"
 CHANGE_TYPE = "mct_component.CardChange"
 _CHANGE_PROPERTIES = ("change", "by", "note", "from_status", "to_status", "at")
+# On a change's execution when it was signed (custom properties: older stores lack them).
+_SIGNATURE_PROPERTIES = (constants.SIGNER_PROPERTY, constants.SIGNATURE_SHA256_PROPERTY)
 # Recorded on a change's execution when one of its events could not be delivered.
 EVENT_FAILURES = "event_delivery_failures"
 # Bounds on who and why, as human content is bounded. Each version's card carries the
@@ -69,6 +81,7 @@ class CardVersion:
     at: str
     note: str = ""
     deleted: bool = False
+    signer: str = ""  # the identity the change's execution records ("" unsigned)
 
     def as_dict(self) -> dict[str, Any]:
         """The version as JSON-ready data (for `mct-card history --json`)."""
@@ -132,6 +145,7 @@ def history(store: Any, model_id: int, include_deleted: bool = False) -> list[Ca
                 at=at,
                 note=str(made.get("note", "")),
                 deleted=artifact.state == artifact.MARKED_FOR_DELETION,
+                signer=str(made.get(constants.SIGNER_PROPERTY, "")),
             )
         )
     return versions
@@ -184,29 +198,138 @@ def set_status(
     note: str = "",
     output_root: str | None = None,
     sinks: events.Sinks | None = None,
+    key: signing.SigningKey | None = None,
+    policy: Policy | None = None,
 ) -> CardVersion:
     """Moves the newest version of the model's card to `status`, as a new version.
 
     An approval records the reviewer, the time and the SHA-256 of the exact
-    `model_card.json` approved.
+    `model_card.json` approved. Under a `policy` it must be signed by an approver the
+    policy names for the card's pipeline and risk rating, who neither made nor submitted
+    the content; while fewer distinct approvers than the rating needs have approved,
+    the new version records the approval and stays `pending_review`.
 
     Raises:
         ParameterError: the lifecycle does not allow the change.
+        PolicyError: the policy does not allow it.
         ConflictError: someone changed the newest version meanwhile.
     """
     _check_change(by, note)
     current, card = load_version(store, model_id)
     lifecycle.check_transition(current.status, status, note)
-    who, at = by or default_user(), now_iso()
-    approval = card.governance.approval if card.governance else None
+    at = now_iso()
+    who = _who(by, key, policy)
+    governance = card.governance
+    approval = governance.approval if governance else None
+    approvals: tuple[Approval, ...] = governance.approvals if governance else ()
+    kind = lifecycle.STATUS_CHANGED
     if status == lifecycle.APPROVED:
         approved = files.read_bytes(os.path.join(current.uri, constants.CARD_JSON_FILE))
-        approval = Approval(current.version, who, at, lifecycle.fingerprint(approved))
-    elif status == lifecycle.DRAFT:
-        approval = None
+        signer = key.identity if key else ""
+        new = Approval(current.version, who, at, lifecycle.fingerprint(approved), signer)
+        if policy is not None:
+            _check_approval(store, current, card, key, policy, approvals)
+        approvals = (*approvals, new)
+        needed = policy.needed(card.considerations.risk.rating) if policy else 1
+        if len({a.signer or a.by for a in approvals}) < needed:
+            status, kind = lifecycle.PENDING_REVIEW, lifecycle.APPROVAL_RECORDED
+            note = note or f"approval {len(approvals)} of {needed}"
+        else:
+            approval = approvals[0] if len(approvals) == 1 else new
+    else:
+        approvals = ()
+        if status == lifecycle.DRAFT:
+            approval = None
     changed = dataclasses.replace(card, status=status)
-    change = _Change(current, changed, lifecycle.STATUS_CHANGED, who, at, note, approval)
+    change = _Change(current, changed, kind, who, at, note, approval, key, approvals)
+    _check_signed(change, policy)
     return _record(store, change, output_root, sinks)
+
+
+def _who(by: str | None, key: signing.SigningKey | None, policy: Policy | None) -> str:
+    """Who a change is by: `--by`, else the signer's name in the policy, else its identity,
+    else the operating system's user."""
+    if by:
+        return by
+    if key is not None:
+        named = policy.name_of(key.identity) if policy else None
+        return named or signing.short_identity(key.identity)
+    return default_user()
+
+
+def _check_signed(change: _Change, policy: Policy | None) -> None:
+    """Refuses an unsigned change where the policy requires signatures, and a signer
+    the policy does not name.
+
+    Raises:
+        PolicyError: naming the policy and what it asks for.
+    """
+    if policy is None or not policy.require_signatures:
+        return
+    if change.key is None:
+        raise PolicyError(
+            f"policy {policy.path!r} requires signed changes: give --signing-key "
+            "(and --signing-certificate with a certificate)"
+        )
+    if policy.name_of(change.key.identity) is None:
+        raise PolicyError(
+            f"policy {policy.path!r} names no signer "
+            f"{signing.short_identity(change.key.identity)}: add it to approvers or signers"
+        )
+
+
+def _check_approval(
+    store: Any,
+    current: CardVersion,
+    card: Card,
+    key: signing.SigningKey | None,
+    policy: Policy,
+    approvals: Sequence[Approval],
+) -> None:
+    """An approval under a policy: signed, by an approver the policy names for the
+    card's pipeline and risk rating, who made or submitted none of the content under
+    review, and not twice.
+
+    Raises:
+        PolicyError: naming who and why.
+    """
+    pipeline = card.model_details.pipeline_name
+    rating = card.considerations.risk.rating
+    if key is None:
+        raise PolicyError(
+            f"an approval under policy {policy.path!r} must be signed: give --signing-key"
+        )
+    approver = policy.approver(key.identity, pipeline, rating)
+    if approver is None:
+        who = policy.name_of(key.identity) or signing.short_identity(key.identity)
+        raise PolicyError(
+            f"{who} may not approve cards of pipeline "
+            f"{pipeline or '(none)'!r} with risk {rating!r}: policy {policy.path!r} names "
+            "no such approver"
+        )
+    if any((a.signer or a.by) == key.identity for a in approvals):
+        raise PolicyError(f"{approver.name} has already approved this content")
+    versions = history(store, current.model_id)
+    authors = under_review(versions[: current.version])
+    names = {approver.name, key.identity}
+    for version in authors:
+        if names & {version.by, version.signer}:
+            raise PolicyError(
+                f"four eyes: {approver.name} made or submitted the content under review "
+                f"(version {version.version}, {version.change}) and may not approve it"
+            )
+
+
+def under_review(versions: Sequence[CardVersion]) -> list[CardVersion]:
+    """The versions that made or submitted the content under review: every version since
+    the newest approval, approvals being collected excepted."""
+    made: list[CardVersion] = []
+    for version in versions:
+        if version.status == lifecycle.APPROVED:
+            made = []
+        elif version.change != lifecycle.APPROVAL_RECORDED:
+            made.append(version)
+    return made
 
 
 def edit(
@@ -217,6 +340,8 @@ def edit(
     note: str = "",
     output_root: str | None = None,
     sinks: events.Sinks | None = None,
+    key: signing.SigningKey | None = None,
+    policy: Policy | None = None,
 ) -> CardVersion:
     """Applies human-written content to the newest version, as a new draft version.
 
@@ -231,7 +356,9 @@ def edit(
     human = content_module.load_card_content(dict(content))
     human.pop("status", None)  # the lifecycle, not the content, sets the status
     changed = dataclasses.replace(content_module.apply_card_content(card, human), status=status)
-    change = _Change(current, changed, lifecycle.EDITED, by or default_user(), now_iso(), note)
+    who = _who(by, key, policy)
+    change = _Change(current, changed, lifecycle.EDITED, who, now_iso(), note, key=key)
+    _check_signed(change, policy)
     return _record(store, change, output_root, sinks)
 
 
@@ -243,6 +370,8 @@ def clone(
     note: str = "",
     output_root: str | None = None,
     sinks: events.Sinks | None = None,
+    key: signing.SigningKey | None = None,
+    policy: Policy | None = None,
 ) -> CardVersion:
     """Copies the human-written content of one model's card onto another's, as a draft.
 
@@ -274,32 +403,57 @@ def clone(
         status=status,
     )
     why = note or f"cloned from model {source_model_id}"
-    change = _Change(current, cloned, lifecycle.CLONED, by or default_user(), now_iso(), why)
+    who = _who(by, key, policy)
+    change = _Change(current, cloned, lifecycle.CLONED, who, now_iso(), why, key=key)
+    _check_signed(change, policy)
     return _record(store, change, output_root, sinks)
 
 
-def delete(store: Any, model_id: int, purge: bool = False, roots: tuple[str, ...] = ()) -> Deletion:
-    """Marks every version of a model's card `MARKED_FOR_DELETION` (hidden from listings).
+def delete(
+    store: Any,
+    model_id: int,
+    purge: bool = False,
+    roots: tuple[str, ...] = (),
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    sinks: events.Sinks | None = None,
+    key: signing.SigningKey | None = None,
+    policy: Policy | None = None,
+) -> Deletion:
+    """Deletes a model's card as a change: a last version records who deleted it, when
+    and why (signed like any change), then every version is marked
+    `MARKED_FOR_DELETION` (hidden from listings; `history --all` shows them).
 
-    Files are kept unless `purge`. Even then, what the store points to is removed only
-    if it is a card folder this package wrote (`generate.not_a_card_folder`) inside the
-    folder the generator wrote the card to or one of `roots` (the `output_root`s of
-    changes): the store may point anywhere, and nothing else is ever deleted.
+    An archived card is final: it is deleted only where the policy allows it. Files are
+    kept unless `purge`. Even then, what the store points to is removed only if it is a
+    card folder this package wrote (`generate.not_a_card_folder`) inside the folder the
+    generator wrote the card to or one of `roots` (the `output_root`s of changes): the
+    store may point anywhere, and nothing else is ever deleted. The deletion's own
+    version is kept, as the record of it.
 
     Raises:
-        LineageError: the model has no card.
+        LineageError: the model has no card, or it is deleted already.
+        ParameterError: no note says why.
+        PolicyError: the card is archived, or the policy asks for a signature.
     """
+    _check_change(by, note)
+    if not note.strip():
+        raise ParameterError("deleting a card needs a note saying why (--note)")
+    if all(v.deleted for v in history(store, model_id, include_deleted=True)):
+        if not purge:
+            raise LineageError(f"model {model_id}'s card was deleted already")
+    else:
+        _record_deletion(store, model_id, by, note, output_root, sinks, key, policy)
     versions = history(store, model_id, include_deleted=True)
-    artifacts = store.get_artifacts_by_id([v.artifact_id for v in versions])
-    for artifact in artifacts:
-        artifact.state = artifact.MARKED_FOR_DELETION
-    with _recording():
-        store.put_artifacts(artifacts)
+    records = {v.artifact_id for v in versions if v.change == lifecycle.DELETED}
     purged, kept = [], []
     if purge:
         allowed = [_folder(os.path.dirname(v.uri.rstrip("/"))) for v in versions[:1]]
         allowed += [_folder(root) for root in roots]
         for version in versions:
+            if version.artifact_id in records:
+                continue  # the record of the deletion stays
             reason = _not_purgeable(version.uri, allowed)
             if reason:
                 kept.append((version.uri, reason))
@@ -310,6 +464,36 @@ def delete(store: Any, model_id: int, purge: bool = False, roots: tuple[str, ...
     return Deletion(
         tuple(history(store, model_id, include_deleted=True)), tuple(purged), tuple(kept)
     )
+
+
+def _record_deletion(
+    store: Any,
+    model_id: int,
+    by: str | None,
+    note: str,
+    output_root: str | None,
+    sinks: events.Sinks | None,
+    key: signing.SigningKey | None,
+    policy: Policy | None,
+) -> None:
+    """Records the deletion as a last version, then marks every version deleted."""
+    current, card = load_version(store, model_id)
+    if current.status == lifecycle.ARCHIVED and not (policy and policy.allow_delete_archived):
+        raise PolicyError(
+            f"model {model_id}'s card is archived, which is final: it may be deleted only "
+            "under a policy with allow_delete_archived: true"
+        )
+    who = _who(by, key, policy)
+    approval = card.governance.approval if card.governance else None
+    change = _Change(current, card, lifecycle.DELETED, who, now_iso(), note, approval, key)
+    _check_signed(change, policy)
+    _record(store, change, output_root, sinks)
+    versions = history(store, model_id, include_deleted=True)
+    artifacts = store.get_artifacts_by_id([v.artifact_id for v in versions])
+    for artifact in artifacts:
+        artifact.state = artifact.MARKED_FOR_DELETION
+    with _recording():
+        store.put_artifacts(artifacts)
 
 
 def _not_purgeable(uri: str, allowed: list[str]) -> str:
@@ -336,10 +520,16 @@ class _Change:
     at: str
     note: str
     approval: Approval | None = None
+    key: signing.SigningKey | None = None
+    approvals: tuple[Approval, ...] = ()
 
     @property
     def version(self) -> int:
         return self.base.version + 1
+
+    @property
+    def signer(self) -> str:
+        return self.key.identity if self.key else ""
 
 
 def _record(
@@ -367,6 +557,14 @@ def _record(
     with _writing(uri):
         _remove_abandoned_versions(store, root, base.model_id)
         generate.write_directory(uri, outputs, overwrite=False)
+        if change.key is not None:
+            try:
+                digest = signing.sign(uri, change.key)
+            except BaseException:
+                files.remove_directory(uri)
+                raise
+            execution.custom_properties[constants.SIGNER_PROPERTY].string_value = change.signer
+            execution.custom_properties[constants.SIGNATURE_SHA256_PROPERTY].string_value = digest
         artifact_id, execution.id = _commit(store, change, uri, artifact, execution)
     made = CardVersion(
         model_id=base.model_id,
@@ -378,6 +576,7 @@ def _record(
         by=change.by,
         at=change.at,
         note=change.note,
+        signer=change.signer,
     )
     if sinks:
         _publish(store, sinks, base, made, execution)
@@ -390,6 +589,8 @@ def _stamped(change: _Change, earlier: Sequence[CardVersion]) -> Card:
     step = StatusChange(
         change.version, change.card.status, change.kind, change.by, change.at, change.note
     )
+    base = change.base
+    parent = files.read_bytes(os.path.join(base.uri, constants.CARD_JSON_FILE))
     return dataclasses.replace(
         change.card,
         completeness=completeness.assess(change.card),
@@ -397,8 +598,27 @@ def _stamped(change: _Change, earlier: Sequence[CardVersion]) -> Card:
             version=change.version,
             history=(*(_history_entry(v) for v in earlier), step),
             approval=change.approval,
+            parent_version=base.version,
+            parent_sha256=lifecycle.fingerprint(parent),
+            change=VersionChange(
+                kind=change.kind,
+                by=change.by,
+                at=change.at,
+                note=change.note,
+                from_status=base.status,
+                to_status=change.card.status,
+                signer=change.signer,
+                signer_key=_public_key_text(change.key),
+            ),
+            approvals=change.approvals,
         ),
     )
+
+
+def _public_key_text(key: signing.SigningKey | None) -> str:
+    if key is None or key.certificate:
+        return ""
+    return key.public_key_pem.decode("ascii")
 
 
 def _version_files(card: Card, base_uri: str) -> dict[str, str | bytes]:
@@ -478,7 +698,7 @@ def _commit(
         (_base_artifact(store, base.artifact_id), _event(pb.Event.INPUT, "previous")),
         (artifact, _event(pb.Event.OUTPUT, "card")),
     ]
-    contexts = store.get_contexts_by_artifact(base.artifact_id)
+    contexts = _contexts_of(store, base.artifact_id)
     try:
         with _recording():
             execution_id, (_, artifact_id), _ = store.put_execution(
@@ -688,6 +908,16 @@ def _producers(store: Any, artifact_ids: list[int]) -> dict[int, Any]:
     }
     executions = {e.id: e for e in store.get_executions_by_id(sorted(set(made.values())))}
     return {artifact: executions[execution] for artifact, execution in made.items()}
+
+
+def _contexts_of(store: Any, artifact_id: int) -> list[Any]:
+    """The contexts (pipeline, run) of an artifact; none when the store links it to none."""
+    from ml_metadata import errors
+
+    try:
+        return list(store.get_contexts_by_artifact(artifact_id))
+    except errors.NotFoundError:
+        return []
 
 
 def _base_artifact(store: Any, artifact_id: int) -> Any:

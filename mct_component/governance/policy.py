@@ -1,0 +1,255 @@
+"""The review policy: who may approve, how many approvers, whether changes must be signed.
+
+A YAML file (`--policy FILE`, or `MCT_REVIEW_POLICY`):
+
+    approvers:                 # who may approve: a public key or a certificate identity
+      - {name: bob, public_key: keys/bob.pub.pem}
+      - {name: risk-office, certificate_identity: risk@example.com, pipelines: ["credit-*"]}
+    signers:                   # others whose signed changes are vouched for (authors)
+      - {name: ann, public_key: keys/ann.pub.pem}
+    trust_roots: [ca.pem]      # root certificates that certificate identities chain to
+    min_approvers: {high: 2}   # distinct approvers by risk rating (default 1)
+    require_signatures: true   # unsigned changes are refused
+    allow_delete_archived: false
+
+Paths are relative to the policy file. An approver may be limited to `pipelines` (glob
+patterns) and `risk_ratings`. Under any policy an approval is signed by an approver it
+names, and no identity that made or submitted the content under review may approve it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mct_component.errors import ParameterError
+from mct_component.text import excerpt
+
+POLICY_ENV = "MCT_REVIEW_POLICY"
+MAX_POLICY_BYTES = 256 * 1024
+_KEYS = {
+    "approvers",
+    "signers",
+    "trust_roots",
+    "min_approvers",
+    "require_signatures",
+    "allow_delete_archived",
+}
+_PERSON_KEYS = {"name", "public_key", "certificate_identity", "pipelines", "risk_ratings"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Person:
+    """Someone the policy names: a display name and one identity (key or certificate)."""
+
+    name: str
+    identity: str  # `key:<hex>` or a certificate's e-mail / subject
+    public_key_pem: bytes = b""
+    pipelines: tuple[str, ...] = ()  # glob patterns; empty: every pipeline
+    risk_ratings: tuple[str, ...] = ()  # empty: every rating
+
+    def covers(self, pipeline: str, rating: str) -> bool:
+        """Whether this person may act on a card of `pipeline` with risk `rating`."""
+        in_pipeline = not self.pipelines or any(
+            fnmatch.fnmatchcase(pipeline, p) for p in self.pipelines
+        )
+        return in_pipeline and (not self.risk_ratings or rating in self.risk_ratings)
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """A loaded, checked review policy."""
+
+    path: str
+    approvers: tuple[Person, ...] = ()
+    signers: tuple[Person, ...] = ()
+    trust_roots: tuple[str, ...] = ()
+    min_approvers: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    require_signatures: bool = False
+    allow_delete_archived: bool = False
+
+    def needed(self, rating: str) -> int:
+        """How many distinct approvers a card of risk `rating` needs."""
+        return max(1, int(self.min_approvers.get(rating, 1)))
+
+    def approver(self, identity: str, pipeline: str, rating: str) -> Person | None:
+        """The approver with this identity allowed for the pipeline and rating, if any."""
+        for person in self.approvers:
+            if person.identity == identity and person.covers(pipeline, rating):
+                return person
+        return None
+
+    def name_of(self, identity: str) -> str | None:
+        """The name the policy gives an identity (approver or signer), if any."""
+        for person in (*self.approvers, *self.signers):
+            if person.identity == identity:
+                return person.name
+        return None
+
+    def public_keys(self) -> list[bytes]:
+        """Every public key the policy vouches for (PEM)."""
+        return [p.public_key_pem for p in (*self.approvers, *self.signers) if p.public_key_pem]
+
+
+def load(path: str | None) -> Policy | None:
+    """The policy at `path`, or at `$MCT_REVIEW_POLICY`, or None when neither is set.
+
+    Raises:
+        ParameterError: one line naming the file, the field and what was expected.
+    """
+    import yaml
+
+    path = path or os.environ.get(POLICY_ENV) or None
+    if path is None:
+        return None
+    where = f"policy {path!r}"
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_POLICY_BYTES + 1)
+    except OSError as e:
+        raise ParameterError(f"{where} cannot be read: {e.strerror or e}") from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise ParameterError(f"{where} is larger than {MAX_POLICY_BYTES:,} bytes")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
+        first = " ".join(str(e).split())[:160]
+        raise ParameterError(f"{where} is not YAML: {first}") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"{where} must be a mapping with `approvers`, got {excerpt(data)}")
+    unknown = sorted(str(k) for k in data if k not in _KEYS)
+    if unknown:
+        raise ParameterError(
+            f"{where}: unknown field {unknown[0]!r}; expected one of {', '.join(sorted(_KEYS))}"
+        )
+    base = os.path.dirname(os.path.abspath(path))
+    approvers = _people(data.get("approvers"), "approvers", base, where)
+    if not approvers:
+        raise ParameterError(f"{where}: `approvers` must name at least one approver")
+    signers = _people(data.get("signers"), "signers", base, where)
+    roots = _strings(data.get("trust_roots"), "trust_roots", where)
+    roots = tuple(_existing(os.path.join(base, r), f"{where}: trust_roots") for r in roots)
+    if any(not p.public_key_pem for p in (*approvers, *signers)) and not roots:
+        raise ParameterError(
+            f"{where}: a certificate_identity needs `trust_roots` (the root certificates "
+            "its certificate chains to)"
+        )
+    return Policy(
+        path=path,
+        approvers=approvers,
+        signers=signers,
+        trust_roots=roots,
+        min_approvers=_counts(data.get("min_approvers"), where),
+        require_signatures=_flag(data, "require_signatures", where),
+        allow_delete_archived=_flag(data, "allow_delete_archived", where),
+    )
+
+
+def _people(value: Any, field: str, base: str, where: str) -> tuple[Person, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ParameterError(f"{where}: `{field}` must be a list, got {excerpt(value)}")
+    people = []
+    for i, item in enumerate(value):
+        at = f"{where}: {field}[{i}]"
+        if not isinstance(item, dict):
+            raise ParameterError(
+                f"{at} must be a mapping with name and public_key, got {excerpt(item)}"
+            )
+        unknown = sorted(str(k) for k in item if k not in _PERSON_KEYS)
+        if unknown:
+            raise ParameterError(
+                f"{at}: unknown field {unknown[0]!r}; expected {', '.join(sorted(_PERSON_KEYS))}"
+            )
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise ParameterError(f"{at}.name must be a name (text), got {excerpt(name)}")
+        key, subject = item.get("public_key"), item.get("certificate_identity")
+        if (key is None) == (subject is None):
+            raise ParameterError(f"{at} must give exactly one of public_key, certificate_identity")
+        pem, identity = b"", ""
+        if key is not None:
+            pem, identity = _public_key(key, base, f"{at}.public_key")
+        elif not isinstance(subject, str) or not subject.strip():
+            raise ParameterError(f"{at}.certificate_identity must be text, got {excerpt(subject)}")
+        else:
+            identity = subject
+        people.append(
+            Person(
+                name=name,
+                identity=identity,
+                public_key_pem=pem,
+                pipelines=_strings(item.get("pipelines"), f"{field}[{i}].pipelines", where),
+                risk_ratings=_strings(
+                    item.get("risk_ratings"), f"{field}[{i}].risk_ratings", where
+                ),
+            )
+        )
+    return tuple(people)
+
+
+def _public_key(value: Any, base: str, at: str) -> tuple[bytes, str]:
+    from mct_component.governance import signing
+
+    if not isinstance(value, str):
+        raise ParameterError(f"{at} must be a file path, got {excerpt(value)}")
+    path = _existing(os.path.join(base, value), at)
+    with open(path, "rb") as f:
+        pem = f.read(signing.MAX_PEM_BYTES)
+    try:
+        return pem, signing.key_identity(pem)
+    except (ValueError, TypeError):
+        raise ParameterError(f"{at} {value!r} is not a PEM public key") from None
+
+
+def _existing(path: str, at: str) -> str:
+    if not os.path.isfile(path):
+        raise ParameterError(f"{at}: {path!r} is not a readable file")
+    return path
+
+
+def _strings(value: Any, field: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ParameterError(f"{where}: `{field}` must be a list of text, got {excerpt(value)}")
+    return tuple(value)
+
+
+def _counts(value: Any, where: str) -> dict[str, int]:
+    from mct_component.card import RISK_RATINGS
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ParameterError(f"{where}: `min_approvers` must map risk ratings to counts")
+    counts = {}
+    for rating, count in value.items():
+        if rating not in RISK_RATINGS:
+            raise ParameterError(
+                f"{where}: min_approvers: {excerpt(rating)} is not a risk rating; expected one "
+                f"of {', '.join(RISK_RATINGS)}"
+            )
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 20:
+            raise ParameterError(
+                f"{where}: min_approvers.{rating} must be a whole number from 1 to 20, "
+                f"got {excerpt(count)}"
+            )
+        counts[str(rating)] = count
+    return counts
+
+
+def _flag(data: Mapping[str, Any], key: str, where: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ParameterError(f"{where}: `{key}` must be true or false, got {excerpt(value)}")
+    return value
+
+
+def makers(entries: Sequence[tuple[str, str]]) -> set[str]:
+    """The identities (signers and names) in `(signer, by)` pairs, without empties."""
+    return {who for pair in entries for who in pair if who}

@@ -1,0 +1,335 @@
+"""Approvals that can be verified: signed versions, a review policy, tamper-evident history.
+
+Real keys and a real private certificate authority, made here with `cryptography`; a
+real MLMD store (`tests/card_store.py`); `model_signing`'s own CLI as the independent
+verifier. Tampering is done the way an insider would: SQL on the store, editing a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+import mct_component as mct
+from mct_component import cli
+from tests.card_store import write_card_store
+
+MODEL_SIGNING = os.path.join(os.path.dirname(sys.executable), "model_signing")
+
+
+def _key(folder: pathlib.Path, name: str) -> tuple[str, str, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    private, public = folder / f"{name}.pem", folder / f"{name}.pub.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return str(private), str(public), key
+
+
+def _certificate_authority(folder: pathlib.Path, email: str) -> tuple[str, str, str]:
+    """A root CA and a code-signing leaf for `email`: (leaf key, leaf cert, root cert)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Risk CA")])
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    leaf_path, _, leaf_key = _key(folder, "risk")
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Risk Office")]))
+        .issuer_name(root_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CODE_SIGNING]), critical=False
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    leaf_cert, root_cert = folder / "risk.crt.pem", folder / "root.crt.pem"
+    leaf_cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    root_cert.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    return leaf_path, str(leaf_cert), str(root_cert)
+
+
+@pytest.fixture
+def review(tmp_path):
+    """A store with one card, keys for ann (author), bob and carol (approvers), dave
+    (nobody), a private CA for the risk office, and a policy naming them."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    people = {name: _key(keys, name) for name in ("ann", "bob", "carol", "dave")}
+    risk_key, risk_cert, root = _certificate_authority(keys, "risk@example.com")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "approvers:\n"
+        "  - {name: bob, public_key: keys/bob.pub.pem}\n"
+        "  - {name: carol, public_key: keys/carol.pub.pem}\n"
+        "  - {name: risk-office, certificate_identity: risk@example.com}\n"
+        "signers:\n"
+        "  - {name: ann, public_key: keys/ann.pub.pem}\n"
+        "trust_roots: [keys/root.crt.pem]\n"
+        "min_approvers: {high: 2}\n"
+        "require_signatures: true\n"
+    )
+    store = write_card_store(tmp_path / "store")
+    return {
+        "store": store,
+        "policy": str(policy),
+        "keys": {name: value[0] for name, value in people.items()},
+        "public": {name: value[1] for name, value in people.items()},
+        "risk": (risk_key, risk_cert, root),
+        "tmp": tmp_path,
+    }
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _submit(review, capsys, rating: str = "medium") -> None:
+    """ann edits the card (risk `rating`) and submits it, both signed."""
+    store, tmp = review["store"], review["tmp"]
+    content = tmp / "content.json"
+    content.write_text(json.dumps({"risk": {"rating": rating, "explanation": "credit"}}))
+    for command in (
+        ("edit", "--card-content", str(content)),
+        ("status", "--set", "pending_review"),
+    ):
+        code, _, err = run(
+            capsys,
+            *store.cli(*command),
+            "--signing-key",
+            review["keys"]["ann"],
+            "--policy",
+            review["policy"],
+        )
+        assert code == 0, err
+
+
+def _approve(review, capsys, who: str) -> tuple[int, str, str]:
+    return run(
+        capsys,
+        *review["store"].cli("status", "--set", "approved"),
+        "--signing-key",
+        review["keys"][who],
+        "--policy",
+        review["policy"],
+    )
+
+
+def _verify(review, capsys, *extra: str) -> tuple[int, str, str]:
+    return run(capsys, *review["store"].cli("verify", "--policy", review["policy"], *extra))
+
+
+def test_an_approved_history_verifies_and_the_library_agrees(review, capsys):
+    _submit(review, capsys)
+    code, out, err = _approve(review, capsys, "bob")
+    assert code == 0 and "approved" in out, err
+    code, out, _ = _verify(review, capsys, "--require-approval")
+    assert code == 0 and "verified approved (version 4)" in out
+    newest = mct.card_history(review["store"].path, review["store"].model_id)[-1]
+    library = subprocess.run(
+        [MODEL_SIGNING, "verify", "key", newest.uri, "--signature",
+         os.path.join(newest.uri, "card.sig"), "--public_key", review["public"]["bob"]],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert library.returncode == 0 and "Verification succeeded" in library.stdout
+    code, out, _ = run(capsys, *review["store"].cli("history", "--policy", review["policy"]))
+    assert out.count(" verified ") == 3 and "unverified" in out.splitlines()[1]  # v1 unsigned
+
+
+def test_self_approval_and_strangers_are_refused(review, capsys):
+    store = review["store"]
+    content = review["tmp"] / "c.json"
+    content.write_text(json.dumps({"limitations": ["bob wrote this"]}))
+    for command in (
+        ("edit", "--card-content", str(content)),
+        ("status", "--set", "pending_review"),
+    ):
+        code, _, err = run(
+            capsys, *store.cli(*command), "--signing-key", review["keys"]["bob"],
+            "--policy", review["policy"],
+        )  # fmt: skip
+        assert code == 0, err
+    code, _, err = _approve(review, capsys, "bob")
+    assert code == 2 and "four eyes: bob made or submitted" in err
+    code, _, err = _approve(review, capsys, "dave")
+    assert code == 2 and "names no" in err
+    code, _, err = run(
+        capsys, *store.cli("status", "--set", "approved", "--policy", review["policy"])
+    )
+    assert code == 2 and "must be signed" in err
+    assert mct.card_history(store.path, store.model_id)[-1].status == "pending_review"
+
+
+def test_a_high_risk_card_needs_two_distinct_approvers(review, capsys):
+    _submit(review, capsys, rating="high")
+    code, out, _ = _approve(review, capsys, "bob")
+    assert code == 0 and "pending_review" in out  # one approval of two
+    code, _, err = _approve(review, capsys, "bob")
+    assert code == 2 and "already approved" in err
+    code, out, err = _approve(review, capsys, "carol")
+    assert code == 0 and out.strip().endswith("approved"), err
+    assert _verify(review, capsys, "--require-approval")[0] == 0
+
+
+def test_a_certificate_from_the_private_ca_approves(review, capsys):
+    _submit(review, capsys)
+    leaf_key, leaf_cert, root = review["risk"]
+    code, _, err = run(
+        capsys, *review["store"].cli("status", "--set", "approved"), "--signing-key", leaf_key,
+        "--signing-certificate", leaf_cert, "--certificate-chain", root,
+        "--policy", review["policy"],
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = _verify(review, capsys, "--require-approval", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["versions"][-1]["signer"] == "risk@example.com"
+
+
+def _approved(review, capsys):
+    _submit(review, capsys)
+    assert _approve(review, capsys, "bob")[0] == 0
+    return mct.card_history(review["store"].path, review["store"].model_id)
+
+
+def test_an_sql_update_of_who_or_status_is_named_by_verify(review, capsys):
+    versions = _approved(review, capsys)
+    with sqlite3.connect(review["store"].path) as db:
+        db.execute(
+            "UPDATE ExecutionProperty SET string_value = 'carol' WHERE name = 'by' AND string_value = 'ann'"
+        )
+    code, out, _ = _verify(review, capsys)
+    assert code == 1 and "version 2: MLMD says by 'carol', the signed record says 'ann'" in out
+    with sqlite3.connect(review["store"].path) as db:
+        db.execute(
+            "UPDATE ExecutionProperty SET string_value = 'ann' WHERE name = 'by' AND string_value = 'carol'"
+        )
+        db.execute(
+            "UPDATE ArtifactProperty SET string_value = 'approved' WHERE name = 'status' AND artifact_id = ?",
+            (versions[1].artifact_id,),
+        )
+    code, out, _ = _verify(review, capsys)
+    assert code == 1 and "version 2: MLMD says status 'approved', the card says 'draft'" in out
+
+
+def test_an_edited_card_file_or_a_swapped_bundle_is_named_by_verify(review, capsys):
+    versions = _approved(review, capsys)
+    approved = pathlib.Path(versions[-1].uri)
+    other = pathlib.Path(versions[-2].uri)
+    saved = (approved / "card.sig").read_bytes()
+    shutil.copyfile(other / "card.sig", approved / "card.sig")
+    code, out, _ = _verify(review, capsys, "--require-approval")
+    assert code == 1 and "version 4: card.sig is not the bundle recorded" in out
+    (approved / "card.sig").write_bytes(saved)
+    card_json = approved / "model_card.json"
+    card_json.write_text(card_json.read_text().replace("credit", "debit"))
+    code, out, _ = _verify(review, capsys)
+    assert code == 1 and "version 4: model_card.json changed since it was recorded" in out
+    assert "version 4: its signature does not hold" in out
+
+
+def test_a_deleted_version_breaks_the_chain(review, capsys):
+    versions = _approved(review, capsys)
+    with sqlite3.connect(review["store"].path) as db:  # drop version 3 from the store
+        db.execute("DELETE FROM Event WHERE artifact_id = ?", (versions[2].artifact_id,))
+        db.execute("DELETE FROM Artifact WHERE id = ?", (versions[2].artifact_id,))
+    code, out, _ = _verify(review, capsys)
+    assert code == 1 and "MLMD's version 3 is version 4 of the signed record" in out
+
+
+def test_delete_is_a_recorded_change(review, capsys):
+    store = review["store"]
+    code, _, err = run(capsys, *store.cli("delete"))
+    assert code == 2 and "needs a note" in err
+    code, _, err = run(capsys, *store.cli("delete", "--note", "retired", "--by", "ann"))
+    assert code == 0, err
+    versions = mct.card_history(store.path, store.model_id, include_deleted=True)
+    assert versions[-1].change == "deleted" and versions[-1].by == "ann"
+    code, out, _ = run(capsys, *store.cli("verify"))  # unsigned, but the history holds
+    assert code == 0 and "history holds" in out
+    code, _, err = run(capsys, *store.cli("delete", "--note", "again"))
+    assert code == 2 and "deleted already" in err
+
+
+@pytest.mark.parametrize(
+    "argument, expected",
+    [
+        (("--signing-key", "/nonexistent.pem"), "cannot be read"),
+        (("--signing-key", "POLICY"), "not an unencrypted PEM private key"),
+        (("--policy", "/nonexistent.yaml"), "cannot be read"),
+        (("--policy", "BADPOLICY"), "unknown field 'approver'"),
+    ],
+)
+def test_bad_keys_and_policies_are_one_line(review, capsys, argument, expected):
+    bad = review["tmp"] / "bad.yaml"
+    bad.write_text("approver: []\n")
+    argument = tuple(
+        review["policy"] if a == "POLICY" else str(bad) if a == "BADPOLICY" else a for a in argument
+    )
+    code, _, err = run(
+        capsys, *review["store"].cli("status", "--set", "pending_review"), *argument
+    )
+    assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_dashboard_reads_approval_from_the_newest_version_only():
+    from mct_component.dashboard import overview
+
+    def version(number: int, status: str) -> overview.CardVersionSummary:
+        return overview.CardVersionSummary(number, number, f"/cards/{number}", status, number)
+
+    row = overview.ModelRow(
+        model_id=1, uri="/m", name="m", pipeline="p", run="r", created_ms=0,
+        producer="Trainer", producer_id=None, blessed=True, pushed=True, destination="/serving",
+        evaluated_ms=0, validated=True, anomalous_splits=(),
+        versions=(version(1, "pending_review"), version(2, "approved"), version(3, "draft")),
+        completeness_gate=None,
+    )  # fmt: skip
+    assert overview.PUSHED_UNAPPROVED in overview.flags(row)
+    approved = dataclasses.replace(row, versions=row.versions[:2])
+    assert overview.PUSHED_UNAPPROVED not in overview.flags(approved)
