@@ -311,9 +311,7 @@ def test_bad_keys_and_policies_are_one_line(review, capsys, argument, expected):
     argument = tuple(
         review["policy"] if a == "POLICY" else str(bad) if a == "BADPOLICY" else a for a in argument
     )
-    code, _, err = run(
-        capsys, *review["store"].cli("status", "--set", "pending_review"), *argument
-    )
+    code, _, err = run(capsys, *review["store"].cli("status", "--set", "pending_review"), *argument)
     assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
 
 
