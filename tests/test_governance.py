@@ -269,7 +269,8 @@ def test_delete_hides_the_card_and_purge_removes_its_files(governed, tmp_path, c
     assert run("history") == 2
     assert "card was deleted" in capsys.readouterr().err
     versions = mct.card_history(str(path), model_id, include_deleted=True)
-    assert [v.deleted for v in versions] == [True, True]
+    assert [v.deleted for v in versions] == [True, True, True]
+    assert versions[-1].change == "deleted" and versions[-1].note == "retired"  # recorded
     assert os.path.isdir(versions[1].uri)  # files kept
     connection = store.connect(str(path))
     states = {a.state for a in connection.get_artifacts_by_id([v.artifact_id for v in versions])}
@@ -277,10 +278,10 @@ def test_delete_hides_the_card_and_purge_removes_its_files(governed, tmp_path, c
         connection.get_artifacts_by_id([versions[0].artifact_id])[0].MARKED_FOR_DELETION
     }
     assert run("status", "--set", "approved") == 2  # a deleted card takes no change
-    deleted = mct.delete_card(str(path), model_id, purge=True)
+    deleted = mct.delete_card(str(path), model_id, purge=True, note="purge")
     assert os.path.isdir(versions[1].uri)  # under an output root not named: kept
     assert [uri for uri, _ in deleted.kept] == [versions[1].uri]
-    deleted = mct.delete_card(str(path), model_id, purge=True, roots=[str(out)])
+    deleted = mct.delete_card(str(path), model_id, purge=True, roots=[str(out)], note="purge")
     assert not os.path.exists(versions[1].uri) and not os.path.exists(versions[0].uri)
     assert deleted.purged == (versions[1].uri,)
 
