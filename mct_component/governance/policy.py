@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
+from mct_component import files
 from mct_component.errors import ParameterError
 from mct_component.text import excerpt
 
@@ -106,13 +107,7 @@ def load(path: str | None) -> Policy | None:
     if path is None:
         return None
     where = f"policy {path!r}"
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_POLICY_BYTES + 1)
-    except OSError as e:
-        raise ParameterError(f"{where} cannot be read: {e.strerror or e}") from None
-    if len(raw) > MAX_POLICY_BYTES:
-        raise ParameterError(f"{where} is larger than {MAX_POLICY_BYTES:,} bytes")
+    raw = files.read_setting(path, MAX_POLICY_BYTES, "policy", ParameterError)
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
@@ -198,8 +193,7 @@ def _public_key(value: Any, base: str, at: str) -> tuple[bytes, str]:
     if not isinstance(value, str):
         raise ParameterError(f"{at} must be a file path, got {excerpt(value)}")
     path = _existing(os.path.join(base, value), at)
-    with open(path, "rb") as f:
-        pem = f.read(signing.MAX_PEM_BYTES)
+    pem = files.read_setting(path, signing.MAX_PEM_BYTES, at, ParameterError)
     try:
         return pem, signing.key_identity(pem)
     except (ValueError, TypeError):
@@ -248,8 +242,3 @@ def _flag(data: Mapping[str, Any], key: str, where: str) -> bool:
     if not isinstance(value, bool):
         raise ParameterError(f"{where}: `{key}` must be true or false, got {excerpt(value)}")
     return value
-
-
-def makers(entries: Sequence[tuple[str, str]]) -> set[str]:
-    """The identities (signers and names) in `(signer, by)` pairs, without empties."""
-    return {who for pair in entries for who in pair if who}

@@ -17,6 +17,7 @@ Keyless Sigstore signing (OIDC, a transparency log) needs a network and is not u
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import hashlib
@@ -80,7 +81,7 @@ def load_signing_key(
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    pem = _read_pem(private_key, "--signing-key")
+    pem = files.read_setting(private_key, MAX_PEM_BYTES, "--signing-key", ParameterError)
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as e:
@@ -101,9 +102,13 @@ def load_signing_key(
             raise ParameterError("--certificate-chain needs --signing-certificate")
         return SigningKey(private_key, None, (), key_identity(public_pem), public_pem)
     try:
-        leaf = x509.load_pem_x509_certificate(_read_pem(certificate, "--signing-certificate"))
+        leaf = x509.load_pem_x509_certificate(
+            files.read_setting(certificate, MAX_PEM_BYTES, "--signing-certificate", ParameterError)
+        )
         for path in chain:
-            x509.load_pem_x509_certificates(_read_pem(path, "--certificate-chain"))
+            x509.load_pem_x509_certificates(
+                files.read_setting(path, MAX_PEM_BYTES, "--certificate-chain", ParameterError)
+            )
     except ValueError as e:
         raise ParameterError(f"a certificate is not PEM X.509: {_reason(e)}") from None
     if leaf.public_key() != key.public_key():
@@ -184,8 +189,6 @@ def signed_by(folder: str) -> tuple[str, bool]:
         return KEY_PREFIX + hint, False
     chain = (material.get("x509CertificateChain") or {}).get("certificates")
     try:
-        import base64
-
         first = chain[0]["rawBytes"]  # type: ignore[index]
         leaf = x509.load_der_x509_certificate(base64.b64decode(first))
     except (TypeError, KeyError, IndexError, ValueError):
@@ -284,14 +287,3 @@ def _read_bundle(folder: str) -> dict[str, Any]:
 def _reason(error: BaseException) -> str:
     text = str(error) or type(error).__name__
     return shorten(" ".join(text.split()), 200)
-
-
-def _read_pem(path: str, option: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_PEM_BYTES + 1)
-    except OSError as e:
-        raise ParameterError(f"{option} {path!r} cannot be read: {e.strerror or e}") from None
-    if len(data) > MAX_PEM_BYTES:
-        raise ParameterError(f"{option} {path!r} is larger than a PEM file can be")
-    return data
