@@ -245,7 +245,7 @@ def _change(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "by": args.by,
         "note": args.note,
-        "output_root": getattr(args, "output_root_for_version", args.output_root),
+        "output_root": args.output_root,
         "events": sinks,
         "signing_key": args.signing_key,
         "signing_certificate": args.signing_certificate,
@@ -322,8 +322,9 @@ def delete(args: argparse.Namespace) -> str:
     roots = tuple(args.output_root or ())
     if roots and not args.purge:
         raise ParameterError("--output-root goes with --purge: it names where versions may be")
-    args.output_root_for_version = None
-    change = _change(args)
+    # delete's --output-root names where versions were written (for --purge); the
+    # deletion's own version goes beside the last one.
+    change = {**_change(args), "output_root": None}
     deleted = mct.delete_card(_store(args), args.model_id, purge=args.purge, roots=roots, **change)
     if not args.purge:
         return f"{len(deleted.versions)} versions of model {args.model_id}'s card marked for deletion, files kept"

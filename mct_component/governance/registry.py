@@ -82,6 +82,8 @@ class CardVersion:
     note: str = ""
     deleted: bool = False
     signer: str = ""  # the identity the change's execution records ("" unsigned)
+    sha256: str = ""  # of model_card.json, as the artifact records it
+    signature_sha256: str = ""  # of card.sig, as the change's execution records it
 
     def as_dict(self) -> dict[str, Any]:
         """The version as JSON-ready data (for `mct-card history --json`)."""
@@ -146,6 +148,8 @@ def history(store: Any, model_id: int, include_deleted: bool = False) -> list[Ca
                 note=str(made.get("note", "")),
                 deleted=artifact.state == artifact.MARKED_FOR_DELETION,
                 signer=str(made.get(constants.SIGNER_PROPERTY, "")),
+                sha256=str(properties.get(constants.SHA256_PROPERTY, "")),
+                signature_sha256=str(made.get(constants.SIGNATURE_SHA256_PROPERTY, "")),
             )
         )
     return versions
@@ -235,15 +239,14 @@ def set_status(
             status, kind = lifecycle.PENDING_REVIEW, lifecycle.APPROVAL_RECORDED
             note = note or f"approval {len(approvals)} of {needed}"
         else:
-            approval = approvals[0] if len(approvals) == 1 else new
+            approval = new
     else:
         approvals = ()
         if status == lifecycle.DRAFT:
             approval = None
     changed = dataclasses.replace(card, status=status)
     change = _Change(current, changed, kind, who, at, note, approval, key, approvals)
-    _check_signed(change, policy)
-    return _record(store, change, output_root, sinks)
+    return _record(store, change, output_root, sinks, policy)
 
 
 def _who(by: str | None, key: signing.SigningKey | None, policy: Policy | None) -> str:
@@ -310,14 +313,18 @@ def _check_approval(
     if any((a.signer or a.by) == key.identity for a in approvals):
         raise PolicyError(f"{approver.name} has already approved this content")
     versions = history(store, current.model_id)
-    authors = under_review(versions[: current.version])
-    names = {approver.name, key.identity}
-    for version in authors:
-        if names & {version.by, version.signer}:
-            raise PolicyError(
-                f"four eyes: {approver.name} made or submitted the content under review "
-                f"(version {version.version}, {version.change}) and may not approve it"
-            )
+    author = authored_by(versions[: current.version], {approver.name, key.identity})
+    if author is not None:
+        raise PolicyError(
+            f"four eyes: {approver.name} made or submitted the content under review "
+            f"(version {author.version}, {author.change}) and may not approve it"
+        )
+
+
+def authored_by(versions: Sequence[CardVersion], names: set[str]) -> CardVersion | None:
+    """The first version under review (`under_review`) that one of `names` (people's
+    names or signer identities) made or submitted, if any: four eyes."""
+    return next((v for v in under_review(versions) if names & {v.by, v.signer}), None)
 
 
 def under_review(versions: Sequence[CardVersion]) -> list[CardVersion]:
@@ -358,8 +365,7 @@ def edit(
     changed = dataclasses.replace(content_module.apply_card_content(card, human), status=status)
     who = _who(by, key, policy)
     change = _Change(current, changed, lifecycle.EDITED, who, now_iso(), note, key=key)
-    _check_signed(change, policy)
-    return _record(store, change, output_root, sinks)
+    return _record(store, change, output_root, sinks, policy)
 
 
 def clone(
@@ -405,8 +411,7 @@ def clone(
     why = note or f"cloned from model {source_model_id}"
     who = _who(by, key, policy)
     change = _Change(current, cloned, lifecycle.CLONED, who, now_iso(), why, key=key)
-    _check_signed(change, policy)
-    return _record(store, change, output_root, sinks)
+    return _record(store, change, output_root, sinks, policy)
 
 
 def delete(
@@ -486,8 +491,7 @@ def _record_deletion(
     who = _who(by, key, policy)
     approval = card.governance.approval if card.governance else None
     change = _Change(current, card, lifecycle.DELETED, who, now_iso(), note, approval, key)
-    _check_signed(change, policy)
-    _record(store, change, output_root, sinks)
+    _record(store, change, output_root, sinks, policy)
     versions = history(store, model_id, include_deleted=True)
     artifacts = store.get_artifacts_by_id([v.artifact_id for v in versions])
     for artifact in artifacts:
@@ -533,16 +537,22 @@ class _Change:
 
 
 def _record(
-    store: Any, change: _Change, output_root: str | None, sinks: events.Sinks | None
+    store: Any,
+    change: _Change,
+    output_root: str | None,
+    sinks: events.Sinks | None,
+    policy: Policy | None,
 ) -> CardVersion:
-    """Writes the new version's files, records the change in one MLMD transaction, then
-    emits its events (a failed delivery is recorded on the change's execution).
+    """Checks the change is signed as `policy` asks, writes the new version's files (and
+    signs them), records the change in one MLMD transaction, then emits its events (a
+    failed delivery is recorded on the change's execution).
 
     The folder is written under a `files.WriterLock`; what writers killed before their
     MLMD commit left behind (folders, staging folders) is removed first.
     """
     from ml_metadata.proto import metadata_store_pb2 as pb
 
+    _check_signed(change, policy)
     base = change.base
     earlier = history(store, base.model_id)[: base.version]
     card = _stamped(change, earlier)

@@ -21,7 +21,6 @@ from mct_component.card import MAX_CARD_BYTES, Card
 from mct_component.errors import CardValidationError, ModelCardError, ParameterError, SignatureError
 from mct_component.governance import lifecycle, registry, signing
 from mct_component.governance.policy import Policy
-from mct_component.readers.refs import properties_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,32 +86,25 @@ def verify_history(store: Any, model_id: int, policy: Policy | None = None) -> V
         LineageError: the model has no card.
     """
     versions = registry.history(store, model_id, include_deleted=True)
-    artifacts = {a.id: a for a in store.get_artifacts_by_id([v.artifact_id for v in versions])}
-    executions = _signature_properties(store, [v.artifact_id for v in versions])
     problems: list[tuple[int, str]] = []
     checks: list[VersionCheck] = []
     parent_sha: str | None = None
-    records: list[Any] = []  # each version's signed change record (None for version 1)
     for index, version in enumerate(versions):
         found: list[str] = []
         number = version.version
         raw = _card_bytes(version.uri, found)
         sha = lifecycle.fingerprint(raw) if raw is not None else None
-        recorded_sha = properties_of(artifacts[version.artifact_id]).get(constants.SHA256_PROPERTY)
-        if sha and recorded_sha and recorded_sha != sha:
+        if sha and version.sha256 and version.sha256 != sha:
             found.append(
                 f"model_card.json changed since it was recorded (MLMD has SHA-256 "
-                f"{str(recorded_sha)[:12]}…, the file {sha[:12]}…)"
+                f"{version.sha256[:12]}…, the file {sha[:12]}…)"
             )
         card = _card(raw, found)
         record = card.governance.change if card and card.governance else None
-        records.append(record)
         if card is not None:
             _check_chain(index, versions, card, parent_sha, found)
             _check_record(index, versions, card, found)
-        signer, vouched = _check_signature(
-            version, record, executions.get(version.artifact_id, {}), policy, found
-        )
+        signer, vouched = _check_signature(version, record, policy, found)
         if card is not None and policy is not None:
             _check_policy(index, versions, card, signer, policy, found)
         problems += [(number, what) for what in found]
@@ -242,7 +234,6 @@ def _lifecycle_break(record: Any) -> str:
 def _check_signature(
     version: registry.CardVersion,
     record: Any,
-    recorded: dict[str, str],
     policy: Policy | None,
     found: list[str],
 ) -> tuple[str, bool]:
@@ -255,8 +246,7 @@ def _check_signature(
                 f"it was signed by {signing.short_identity(claimed)}, but card.sig is missing"
             )
         return "", False
-    digest = recorded.get(constants.SIGNATURE_SHA256_PROPERTY)
-    if digest and signing.bundle_digest(version.uri) != digest:
+    if version.signature_sha256 and signing.bundle_digest(version.uri) != version.signature_sha256:
         found.append("card.sig is not the bundle recorded for this change (swapped)")
     keys = list(policy.public_keys()) if policy else []
     if record is not None and record.signer_key:
@@ -306,13 +296,12 @@ def _check_policy(
             f"as an approver of pipeline {pipeline or '(none)'!r} with risk {rating!r}"
         )
         return
-    for author in registry.under_review(versions[:index]):
-        if {approver.name, signer} & {author.by, author.signer}:
-            found.append(
-                f"approved by {approver.name}, who made or submitted the content under review "
-                f"(version {author.version}): four eyes"
-            )
-            break
+    author = registry.authored_by(versions[:index], {approver.name, signer})
+    if author is not None:
+        found.append(
+            f"approved by {approver.name}, who made or submitted the content under review "
+            f"(version {author.version}): four eyes"
+        )
     if version.status == lifecycle.APPROVED:
         governance = card.governance
         approvals = governance.approvals if governance else ()
@@ -322,26 +311,6 @@ def _check_policy(
                 f"approved by {len(distinct)} distinct approver(s); risk {rating!r} needs "
                 f"{policy.needed(rating)}"
             )
-
-
-def _signature_properties(store: Any, artifact_ids: list[int]) -> dict[int, dict[str, str]]:
-    """Per version, the signature facts its change execution records."""
-    from ml_metadata.proto import metadata_store_pb2 as pb
-
-    made = {
-        e.artifact_id: e.execution_id
-        for e in store.get_events_by_artifact_ids(artifact_ids)
-        if e.type == pb.Event.OUTPUT
-    }
-    executions = {e.id: e for e in store.get_executions_by_id(sorted(set(made.values())))}
-    facts = {}
-    for artifact_id, execution_id in made.items():
-        properties = properties_of(executions[execution_id])
-        facts[artifact_id] = {
-            name: str(properties.get(name, ""))
-            for name in (constants.SIGNER_PROPERTY, constants.SIGNATURE_SHA256_PROPERTY)
-        }
-    return facts
 
 
 def _line(error: BaseException) -> str:
