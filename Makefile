@@ -38,10 +38,10 @@ test: $(STAMP) lint
 	@bash scripts/ensure_debian_packages.sh
 	$(PYTHON) -m pytest
 
-# The pure tier while working: no pipeline run, no TensorFlow, no browser; on both cores
-# (pytest-xdist), under a minute.
+# The pure tier while working: no pipeline run, TensorFlow, browser or MariaDB; on both
+# cores (pytest-xdist), under a minute.
 test-fast: $(STAMP)
-	$(PYTHON) -m pytest -m "not slow and not tf and not browser" -q -n 2
+	$(PYTHON) -m pytest -m "not slow and not tf and not browser and not mysql" -q -n 2
 
 lint: $(STAMP)
 	$(PYTHON) -m ruff check .

@@ -154,6 +154,9 @@ def _parser() -> argparse.ArgumentParser:
         help="a folder card versions were written to with --output-root, whose cards the "
         "site may publish besides those in each model's pipeline root (repeatable)",
     )
+    dashboard.add_argument(
+        "--policy", help="the review policy approvals are verified against ($MCT_REVIEW_POLICY)"
+    )
     _exchange_commands(commands)
     return parser
 
@@ -428,6 +431,7 @@ def dashboard(args: argparse.Namespace) -> str:
         completeness_gate=gate,
         overwrite=args.overwrite,
         output_roots=args.output_root,
+        policy=args.policy,
     )
     flagged = ", ".join(f"{n} {flag}" for flag, n in summary.flag_counts.items() if n)
     return f"Dashboard of {summary.models} models written to {summary.index}" + (

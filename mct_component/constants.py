@@ -77,3 +77,5 @@ SIGNATURE_FILE = "card.sig"
 # Recorded on a change: the SHA-256 of its card.sig, and who signed it.
 SIGNATURE_SHA256_PROPERTY = "signature_sha256"
 SIGNER_PROPERTY = "signer"
+# The properties of a card change's execution (`mct_component.CardChange`).
+CHANGE_PROPERTIES = ("change", "by", "note", "from_status", "to_status", "at")

@@ -67,8 +67,10 @@ Value = int | float | str
 _EMPTY: Mapping[str, Any] = types.MappingProxyType({})
 
 
-def open_store(path: str | os.PathLike[str]) -> metadata_store.MetadataStore:
-    """A read-write MLMD store on a SQLite file, created if missing."""
+def open_store(path: str | os.PathLike[str] | pb.ConnectionConfig) -> metadata_store.MetadataStore:
+    """A read-write MLMD store on a SQLite file (created if missing) or a `ConnectionConfig`."""
+    if isinstance(path, pb.ConnectionConfig):
+        return metadata_store.MetadataStore(path)
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = os.fspath(path)
     config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
@@ -104,13 +106,13 @@ class Writer:
     @classmethod
     def open(
         cls,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | pb.ConnectionConfig,
         execution_types: Iterable[str] = COMPONENT_TYPES.values(),
     ) -> Writer:
-        """Opens (or creates) a SQLite store and registers the types it will record, in order.
+        """Opens (or creates) a store and registers the types it will record, in order.
 
         Args:
-            path: the SQLite file.
+            path: the SQLite file, or a `ConnectionConfig` (the tests' MariaDB).
             execution_types: the execution type names its pipelines' nodes may have.
         """
         store = open_store(path)

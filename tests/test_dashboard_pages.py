@@ -11,6 +11,7 @@ import pytest
 
 from mct_component.dashboard import graphs, overview, site, snapshot
 from mct_component.dashboard.snapshot import Edge, Node
+from mct_component.governance import verify
 
 HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\u202e"
 
@@ -96,18 +97,47 @@ def _store(
         ),
         (
             _store(card={"status": "approved", "created": 2500}),
-            {overview.STALE_CARD, overview.NO_DATA_VALIDATION},
+            {overview.STALE_CARD, overview.APPROVAL_UNVERIFIED, overview.NO_DATA_VALIDATION},
         ),
         (
             _store(card={"status": "approved", "risk_rating": "high"}),
-            {overview.HIGH_RISK, overview.NO_DATA_VALIDATION},
+            {overview.HIGH_RISK, overview.APPROVAL_UNVERIFIED, overview.NO_DATA_VALIDATION},
         ),
-        (_store(pushed=True, card={"status": "approved"}), {overview.NO_DATA_VALIDATION}),
+        (
+            _store(pushed=True, card={"status": "approved"}),
+            {overview.APPROVAL_UNVERIFIED, overview.NO_DATA_VALIDATION},
+        ),
     ],
 )
 def test_each_flag_follows_its_rule(store, raised):
     (row,) = overview.model_rows(store)
     assert set(row.flags) == raised
+
+
+def _checked(status: str, verified: bool, problems=()) -> verify.Verification:
+    check = verify.VersionCheck(1, status, "generated", "ModelCardGenerator", "key:ab", verified)
+    return verify.Verification(2, (check,), tuple(problems))
+
+
+@pytest.mark.parametrize(
+    "verification, raised, trust",
+    [
+        (None, {overview.APPROVAL_UNVERIFIED}, ""),
+        (_checked("approved", verified=True), set(), "verified"),
+        (_checked("approved", verified=False), {overview.APPROVAL_UNVERIFIED}, "unverified"),
+        (
+            _checked("approved", verified=True, problems=[(1, "model_card.json changed")]),
+            {overview.APPROVAL_UNVERIFIED, overview.HISTORY_ALTERED},
+            "verified",  # the version itself holds; the history around it does not
+        ),
+    ],
+)
+def test_approval_and_history_flags_follow_verification(verification, raised, trust):
+    store = _store(pushed=True, card={"status": "approved"})
+    checked = {2: verification} if verification else None
+    (row,) = overview.model_rows(store, verifications=checked)
+    assert set(row.flags) - {overview.NO_DATA_VALIDATION} == raised
+    assert row.versions[-1].trust == trust
 
 
 def test_completeness_under_the_gate():

@@ -13,9 +13,9 @@ import json
 import os
 import pathlib
 import shutil
-import sqlite3
 import subprocess
 import sys
+import uuid
 
 import pytest
 from cryptography import x509
@@ -93,10 +93,11 @@ def _certificate_authority(folder: pathlib.Path, email: str) -> tuple[str, str, 
     return leaf_path, str(leaf_cert), str(root_cert)
 
 
-@pytest.fixture
-def review(tmp_path):
-    """A store with one card, keys for ann (author), bob and carol (approvers), dave
-    (nobody), a private CA for the risk office, and a policy naming them."""
+@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.mysql)])
+def review(request, tmp_path):
+    """A store with one card (on SQLite, and on the tests' MariaDB), keys for ann (author),
+    bob and carol (approvers), dave (nobody), a private CA for the risk office, and a
+    policy naming them."""
     keys = tmp_path / "keys"
     keys.mkdir()
     people = {name: _key(keys, name) for name in ("ann", "bob", "carol", "dave")}
@@ -113,7 +114,11 @@ def review(tmp_path):
         "min_approvers: {high: 2}\n"
         "require_signatures: true\n"
     )
-    store = write_card_store(tmp_path / "store")
+    connection = None
+    if request.param == "mariadb":
+        server = request.getfixturevalue("mysql_server")
+        connection = server.connection_config(f"review_{uuid.uuid4().hex[:12]}")
+    store = write_card_store(tmp_path / "store", connection=connection)
     return {
         "store": store,
         "policy": str(policy),
@@ -171,7 +176,7 @@ def test_an_approved_history_verifies_and_the_library_agrees(review, capsys):
     assert code == 0 and "approved" in out, err
     code, out, _ = _verify(review, capsys, "--require-approval")
     assert code == 0 and "verified approved (version 4)" in out
-    newest = mct.card_history(review["store"].path, review["store"].model_id)[-1]
+    newest = mct.card_history(review["store"].target, review["store"].model_id)[-1]
     library = subprocess.run(
         [MODEL_SIGNING, "verify", "key", newest.uri, "--signature",
          os.path.join(newest.uri, "card.sig"), "--public_key", review["public"]["bob"]],
@@ -180,6 +185,9 @@ def test_an_approved_history_verifies_and_the_library_agrees(review, capsys):
     assert library.returncode == 0 and "Verification succeeded" in library.stdout
     code, out, _ = run(capsys, *review["store"].cli("history", "--policy", review["policy"]))
     assert out.count(" verified ") == 3 and "unverified" in out.splitlines()[1]  # v1 unsigned
+    assert _flags(review) == set()
+    page = (review["tmp"] / "site" / "models" / f"{review['store'].model_id}.html").read_text()
+    assert page.count("<td>verified</td>") == 3 and page.count("<td>unverified</td>") == 1
 
 
 def test_self_approval_and_strangers_are_refused(review, capsys):
@@ -203,7 +211,7 @@ def test_self_approval_and_strangers_are_refused(review, capsys):
         capsys, *store.cli("status", "--set", "approved", "--policy", review["policy"])
     )
     assert code == 2 and "must be signed" in err
-    assert mct.card_history(store.path, store.model_id)[-1].status == "pending_review"
+    assert mct.card_history(store.target, store.model_id)[-1].status == "pending_review"
 
 
 def test_a_high_risk_card_needs_two_distinct_approvers(review, capsys):
@@ -231,30 +239,44 @@ def test_a_certificate_from_the_private_ca_approves(review, capsys):
     assert code == 0 and report["versions"][-1]["signer"] == "risk@example.com"
 
 
+def _flags(review) -> set[str]:
+    """What the dashboard, under the policy, flags on the model, but for what a store
+    without an Evaluator or ExampleValidator always raises."""
+    site = review["tmp"] / "site"
+    summary = mct.build_dashboard(
+        review["store"].target, str(site), overwrite=True, policy=review["policy"]
+    )
+    assert summary.models == 1
+    flagged = {flag for flag, count in summary.flag_counts.items() if count}
+    return flagged - {"no_evaluation", "no_data_validation"}
+
+
 def _approved(review, capsys):
     _submit(review, capsys)
     assert _approve(review, capsys, "bob")[0] == 0
-    return mct.card_history(review["store"].path, review["store"].model_id)
+    return mct.card_history(review["store"].target, review["store"].model_id)
 
 
 def test_an_sql_update_of_who_or_status_is_named_by_verify(review, capsys):
     versions = _approved(review, capsys)
-    with sqlite3.connect(review["store"].path) as db:
-        db.execute(
-            "UPDATE ExecutionProperty SET string_value = 'carol' WHERE name = 'by' AND string_value = 'ann'"
-        )
+    store = review["store"]
+    assert _flags(review) == set()  # a verified approval: nothing to flag
+    store.sql(
+        "UPDATE ExecutionProperty SET string_value = 'carol' WHERE name = 'by' AND string_value = 'ann'"
+    )
     code, out, _ = _verify(review, capsys)
     assert code == 1 and "version 2: MLMD says by 'carol', the signed record says 'ann'" in out
-    with sqlite3.connect(review["store"].path) as db:
-        db.execute(
-            "UPDATE ExecutionProperty SET string_value = 'ann' WHERE name = 'by' AND string_value = 'carol'"
-        )
-        db.execute(
-            "UPDATE ArtifactProperty SET string_value = 'approved' WHERE name = 'status' AND artifact_id = ?",
-            (versions[1].artifact_id,),
-        )
+    assert _flags(review) == {"history_altered", "approval_unverified"}
+    store.sql(
+        "UPDATE ExecutionProperty SET string_value = 'ann' WHERE name = 'by' AND string_value = 'carol'"
+    )
+    store.sql(
+        "UPDATE ArtifactProperty SET string_value = 'approved' WHERE name = 'status' AND artifact_id = ?",
+        versions[1].artifact_id,
+    )
     code, out, _ = _verify(review, capsys)
     assert code == 1 and "version 2: MLMD says status 'approved', the card says 'draft'" in out
+    assert "history_altered" in _flags(review)
 
 
 def test_an_edited_card_file_or_a_swapped_bundle_is_named_by_verify(review, capsys):
@@ -265,21 +287,24 @@ def test_an_edited_card_file_or_a_swapped_bundle_is_named_by_verify(review, caps
     shutil.copyfile(other / "card.sig", approved / "card.sig")
     code, out, _ = _verify(review, capsys, "--require-approval")
     assert code == 1 and "version 4: card.sig is not the bundle recorded" in out
+    assert "history_altered" in _flags(review)
     (approved / "card.sig").write_bytes(saved)
     card_json = approved / "model_card.json"
     card_json.write_text(card_json.read_text().replace("credit", "debit"))
     code, out, _ = _verify(review, capsys)
     assert code == 1 and "version 4: model_card.json changed since it was recorded" in out
     assert "version 4: its signature does not hold" in out
+    assert _flags(review) == {"history_altered", "approval_unverified"}
 
 
 def test_a_deleted_version_breaks_the_chain(review, capsys):
     versions = _approved(review, capsys)
-    with sqlite3.connect(review["store"].path) as db:  # drop version 3 from the store
-        db.execute("DELETE FROM Event WHERE artifact_id = ?", (versions[2].artifact_id,))
-        db.execute("DELETE FROM Artifact WHERE id = ?", (versions[2].artifact_id,))
+    store = review["store"]  # drop version 3 from the store
+    store.sql("DELETE FROM Event WHERE artifact_id = ?", versions[2].artifact_id)
+    store.sql("DELETE FROM Artifact WHERE id = ?", versions[2].artifact_id)
     code, out, _ = _verify(review, capsys)
     assert code == 1 and "MLMD's version 3 is version 4 of the signed record" in out
+    assert "history_altered" in _flags(review)
 
 
 def test_delete_is_a_recorded_change(review, capsys):
@@ -288,7 +313,7 @@ def test_delete_is_a_recorded_change(review, capsys):
     assert code == 2 and "needs a note" in err
     code, _, err = run(capsys, *store.cli("delete", "--note", "retired", "--by", "ann"))
     assert code == 0, err
-    versions = mct.card_history(store.path, store.model_id, include_deleted=True)
+    versions = mct.card_history(store.target, store.model_id, include_deleted=True)
     assert versions[-1].change == "deleted" and versions[-1].by == "ann"
     code, out, _ = run(capsys, *store.cli("verify"))  # unsigned, but the history holds
     assert code == 0 and "history holds" in out

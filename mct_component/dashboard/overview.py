@@ -9,11 +9,14 @@ import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mct_component import constants
 from mct_component.dashboard.snapshot import MARKED_FOR_DELETION, Node, Snapshot
 from mct_component.governance import lifecycle
+
+if TYPE_CHECKING:
+    from mct_component.governance.verify import Verification
 
 CARD_TYPE = "mct_component.ModelCard"
 GENERATOR_SUFFIX = "ModelCardGenerator"
@@ -26,11 +29,15 @@ NO_EVALUATION = "no_evaluation"
 STALE_CARD = "stale_card"
 HIGH_RISK = "high_risk"
 INCOMPLETE = "incomplete"
+HISTORY_ALTERED = "history_altered"
+APPROVAL_UNVERIFIED = "approval_unverified"
 DATA_ANOMALIES = "data_anomalies"
 NO_DATA_VALIDATION = "no_data_validation"
 FLAGS: Mapping[str, str] = {
     NO_CARD: "No card",
     PUSHED_UNAPPROVED: "Pushed without an approved card",
+    HISTORY_ALTERED: "History altered",
+    APPROVAL_UNVERIFIED: "Approval not verified",
     PUSHED_UNBLESSED: "Pushed but not blessed",
     NO_EVALUATION: "No evaluation",
     STALE_CARD: "Card older than the latest evaluation",
@@ -64,6 +71,7 @@ class CardVersionSummary:
     completeness: float | None = None
     risk_rating: str = ""
     headline: Headline | None = None
+    trust: str = ""  # "verified", "unverified" or "altered" ("" not checked)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +94,8 @@ class ModelRow:
     anomalous_splits: tuple[str, ...]
     versions: tuple[CardVersionSummary, ...]
     completeness_gate: float | None
+    history_holds: bool | None = None  # None: not checked
+    approval_verified: bool = False  # the newest version is an approval `verify` accepts
     flags: tuple[str, ...] = ()
 
     @property
@@ -100,23 +110,31 @@ class ModelRow:
         return self.card is not None and self.card.status == lifecycle.APPROVED
 
 
-def model_rows(snapshot: Snapshot, completeness_gate: float | None = None) -> list[ModelRow]:
+def model_rows(
+    snapshot: Snapshot,
+    completeness_gate: float | None = None,
+    verifications: Mapping[int, Verification] | None = None,
+) -> list[ModelRow]:
     """A row per live `Model` artifact, newest first.
 
     Args:
         snapshot: the store.
         completeness_gate: the minimum completeness for models whose generator set none.
+        verifications: each carded model's verified history (`dashboard.trust`); without
+            them no history is checked and no approval counts as verified.
     """
-    cards_by_model = _cards_by_model(snapshot)
+    cards = cards_by_model(snapshot)
+    checked = verifications or {}
     rows = [
-        _row(snapshot, model, cards_by_model.get(model.id, []), completeness_gate)
+        _row(snapshot, model, cards.get(model.id, []), completeness_gate, checked.get(model.id))
         for model in snapshot.artifacts_of_type("Model")
         if model.state != MARKED_FOR_DELETION
     ]
     return sorted(rows, key=lambda r: (-r.created_ms, -r.model_id))
 
 
-def _cards_by_model(snapshot: Snapshot) -> dict[int, list[Node]]:
+def cards_by_model(snapshot: Snapshot) -> dict[int, list[Node]]:
+    """Each model's card artifacts (deleted ones too), oldest first."""
     found: dict[int, dict[int, Node]] = {}
     for card in snapshot.artifacts_of_type(CARD_TYPE):
         model_id = _int(card.properties.get(constants.MODEL_ID_PROPERTY))
@@ -130,7 +148,11 @@ def _cards_by_model(snapshot: Snapshot) -> dict[int, list[Node]]:
 
 
 def _row(
-    snapshot: Snapshot, model: Node, cards: Sequence[Node], default_gate: float | None
+    snapshot: Snapshot,
+    model: Node,
+    cards: Sequence[Node],
+    default_gate: float | None,
+    verification: Verification | None,
 ) -> ModelRow:
     producer_id = snapshot.producer(model.id)
     producer = snapshot.executions[producer_id].short_type if producer_id else ""
@@ -144,7 +166,12 @@ def _row(
         _int(blessings[-1].properties.get(constants.BLESSED_PROPERTY)) == 1 if blessings else None
     )
     validations = _validations(snapshot, producer_id)
-    versions = tuple(_version(number, card) for number, card in enumerate(_live(cards), start=1))
+    trust = _trust(verification)
+    versions = tuple(
+        _version(number, card, trust.get(number, ""))
+        for number, card in enumerate(cards, start=1)
+        if card.state != MARKED_FOR_DELETION
+    )
     generators = [
         snapshot.executions[p]
         for p in (snapshot.producer(c.id) for c in cards)
@@ -178,6 +205,8 @@ def _row(
         ),
         versions=versions,
         completeness_gate=gate,
+        history_holds=verification.holds if verification is not None else None,
+        approval_verified=verification is not None and verification.verified_approval,
     )
     return dataclasses.replace(row, flags=flags(row))
 
@@ -188,6 +217,8 @@ def flags(row: ModelRow) -> tuple[str, ...]:
     raised = {
         NO_CARD: card is None,
         PUSHED_UNAPPROVED: row.pushed and not row.approved,
+        HISTORY_ALTERED: card is not None and row.history_holds is False,
+        APPROVAL_UNVERIFIED: row.approved and not row.approval_verified,
         PUSHED_UNBLESSED: row.pushed and row.blessed is not True,
         NO_EVALUATION: row.evaluated_ms is None,
         STALE_CARD: card is not None
@@ -254,11 +285,17 @@ def _anomalous_splits(anomalies: Node) -> list[str]:
     return []
 
 
-def _live(cards: Sequence[Node]) -> list[Node]:
-    return [c for c in cards if c.state != MARKED_FOR_DELETION]
+def _trust(verification: Verification | None) -> dict[int, str]:
+    """Each version's standing in its verified history, by version number."""
+    if verification is None:
+        return {}
+    return {
+        v.version: "altered" if v.broken else "verified" if v.verified else "unverified"
+        for v in verification.versions
+    }
 
 
-def _version(number: int, card: Node) -> CardVersionSummary:
+def _version(number: int, card: Node, trust: str) -> CardVersionSummary:
     properties = card.properties
     return CardVersionSummary(
         version=number,
@@ -269,6 +306,7 @@ def _version(number: int, card: Node) -> CardVersionSummary:
         completeness=_float(properties.get(constants.COMPLETENESS_PROPERTY)),
         risk_rating=str(properties.get(constants.RISK_RATING_PROPERTY) or ""),
         headline=_headline(properties.get(constants.HEADLINE_METRIC_PROPERTY)),
+        trust=trust,
     )
 
 

@@ -15,7 +15,7 @@ import markupsafe
 
 from mct_component import files, render
 from mct_component.dashboard import card_pages as cards
-from mct_component.dashboard import graphs, overview, snapshot
+from mct_component.dashboard import graphs, overview, snapshot, trust
 from mct_component.errors import OutputError
 from mct_component.render import formatting
 
@@ -48,6 +48,7 @@ def build_dashboard(
     completeness_gate: float | None = None,
     overwrite: bool = False,
     output_roots: Sequence[str] = (),
+    policy: str | None = None,
 ) -> DashboardSummary:
     """Writes a static site over every model of an MLMD store.
 
@@ -58,18 +59,24 @@ def build_dashboard(
         overwrite: replace `output_dir` even if it holds something else than a dashboard.
         output_roots: folders card versions were written to with `--output-root`: card
             pages are published from them and from each model's pipeline root only.
+        policy: the review policy file that approvals are verified against (default:
+            `$MCT_REVIEW_POLICY`); without one no approval counts as verified.
 
     Raises:
         LineageError: the store cannot be read.
         OutputError: `output_dir` holds something else, or cannot be written.
+        ParameterError: the policy is missing or wrong.
     """
+    from mct_component.governance import policy as policies
+
     if not output_dir:
         raise OutputError("the dashboard needs an output folder, got an empty path")
     _refuse_replacing_the_store(store, output_dir)
     if not overwrite:
         _refuse_foreign_folder(output_dir)
+    rules = policies.load(policy)
     state = snapshot.read_snapshot(store)
-    rows = overview.model_rows(state, completeness_gate)
+    rows = overview.model_rows(state, completeness_gate, trust.verify_store(state, rules))
     site = render_site(state, rows, _store_name(store), output_roots)
     files.replace_directory(output_dir, site)
     counts = _flag_counts(rows)

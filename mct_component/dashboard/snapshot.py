@@ -29,7 +29,7 @@ INPUT_EVENTS = frozenset({2, 3, 5})  # DECLARED_INPUT, INPUT, INTERNAL_INPUT
 OUTPUT_EVENTS = frozenset({1, 4, 6})  # DECLARED_OUTPUT, OUTPUT, INTERNAL_OUTPUT
 LIVE, MARKED_FOR_DELETION = 2, 3
 # The only properties the dashboard reads: ModelBlessing, PushedModel, ExampleAnomalies
-# and the card's summary (see `executor.record_summary`), and the generator's gate.
+# and the card's summary (see `executor.record_summary`) with its digest and signature.
 ARTIFACT_PROPERTIES = (
     "blessed",
     "pushed",
@@ -40,8 +40,17 @@ ARTIFACT_PROPERTIES = (
     constants.COMPLETENESS_PROPERTY,
     constants.RISK_RATING_PROPERTY,
     constants.HEADLINE_METRIC_PROPERTY,
+    constants.SHA256_PROPERTY,
+    constants.SIGNER_PROPERTY,
+    constants.SIGNATURE_SHA256_PROPERTY,
 )
-EXECUTION_PROPERTIES = (constants.COMPLETENESS_GATE_KEY,)
+# The generator's gate, and what a card change records (for verifying each history).
+EXECUTION_PROPERTIES = (
+    constants.COMPLETENESS_GATE_KEY,
+    *constants.CHANGE_PROPERTIES,
+    constants.SIGNER_PROPERTY,
+    constants.SIGNATURE_SHA256_PROPERTY,
+)
 CONTEXT_TYPES = ("pipeline", "pipeline_run")
 _NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 _STRUCT_PREFIX = "mlmd-struct::"

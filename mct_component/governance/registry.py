@@ -54,7 +54,6 @@ logger = logging.getLogger(__name__)
 
 CARD_TYPE = "mct_component.ModelCard"
 CHANGE_TYPE = "mct_component.CardChange"
-_CHANGE_PROPERTIES = ("change", "by", "note", "from_status", "to_status", "at")
 # On a change's execution when it was signed (custom properties: older stores lack them).
 _SIGNATURE_PROPERTIES = (constants.SIGNER_PROPERTY, constants.SIGNATURE_SHA256_PROPERTY)
 # Recorded on a change's execution when one of its events could not be delivered.
@@ -130,29 +129,61 @@ def history(store: Any, model_id: int, include_deleted: bool = False) -> list[Ca
     producers = _producers(store, [a.id for a in ordered])
     versions = []
     for number, artifact in enumerate(ordered, start=1):
-        properties = properties_of(artifact)
         execution = producers.get(artifact.id)
-        made = properties_of(execution) if execution is not None else {}
-        generated = execution is None or execution.type != CHANGE_TYPE
-        at = made.get("at") or iso_time(execution.create_time_since_epoch if execution else 0)
         versions.append(
-            CardVersion(
-                model_id=model_id,
-                version=number,
-                artifact_id=artifact.id,
-                uri=artifact.uri,
-                status=str(properties.get(constants.STATUS_PROPERTY) or lifecycle.DRAFT),
-                change=lifecycle.GENERATED if generated else str(made.get("change", "")),
-                by="ModelCardGenerator" if generated else str(made.get("by", "")),
-                at=at,
-                note=str(made.get("note", "")),
-                deleted=artifact.state == artifact.MARKED_FOR_DELETION,
-                signer=str(made.get(constants.SIGNER_PROPERTY, "")),
-                sha256=str(properties.get(constants.SHA256_PROPERTY, "")),
-                signature_sha256=str(made.get(constants.SIGNATURE_SHA256_PROPERTY, "")),
+            card_version(
+                model_id,
+                number,
+                VersionRecord(
+                    artifact.id,
+                    artifact.uri,
+                    artifact.state == artifact.MARKED_FOR_DELETION,
+                    properties_of(artifact),
+                    execution.type if execution is not None else "",
+                    properties_of(execution) if execution is not None else {},
+                    execution.create_time_since_epoch if execution is not None else 0,
+                ),
             )
         )
     return versions
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionRecord:
+    """What MLMD holds about one card version: its artifact and the execution that made it
+    (read through the MLMD API, or from the dashboard's snapshot)."""
+
+    artifact_id: int
+    uri: str
+    deleted: bool
+    properties: Mapping[str, Any]
+    made_by_type: str  # the producing execution's type ("" if none)
+    made: Mapping[str, Any]  # its properties
+    made_ms: int
+
+
+def card_version(model_id: int, number: int, record: VersionRecord) -> CardVersion:
+    """The `number`th version of the model's card, from what MLMD says of it."""
+    properties, made = record.properties, record.made
+    generated = record.made_by_type != CHANGE_TYPE
+    # The generator records its signature on the card artifact (it cannot write its own
+    # execution); a change records it on its execution.
+    signed = properties if generated else made
+    return CardVersion(
+        model_id=model_id,
+        version=number,
+        artifact_id=record.artifact_id,
+        uri=record.uri,
+        status=str(properties.get(constants.STATUS_PROPERTY) or lifecycle.DRAFT),
+        change=lifecycle.GENERATED if generated else str(made.get("change", "")),
+        by="ModelCardGenerator" if generated else str(made.get("by", "")),
+        at=str(made.get("at") or iso_time(record.made_ms)),
+        note=str(made.get("note", "")),
+        deleted=record.deleted,
+        signer=str(signed.get(constants.SIGNER_PROPERTY, "")),
+        sha256=str(properties.get(constants.SHA256_PROPERTY, "")),
+        signature_sha256=str(signed.get(constants.SIGNATURE_SHA256_PROPERTY, "")),
+    )
 
 
 def newest_approved(store: Any, pipeline_name: str) -> Inheritance | None:
@@ -939,7 +970,7 @@ def _change_type(store: Any) -> int:
     from ml_metadata.proto import metadata_store_pb2 as pb
 
     change_type = pb.ExecutionType(name=CHANGE_TYPE)
-    for name in _CHANGE_PROPERTIES:
+    for name in constants.CHANGE_PROPERTIES:
         change_type.properties[name] = pb.STRING
     return int(store.put_execution_type(change_type))
 

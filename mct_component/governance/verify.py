@@ -86,6 +86,13 @@ def verify_history(store: Any, model_id: int, policy: Policy | None = None) -> V
         LineageError: the model has no card.
     """
     versions = registry.history(store, model_id, include_deleted=True)
+    return verify_versions(model_id, versions, policy)
+
+
+def verify_versions(
+    model_id: int, versions: Sequence[registry.CardVersion], policy: Policy | None = None
+) -> Verification:
+    """`verify_history` over versions already read from MLMD (oldest first, deleted too)."""
     problems: list[tuple[int, str]] = []
     checks: list[VersionCheck] = []
     parent_sha: str | None = None
