@@ -188,6 +188,54 @@ def write_card(
     generate.write_directory(os.fspath(output_dir), outputs, overwrite)
 
 
+def record_card(
+    store: StoreLike,
+    model_id: int,
+    card: Card,
+    output_dir: str,
+    formats: Iterable[str] = DEFAULT_FORMATS,
+    *,
+    explanation_metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    by: str | None = None,
+    note: str = "",
+    events: Sinks | None = None,
+    signing_key: str | None = None,
+    signing_certificate: str | None = None,
+    certificate_chain: Sequence[str] = (),
+    policy: str | None = None,
+) -> CardVersion:
+    """Writes a card made outside a pipeline (e.g. by `card_from_mlmd`) to `output_dir`
+    and records it in the store as version 1 of the model's card (`mct-card generate
+    --record`), signed with `signing_key` when given, so the card can be reviewed,
+    versioned and verified like a generated one. After `delete_card` it becomes the
+    next version of the deleted history.
+
+    Raises:
+        LineageError: the store has no such model.
+        ParameterError: the model has a card already; a bad format, key or policy.
+        PolicyError: the policy requires a signature.
+        OutputError: the folder or the store cannot be written.
+    """
+    from mct_component.governance import registry
+    from mct_component.mlmd import store as stores
+
+    if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir):
+        raise ParameterError(f"output_dir must be a directory path, got {output_dir!r}")
+    checked_formats, _ = _render_options(formats, None)
+    key, rules = _trust(signing_key, signing_certificate, certificate_chain, policy)
+    folder = os.path.abspath(os.fspath(output_dir))
+
+    def render(stamped: Card) -> dict[str, str | bytes]:
+        return generate.card_files(stamped, checked_formats, None, explanation_metadata)
+
+    connection = stores.connect(store, read_only=False)
+    return registry.register(
+        connection, _model_id(model_id), card, folder, render, by, note, events, key, rules,
+        overwrite,
+    )  # fmt: skip
+
+
 def explanation_metadata(
     model: str, signature: str = "serving_default", content: ContentInput = None
 ) -> dict[str, Any]:

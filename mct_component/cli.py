@@ -2,7 +2,8 @@
 
     mct-card generate (--metadata PATH | --connection-config FILE) \\
         [--model-id N | --pipeline NAME] --output-dir DIR [--overwrite] \\
-        [--format json,html,md,pdf] [--card-content FILE] [--label-vocabulary NAME]
+        [--format json,html,md,pdf] [--card-content FILE] [--label-vocabulary NAME] \\
+        [--record [--by NAME] [--note TEXT]]
     mct-card status  STORE --model-id N --set STATUS [--by NAME] [--note TEXT]
     mct-card edit    STORE --model-id N --card-content FILE [--by NAME] [--note TEXT]
     mct-card history STORE --model-id N [--json]
@@ -12,9 +13,9 @@
     mct-card delete  STORE --model-id N --note TEXT [--by NAME] [--purge]
     mct-card verify  STORE --model-id N [--policy FILE] [--require-approval] [--json]
 
-Every command that makes a version (status, edit, clone, delete, import with a store)
-takes --signing-key PEM [--signing-certificate PEM --certificate-chain PEM...] to sign
-it, and --policy FILE (or MCT_REVIEW_POLICY), the review policy it must satisfy.
+Every command that makes a version (generate --record, status, edit, clone, delete,
+import with a store) takes --signing-key PEM [--signing-certificate PEM
+--certificate-chain PEM...] to sign it, and --policy FILE (or MCT_REVIEW_POLICY), the review policy it must satisfy.
     mct-card dashboard STORE --output-dir DIR [--completeness-gate X] [--overwrite]
         [--output-root DIR]...
     mct-card export  --format hf|sagemaker|mct --card PATH --output PATH
@@ -65,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="Transform vocabulary (vocab_filename) naming the label's classes",
     )
+    generate.add_argument(
+        "--record",
+        action="store_true",
+        help="record the card in the store as the model's version 1 (signed with "
+        "--signing-key), to review and verify it like a generated one",
+    )
+    _change_options(generate, new_folder=False)
 
     status = _command(commands, "status", "move a card to a new status (a new version)")
     _model(status)
@@ -128,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     _model(show)
     show.add_argument("--version", type=int, help="the version (default: the newest)")
     show.add_argument("--json", action="store_true", help="print model_card.json instead")
+    show.add_argument(
+        "--policy", help="the review policy its record is verified against ($MCT_REVIEW_POLICY)"
+    )
 
     diff = _command(commands, "diff", "what changed between two versions of a card")
     _model(diff)
@@ -207,13 +218,14 @@ def _signing_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--policy", help="the review policy (default: $MCT_REVIEW_POLICY)")
 
 
-def _change_options(command: argparse.ArgumentParser) -> None:
+def _change_options(command: argparse.ArgumentParser, new_folder: bool = True) -> None:
     _signing_options(command)
     command.add_argument("--by", help="who makes the change (default: the OS user)")
     command.add_argument("--note", default="", help="why")
-    command.add_argument(
-        "--output-root", help="where the new version's folder goes (default: beside the last)"
-    )
+    if new_folder:
+        command.add_argument(
+            "--output-root", help="where the new version's folder goes (default: beside the last)"
+        )
     command.add_argument("--events-file", help="append the change's CloudEvents to this file")
     command.add_argument("--events-url", help="POST the change's CloudEvents to this URL")
     command.add_argument("--events-command", help="run this command with each event on stdin")
@@ -248,7 +260,7 @@ def _change(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "by": args.by,
         "note": args.note,
-        "output_root": args.output_root,
+        "output_root": getattr(args, "output_root", None),
         "events": sinks,
         "signing_key": args.signing_key,
         "signing_certificate": args.signing_certificate,
@@ -284,6 +296,22 @@ def generate(args: argparse.Namespace) -> str:
         )
     except mct.SourceError:  # not a SavedModel, or no serving_default signature
         explanation = None
+    if args.record:
+        if args.model_id is None:
+            raise mct.ParameterError("--record needs --model-id (the model the card is of)")
+        change = {k: v for k, v in _change(args).items() if k != "output_root"}
+        version = mct.record_card(
+            _store(args),
+            args.model_id,
+            model_card,
+            args.output_dir,
+            formats,
+            explanation_metadata=explanation,
+            overwrite=args.overwrite,
+            **change,
+        )
+        return f"Model card written to {args.output_dir}; " + _new_version(version)
+    _refuse_change_options(args)
     mct.write_card(
         model_card,
         args.output_dir,
@@ -292,6 +320,22 @@ def generate(args: argparse.Namespace) -> str:
         overwrite=args.overwrite,
     )
     return f"Model card written to {args.output_dir}"
+
+
+def _refuse_change_options(args: argparse.Namespace) -> None:
+    """A change's options on `generate` without `--record` would be silently dropped."""
+    given = [
+        option
+        for option, value in (
+            ("--signing-key", args.signing_key), ("--by", args.by), ("--note", args.note),
+            ("--events-file", args.events_file), ("--events-url", args.events_url),
+            ("--events-command", args.events_command), ("--events-config", args.events_config),
+            ("--policy", args.policy),
+        )
+        if value
+    ]  # fmt: skip
+    if given:
+        raise ParameterError(f"{given[0]} is for a recorded card: add --record")
 
 
 def status(args: argparse.Namespace) -> str:
@@ -394,12 +438,39 @@ def show(args: argparse.Namespace) -> str:
     """Runs `mct-card show`."""
     import mct_component as mct
 
-    card = mct.load_card_version(_store(args), args.model_id, args.version)
+    store = _store(args)
+    card = mct.load_card_version(store, args.model_id, args.version)
+    checked = mct.verify_card_history(store, args.model_id, policy=args.policy)
+    standing = _standing(checked, args.version or len(checked.versions))
     if args.json:
+        if not standing.startswith("Record: verified"):
+            _print_error(f"mct-card: warning: {terminal.one_line(standing)}")
         return card.to_json(indent=2).rstrip("\n")
     markdown = mct.render_card(card, ["md"])[mct.constants.CARD_MARKDOWN_FILE]
     assert isinstance(markdown, str)  # every format but the PDF is text
-    return markdown.rstrip("\n")
+    return terminal.one_line(standing) + "\n\n" + markdown.rstrip("\n")
+
+
+def _standing(checked: Any, number: int) -> str:
+    """What `verify` says of the version shown, in one line: verified, unverified or
+    altered (what the card's own text claims counts for nothing)."""
+    version = checked.versions[number - 1]
+    own = [what for n, what in checked.problems if n == number]
+    if own:
+        return f"Record: ALTERED: version {number}: {own[0]} (see `mct-card verify`)"
+    if not checked.holds:
+        return (
+            f"Record: the history is altered ({len(checked.problems)} problem(s) in other "
+            "versions; see `mct-card verify`)"
+        )
+    if version.verified:
+        from mct_component.governance import lifecycle, signing
+
+        what = "approved" if version.status == lifecycle.APPROVED else version.change
+        signer = signing.short_identity(version.signer)
+        return f"Record: verified: version {number} {what} by {version.by} (signed by {signer})"
+    reason = "unsigned" if not version.signer else "no review policy names its signer"
+    return f"Record: unverified: version {number} is {version.status} ({reason})"
 
 
 def diff(args: argparse.Namespace) -> str:

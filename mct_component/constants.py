@@ -26,6 +26,9 @@ LABEL_VOCABULARY_KEY = "label_vocabulary"
 COMPLETENESS_GATE_KEY = "completeness_gate"
 INHERIT_CONTENT_KEY = "inherit_content"
 MAX_RISK_RATING_KEY = "max_risk_rating"
+SIGNING_KEY_KEY = "signing_key"
+SIGNING_CERTIFICATE_KEY = "signing_certificate"
+CERTIFICATE_CHAIN_KEY = "certificate_chain"
 # What the pipeline definition says about a run, for orchestrators without a driver.
 PIPELINE_FACTS_KEY = "pipeline_facts"
 # Execution properties set by the driver: the resolved lineage (JSON), or why it failed.

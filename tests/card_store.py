@@ -77,9 +77,11 @@ def write_card_store(
     folder: str | os.PathLike[str],
     pipeline: str = "penguin",
     connection: pb.ConnectionConfig | None = None,
+    with_card: bool = True,
 ) -> CardStore:
-    """Writes a store and a pipeline root under `folder`: Trainer → generator. The store is
-    `metadata.sqlite` there, or the empty MLMD database `connection` names."""
+    """Writes a store and a pipeline root under `folder`: Trainer → generator (only the
+    Trainer's model unless `with_card`). The store is `metadata.sqlite` there, or the
+    empty MLMD database `connection` names."""
     from google.protobuf import text_format
 
     folder = os.fspath(folder)
@@ -98,6 +100,8 @@ def write_card_store(
     run = writer.run(recorded, "run-1")
     model = writer.artifact("Model", os.path.join(root, "Trainer", "model", "1"))
     writer.execute(run, "Trainer", outputs={"model": model})
+    if not with_card:
+        return CardStore(path, root, model.id, "", connection)
 
     card_type = writer.store.put_artifact_type(pb.ArtifactType(name=CARD_TYPE))
     card_uri = os.path.join(root, "ModelCardGenerator", "model_card", "2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 
 import pytest
 
@@ -332,3 +333,72 @@ def test_writes_to_a_non_local_filesystem(inputs):
     assert {"model_card.html", "model_card.json", "model_card.md", "charts"} <= written
     with fileio.open(os.path.join(output.uri, "model_card.json"), "r") as f:
         assert json.loads(f.read())["model_details"]["uri"] == inputs["model"][0].uri
+
+
+def _ec_key(folder) -> tuple[str, str]:
+    """A P-256 key pair as PEM text: (private, public)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    public_path = os.path.join(folder, "pipeline.pub.pem")
+    with open(public_path, "wb") as f:
+        f.write(public)
+    return private, public_path
+
+
+def test_the_pipeline_key_from_the_environment_signs_version_1(inputs, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from mct_component import files
+    from mct_component.governance import lifecycle, signing
+
+    private, public_path = _ec_key(tmp_path)
+    monkeypatch.setenv("CARD_SIGNING_KEY", private)  # as a Kubernetes secret would be
+    sources = parameters.SigningSources("env:CARD_SIGNING_KEY")
+    output = run_executor(inputs, tmp_path / "card", signing_sources=sources)
+    card_dir = str(tmp_path / "card")
+    with open(public_path, "rb") as f:
+        verified = signing.verify(card_dir, [f.read()])
+    assert output.get_string_custom_property(constants.SIGNER_PROPERTY) == verified.identity
+    assert output.get_string_custom_property(
+        constants.SIGNATURE_SHA256_PROPERTY
+    ) == signing.bundle_digest(card_dir)
+    recorded = lifecycle.fingerprint(files.read_bytes(os.path.join(card_dir, "model_card.json")))
+    assert output.get_string_custom_property(constants.SHA256_PROPERTY) == recorded
+    library = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "model_signing"), "verify", "key",
+         card_dir, "--signature", os.path.join(card_dir, "card.sig"), "--public_key",
+         public_path],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert library.returncode == 0, library.stderr
+    # The PEM lived in a temporary file only while the card was signed.
+    assert not any(name.startswith("mct-key-") for name in os.listdir(tempfile.gettempdir()))
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (
+            "env:CARD_SIGNING_KEY_UNSET",
+            "the environment variable CARD_SIGNING_KEY_UNSET is not set",
+        ),
+        ("/no/such/key.pem", "cannot be read"),
+    ],
+)
+def test_a_missing_pipeline_key_fails_before_anything_is_written(inputs, tmp_path, source, message):
+    from mct_component.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=message):
+        run_executor(inputs, tmp_path / "card", signing_sources=parameters.SigningSources(source))
+    assert not (tmp_path / "card").exists()

@@ -21,6 +21,9 @@ def test_round_trip(tmp_path):
         completeness_gate={"minimum": 0.7, "action": "fail"},
         max_risk_rating="medium",
         inherit_content=False,
+        signing_sources=parameters.SigningSources(
+            "env:CARD_KEY", "/run/secrets/leaf.pem", ("/run/secrets/root.pem",)
+        ),
     )
     assert all(isinstance(v, (str, int)) for v in encoded.values())  # TFX primitives
     decoded = parameters.decode(encoded)
@@ -30,6 +33,9 @@ def test_round_trip(tmp_path):
     assert decoded.label_vocabulary == "species"
     assert (decoded.completeness_gate.minimum, decoded.completeness_gate.action) == (0.7, "fail")
     assert (decoded.max_risk_rating, decoded.inherit_content) == ("medium", False)
+    assert decoded.signing == parameters.SigningSources(
+        "env:CARD_KEY", "/run/secrets/leaf.pem", ("/run/secrets/root.pem",)
+    )
 
 
 def test_defaults():
@@ -77,6 +83,13 @@ def test_encode_rejects_bad_arguments(kwargs, message):
         ({"card_content": '{"nope": 1}'}, "unknown field 'nope'"),
         ({"output_formats": '"html"'}, "output_formats must be a JSON list"),
         ({"templates": "[1]"}, "templates must map a format"),
+        ({"signing_key": "env:1BAD"}, "must name an environment variable"),
+        ({"signing_certificate": "/leaf.pem"}, "signing_certificate needs signing_key"),
+        (
+            {"signing_key": "/k.pem", "signing_certificate": "/c.pem", "certificate_chain": '"x"'},
+            "certificate_chain must be a list",
+        ),
+        ({"signing_key": "/k.pem", "certificate_chain": '["/root.pem"]'}, "needs signing_cert"),
     ],
 )
 def test_decode_rejects_bad_properties(properties, message):

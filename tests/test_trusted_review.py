@@ -114,13 +114,15 @@ def review(request, tmp_path):
         "min_approvers: {high: 2}\n"
         "require_signatures: true\n"
     )
-    connection = None
+    connections: list = [None, None]
     if request.param == "mariadb":
         server = request.getfixturevalue("mysql_server")
-        connection = server.connection_config(f"review_{uuid.uuid4().hex[:12]}")
-    store = write_card_store(tmp_path / "store", connection=connection)
+        connections = [server.connection_config(f"review_{uuid.uuid4().hex[:12]}") for _ in "ab"]
+    store = write_card_store(tmp_path / "store", connection=connections[0])
+    bare = write_card_store(tmp_path / "bare", connection=connections[1], with_card=False)
     return {
         "store": store,
+        "bare": bare,  # a model without a card
         "policy": str(policy),
         "keys": {name: value[0] for name, value in people.items()},
         "public": {name: value[1] for name, value in people.items()},
@@ -185,6 +187,9 @@ def test_an_approved_history_verifies_and_the_library_agrees(review, capsys):
     assert library.returncode == 0 and "Verification succeeded" in library.stdout
     code, out, _ = run(capsys, *review["store"].cli("history", "--policy", review["policy"]))
     assert out.count(" verified ") == 3 and "unverified" in out.splitlines()[1]  # v1 unsigned
+    code, out, _ = run(capsys, *review["store"].cli("show", "--policy", review["policy"]))
+    assert out.startswith("Record: verified: version 4 approved by bob (signed by key:")
+    assert "The approval is signed by `key:" in out
     assert _flags(review) == set()
     page = (review["tmp"] / "site" / "models" / f"{review['store'].model_id}.html").read_text()
     assert page.count("<td>verified</td>") == 3 and page.count("<td>unverified</td>") == 1
@@ -295,6 +300,10 @@ def test_an_edited_card_file_or_a_swapped_bundle_is_named_by_verify(review, caps
     assert code == 1 and "version 4: model_card.json changed since it was recorded" in out
     assert "version 4: its signature does not hold" in out
     assert _flags(review) == {"history_altered", "approval_unverified"}
+    code, out, _ = run(capsys, *review["store"].cli("show", "--policy", review["policy"]))
+    assert code == 0 and out.startswith("Record: ALTERED: version 4: model_card.json changed")
+    code, out, _ = run(capsys, *review["store"].cli("show", "--version", "2"))
+    assert out.startswith("Record: the history is altered")
 
 
 def test_a_deleted_version_breaks_the_chain(review, capsys):
@@ -305,6 +314,48 @@ def test_a_deleted_version_breaks_the_chain(review, capsys):
     code, out, _ = _verify(review, capsys)
     assert code == 1 and "MLMD's version 3 is version 4 of the signed record" in out
     assert "history_altered" in _flags(review)
+
+
+def test_generate_record_registers_a_signed_version_1(review, capsys):
+    bare, ann = review["bare"], review["keys"]["ann"]
+    card = review["tmp"] / "recorded"
+    code, _, err = run(capsys, *bare.cli("generate", "--output-dir", str(card), "--by", "ann"))
+    assert code == 2 and "--by is for a recorded card: add --record" in err
+    assert not card.exists()
+    code, _, err = run(
+        capsys, *bare.cli("generate", "--output-dir", str(card), "--record"),
+        "--policy", review["policy"],
+    )  # fmt: skip
+    assert code == 2 and "requires signed changes" in err and not card.exists()
+    signed = ("--signing-key", ann, "--policy", review["policy"])
+    code, out, err = run(
+        capsys, *bare.cli("generate", "--output-dir", str(card), "--record", *signed)
+    )
+    assert code == 0 and "Card version 1 of model" in out, err
+    (first,) = mct.card_history(bare.target, bare.model_id)
+    assert first.uri == str(card) and first.by == "ann" and first.signer.startswith("key:")
+    library = subprocess.run(
+        [MODEL_SIGNING, "verify", "key", str(card), "--signature", str(card / "card.sig"),
+         "--public_key", review["public"]["ann"]],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert library.returncode == 0, library.stderr
+    report = mct.verify_card_history(bare.target, bare.model_id, policy=review["policy"])
+    assert report.holds and report.versions[0].verified  # ann signs under the policy
+    code, _, err = run(
+        capsys, *bare.cli("generate", "--output-dir", str(card) + "2", "--record", *signed)
+    )
+    assert code == 2 and "has a card already (version 1, draft)" in err
+    # A deleted card can be recorded again: the history goes on from the deletion.
+    assert run(capsys, *bare.cli("delete", "--note", "retired", *signed))[0] == 0
+    code, out, err = run(
+        capsys, *bare.cli("generate", "--output-dir", str(card) + "4", "--record", *signed)
+    )
+    assert code == 0 and "Card version 3 of model" in out, err
+    report = mct.verify_card_history(bare.target, bare.model_id, policy=review["policy"])
+    assert report.holds and [v.change for v in report.versions] == [
+        "generated", "deleted", "generated"
+    ]  # fmt: skip
 
 
 def test_delete_is_a_recorded_change(review, capsys):

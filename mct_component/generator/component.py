@@ -28,6 +28,9 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
         constants.COMPLETENESS_GATE_KEY: ExecutionParameter(type=str, optional=True),
         constants.MAX_RISK_RATING_KEY: ExecutionParameter(type=str, optional=True),
         constants.INHERIT_CONTENT_KEY: ExecutionParameter(type=int, optional=True),
+        constants.SIGNING_KEY_KEY: ExecutionParameter(type=str, optional=True),
+        constants.SIGNING_CERTIFICATE_KEY: ExecutionParameter(type=str, optional=True),
+        constants.CERTIFICATE_CHAIN_KEY: ExecutionParameter(type=str, optional=True),
         # `pipeline_name` and `run_id`, and what `from_components` knows of the pipeline.
         constants.PIPELINE_FACTS_KEY: ExecutionParameter(type=str, optional=True),
     }
@@ -117,6 +120,13 @@ class ModelCardGenerator(base_component.BaseComponent):
         inherit_content: take the human-written sections `card_content` does not give
             from the newest approved card of the pipeline (found by the driver, so not
             on Kubeflow Pipelines v2); the card names the version it inherited from.
+        signing_key: sign the card (its version 1) with the pipeline's EC private key:
+            a PEM file's path where the pipeline runs, or "env:NAME", an environment
+            variable holding the PEM or its path (e.g. a Kubernetes secret). The
+            signature is `card.sig` in the card's folder; a review policy's `signers`
+            name the key to make the version verified.
+        signing_certificate: the key's X.509 certificate (same forms), to sign with the
+            organisation's PKI; `certificate_chain`: the certificates up to its root.
 
     Outputs:
         model_card: the `ModelCard` artifact (see `mct_component.generator.artifact.ModelCard`).
@@ -152,6 +162,9 @@ class ModelCardGenerator(base_component.BaseComponent):
         completeness_gate: float | Mapping[str, Any] | None = None,
         max_risk_rating: str | None = None,
         inherit_content: bool = True,
+        signing_key: str | None = None,
+        signing_certificate: str | None = None,
+        certificate_chain: Sequence[str] = (),
     ):
         facts = PipelineFacts(pipeline_name or "", run_id or "")
         spec = ModelCardGeneratorSpec(
@@ -174,6 +187,9 @@ class ModelCardGenerator(base_component.BaseComponent):
                 completeness_gate,
                 max_risk_rating,
                 inherit_content,
+                parameters.SigningSources.parse(
+                    signing_key or "", signing_certificate or "", list(certificate_chain)
+                ),
             ),
         )
         super().__init__(spec=spec)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 from tfx import types
@@ -13,7 +15,7 @@ from mct_component import content as content_module
 from mct_component.assembly import generate
 from mct_component.errors import ModelCardError, SourceError
 from mct_component.generator import parameters
-from mct_component.governance import gates
+from mct_component.governance import gates, lifecycle, signing
 from mct_component.mlmd import summary
 from mct_component.readers.file_inputs import BLESSED_FILE, NOT_BLESSED_FILE
 from mct_component.readers.refs import ArtifactRef, CardInputs
@@ -79,13 +81,31 @@ class Executor(base_executor.BaseExecutor):
         outputs = generate.card_files(
             model_card, params.output_formats, params.templates, explanation
         )
-        generate.write_directory(artifact.uri, outputs, overwrite=True)
+        with _signing_key(params.signing) as key:  # a bad key fails before any write
+            generate.write_directory(artifact.uri, outputs, overwrite=True)
+            if key is not None:
+                digest = signing.sign(artifact.uri, key)
+                artifact.set_string_custom_property(constants.SIGNER_PROPERTY, key.identity)
+                artifact.set_string_custom_property(constants.SIGNATURE_SHA256_PROPERTY, digest)
         record_summary(artifact, model_card, params.output_formats, model.id)
+        card_json = outputs[constants.CARD_JSON_FILE]
+        if isinstance(card_json, str):
+            fingerprint = lifecycle.fingerprint(card_json.encode("utf-8"))
+            artifact.set_string_custom_property(constants.SHA256_PROPERTY, fingerprint)
         for blessing in output_dict.get(constants.PUSH_BLESSING_KEY, []):
             verdict = gates.push_verdict(
                 model_card, params.completeness_gate, params.max_risk_rating
             )
             write_push_blessing(blessing, model, *verdict)
+
+
+@contextlib.contextmanager
+def _signing_key(sources: parameters.SigningSources) -> Iterator[signing.SigningKey | None]:
+    if not sources.key:
+        yield None
+        return
+    with signing.key_from_sources(sources.key, sources.certificate, sources.chain) as key:
+        yield key
 
 
 def _single(input_dict: dict[str, list[types.Artifact]], key: str) -> ArtifactRef:

@@ -17,6 +17,7 @@ from mct_component import content, render
 from mct_component.card import Inheritance, validation
 from mct_component.constants import (
     CARD_CONTENT_KEY,
+    CERTIFICATE_CHAIN_KEY,
     COMPLETENESS_GATE_KEY,
     INHERIT_CONTENT_KEY,
     INHERITED_FROM_KEY,
@@ -26,12 +27,46 @@ from mct_component.constants import (
     MAX_RISK_RATING_KEY,
     OUTPUT_FORMATS_KEY,
     PIPELINE_FACTS_KEY,
+    SIGNING_CERTIFICATE_KEY,
+    SIGNING_KEY_KEY,
     TEMPLATES_KEY,
 )
 from mct_component.errors import ParameterError
-from mct_component.governance import gates
+from mct_component.governance import gates, signing
 from mct_component.readers.refs import CardInputs, PipelineFacts
 from mct_component.text import excerpt
+
+
+@dataclasses.dataclass(frozen=True)
+class SigningSources:
+    """Where the pipeline's signing key (and certificate, chain) are read from at run
+    time: files, or `env:NAME` (`signing.check_key_source`); no key: unsigned."""
+
+    key: str = ""
+    certificate: str = ""
+    chain: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, key: Any, certificate: Any, chain: Any) -> SigningSources:
+        """Checks the three parameters (without reading them: the files exist where
+        the pipeline runs).
+
+        Raises:
+            ParameterError: naming the parameter.
+        """
+        if isinstance(chain, str) or not isinstance(chain, (list, tuple)):
+            raise ParameterError(
+                f"{CERTIFICATE_CHAIN_KEY} must be a list of PEM sources, got {chain!r}"
+            )
+        if not key and (certificate or chain):
+            raise ParameterError(f"{SIGNING_CERTIFICATE_KEY} needs {SIGNING_KEY_KEY} (its key)")
+        if chain and not certificate:
+            raise ParameterError(f"{CERTIFICATE_CHAIN_KEY} needs {SIGNING_CERTIFICATE_KEY}")
+        return cls(
+            signing.check_key_source(key, SIGNING_KEY_KEY) if key else "",
+            signing.check_key_source(certificate, SIGNING_CERTIFICATE_KEY) if certificate else "",
+            tuple(signing.check_key_source(c, CERTIFICATE_CHAIN_KEY) for c in chain),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +81,7 @@ class Parameters:
     completeness_gate: gates.CompletenessGate | None = None
     max_risk_rating: str = ""
     inherit_content: bool = True
+    signing: SigningSources = SigningSources()
     inherited_from: Inheritance | None = None
     lineage: CardInputs | None = None
     lineage_error: str = ""
@@ -60,6 +96,7 @@ def encode(
     completeness_gate: Any = None,
     max_risk_rating: str | None = None,
     inherit_content: bool = True,
+    signing_sources: SigningSources = SigningSources(),
 ) -> dict[str, Any]:
     """Validates construction-time arguments and returns them as execution properties.
 
@@ -86,6 +123,9 @@ def encode(
         COMPLETENESS_GATE_KEY: json.dumps(gate.as_dict() if gate else None),
         MAX_RISK_RATING_KEY: gates.check_risk_rating(max_risk_rating),
         INHERIT_CONTENT_KEY: int(_check_flag(inherit_content, "inherit_content")),
+        SIGNING_KEY_KEY: signing_sources.key,
+        SIGNING_CERTIFICATE_KEY: signing_sources.certificate,
+        CERTIFICATE_CHAIN_KEY: json.dumps(list(signing_sources.chain)),
     }
 
 
@@ -129,6 +169,11 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
         ),
         max_risk_rating=gates.check_risk_rating(exec_properties.get(MAX_RISK_RATING_KEY)),
         inherit_content=bool(exec_properties.get(INHERIT_CONTENT_KEY, 1)),
+        signing=SigningSources.parse(
+            exec_properties.get(SIGNING_KEY_KEY) or "",
+            exec_properties.get(SIGNING_CERTIFICATE_KEY) or "",
+            _json_property(exec_properties, CERTIFICATE_CHAIN_KEY, []),
+        ),
         inherited_from=_inheritance(exec_properties.get(INHERITED_FROM_KEY)),
         lineage=resolved,
         lineage_error=str(exec_properties.get(LINEAGE_ERROR_KEY) or ""),

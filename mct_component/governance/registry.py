@@ -22,7 +22,7 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from mct_component import constants, files, terminal
@@ -399,6 +399,54 @@ def edit(
     return _record(store, change, output_root, sinks, policy)
 
 
+def register(
+    store: Any,
+    model_id: int,
+    card: Card,
+    folder: str,
+    render: Callable[[Card], dict[str, str | bytes]],
+    by: str | None = None,
+    note: str = "",
+    sinks: events.Sinks | None = None,
+    key: signing.SigningKey | None = None,
+    policy: Policy | None = None,
+    overwrite: bool = False,
+) -> CardVersion:
+    """Records a card made outside a pipeline (`mct-card generate --record`) as the
+    model's version 1, written to `folder` (signed with `key`), so that a store whose
+    pipeline never ran the generator can be governed. A model whose card was deleted
+    gets it as the next version, its hash chain going on from the deletion.
+
+    Raises:
+        LineageError: no such model.
+        ParameterError: the model has a card already.
+        PolicyError: the policy requires a signature this change lacks.
+    """
+    _check_change(by, note)
+    models = store.get_artifacts_by_id([int(model_id)])
+    if not models or models[0].type != "Model":
+        raise LineageError(f"MLMD has no Model artifact with id {model_id}")
+    try:
+        versions = history(store, model_id, include_deleted=True)
+    except LineageError:
+        versions = []
+    if versions and not versions[-1].deleted:
+        newest = versions[-1]
+        raise ParameterError(
+            f"model {model_id} has a card already (version {newest.version}, "
+            f"{newest.status}): change it with `mct-card edit` or `status`"
+        )
+    base = versions[-1] if versions else CardVersion(
+        model_id=model_id, version=0, artifact_id=model_id, uri=models[0].uri,
+        status="", change="", by="", at="",
+    )  # fmt: skip
+    made = dataclasses.replace(card, status=lifecycle.DRAFT, governance=None)
+    change = _Change(
+        base, made, lifecycle.GENERATED, _who(by, key, policy), now_iso(), note, key=key
+    )
+    return _record(store, change, None, sinks, policy, _Destination(folder, render, overwrite))
+
+
 def clone(
     store: Any,
     source_model_id: int,
@@ -567,12 +615,23 @@ class _Change:
         return self.key.identity if self.key else ""
 
 
+@dataclasses.dataclass(frozen=True)
+class _Destination:
+    """A folder the caller chose for the new version (`generate --record`), and how the
+    stamped card becomes its files."""
+
+    uri: str
+    render: Callable[[Card], dict[str, str | bytes]]
+    overwrite: bool = False
+
+
 def _record(
     store: Any,
     change: _Change,
     output_root: str | None,
     sinks: events.Sinks | None,
     policy: Policy | None,
+    destination: _Destination | None = None,
 ) -> CardVersion:
     """Checks the change is signed as `policy` asks, writes the new version's files (and
     signs them), records the change in one MLMD transaction, then emits its events (a
@@ -585,19 +644,29 @@ def _record(
 
     _check_signed(change, policy)
     base = change.base
-    earlier = history(store, base.model_id)[: base.version]
+    earlier = (
+        history(store, base.model_id, include_deleted=True)[: base.version] if base.version else []
+    )
     card = _stamped(change, earlier)
-    root = _version_root(output_root, base.uri)
-    uri = os.path.join(root, f"model-{base.model_id}-card-v{change.version}-{uuid.uuid4().hex[:8]}")
-    outputs = _version_files(card, base.uri)
+    root: str | None = None
+    if destination is None:
+        root = _version_root(output_root, base.uri)
+        name = f"model-{base.model_id}-card-v{change.version}-{uuid.uuid4().hex[:8]}"
+        uri = os.path.join(root, name)
+        outputs = _version_files(card, base.uri)
+    else:
+        uri, outputs = destination.uri, destination.render(card)
     with _recording():  # a store that cannot be written fails before any file is
         card_type = store.put_artifact_type(pb.ArtifactType(name=CARD_TYPE))
         change_type = _change_type(store)
     artifact = _card_artifact(card_type, uri, change, card, outputs)
     execution = _change_execution(change_type, change)
     with _writing(uri):
-        _remove_abandoned_versions(store, root, base.model_id)
-        generate.write_directory(uri, outputs, overwrite=False)
+        if root is not None:
+            _remove_abandoned_versions(store, root, base.model_id)
+        generate.write_directory(
+            uri, outputs, overwrite=bool(destination and destination.overwrite)
+        )
         if change.key is not None:
             try:
                 digest = signing.sign(uri, change.key)
@@ -620,7 +689,7 @@ def _record(
         signer=change.signer,
     )
     if sinks:
-        _publish(store, sinks, base, made, execution)
+        _publish(store, sinks, base, made, execution, policy)
     return made
 
 
@@ -631,7 +700,10 @@ def _stamped(change: _Change, earlier: Sequence[CardVersion]) -> Card:
         change.version, change.card.status, change.kind, change.by, change.at, change.note
     )
     base = change.base
-    parent = files.read_bytes(os.path.join(base.uri, constants.CARD_JSON_FILE))
+    parent_sha256 = ""
+    if base.version:  # version 1 (`register`) has no parent
+        parent = files.read_bytes(os.path.join(base.uri, constants.CARD_JSON_FILE))
+        parent_sha256 = lifecycle.fingerprint(parent)
     return dataclasses.replace(
         change.card,
         completeness=completeness.assess(change.card),
@@ -640,7 +712,7 @@ def _stamped(change: _Change, earlier: Sequence[CardVersion]) -> Card:
             history=(*(_history_entry(v) for v in earlier), step),
             approval=change.approval,
             parent_version=base.version,
-            parent_sha256=lifecycle.fingerprint(parent),
+            parent_sha256=parent_sha256,
             change=VersionChange(
                 kind=change.kind,
                 by=change.by,
@@ -735,8 +807,9 @@ def _commit(
     from ml_metadata.proto import metadata_store_pb2 as pb
 
     base = change.base
+    role = "previous" if base.version else constants.MODEL_KEY  # version 1 follows the model
     links = [
-        (_base_artifact(store, base.artifact_id), _event(pb.Event.INPUT, "previous")),
+        (_base_artifact(store, base.artifact_id), _event(pb.Event.INPUT, role)),
         (artifact, _event(pb.Event.OUTPUT, "card")),
     ]
     contexts = _contexts_of(store, base.artifact_id)
@@ -869,10 +942,16 @@ def _version_name(entry: str) -> str:
 
 
 def _publish(
-    store: Any, sinks: events.Sinks, base: CardVersion, made: CardVersion, execution: Any
+    store: Any,
+    sinks: events.Sinks,
+    base: CardVersion,
+    made: CardVersion,
+    execution: Any,
+    policy: Policy | None,
 ) -> None:
     """Emits the events of a new version; deliveries that failed are recorded on the
-    change's execution (the change itself stands)."""
+    change's execution (the change itself stands). An event says `verified` only when
+    the change was signed by someone the review policy names (and so passed its checks)."""
     from ml_metadata import errors
 
     data = {
@@ -885,6 +964,8 @@ def _publish(
         "note": made.note,
         "at": made.at,
         "card_uri": made.uri,
+        "signer": made.signer,
+        "verified": bool(made.signer) and policy is not None and bool(policy.name_of(made.signer)),
     }
     emitted = [events.cloud_event(events.VERSION_CREATED, made.model_id, data)]
     if made.status != base.status:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -36,6 +37,9 @@ SIGNATURE_FILE = constants.SIGNATURE_FILE
 MAX_PEM_BYTES = 64 * 1024
 MAX_SIGNATURE_BYTES = 1024 * 1024
 KEY_PREFIX = "key:"
+# A component's key parameter may name an environment variable instead of a file.
+ENV_PREFIX = "env:"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +123,66 @@ def load_signing_key(
     return SigningKey(
         private_key, certificate, tuple(chain), certificate_identity(leaf), public_pem
     )
+
+
+def check_key_source(value: Any, name: str) -> str:
+    """A component's key parameter: a PEM file's path, or `env:NAME`, an environment
+    variable holding the PEM text or a path (e.g. a mounted Kubernetes secret).
+
+    Raises:
+        ParameterError: naming the parameter and what was expected.
+    """
+    if not isinstance(value, str) or not value:
+        raise ParameterError(
+            f"{name} must be a PEM file's path or 'env:NAME' (an environment variable "
+            f"holding the PEM or its path), got {value!r}"
+        )
+    if value.startswith(ENV_PREFIX) and not _ENV_NAME.fullmatch(value[len(ENV_PREFIX) :]):
+        raise ParameterError(
+            f"{name} {value!r} must name an environment variable, e.g. 'env:CARD_SIGNING_KEY'"
+        )
+    return value
+
+
+@contextlib.contextmanager
+def key_from_sources(
+    private_key: str, certificate: str = "", chain: Sequence[str] = ()
+) -> Iterator[SigningKey]:
+    """`load_signing_key` over key sources (`check_key_source`): PEM text from the
+    environment lives in a private temporary file only while the key is in use.
+
+    Raises:
+        ParameterError: a variable that is unset, or a key `load_signing_key` refuses.
+    """
+    with contextlib.ExitStack() as stack:
+        key_path = stack.enter_context(_source_file(private_key, "signing_key"))
+        certificate_path = (
+            stack.enter_context(_source_file(certificate, "signing_certificate"))
+            if certificate
+            else None
+        )
+        chain_paths = [stack.enter_context(_source_file(c, "certificate_chain")) for c in chain]
+        yield load_signing_key(key_path, certificate_path, chain_paths)
+
+
+@contextlib.contextmanager
+def _source_file(source: str, name: str) -> Iterator[str]:
+    if not source.startswith(ENV_PREFIX):
+        yield source
+        return
+    variable = source[len(ENV_PREFIX) :]
+    value = os.environ.get(variable, "")
+    if not value:
+        raise ParameterError(f"{name} {source!r}: the environment variable {variable} is not set")
+    if not value.lstrip().startswith("-----BEGIN"):
+        yield value  # a path
+        return
+    with tempfile.TemporaryDirectory(prefix="mct-key-") as folder:  # mode 0700
+        path = os.path.join(folder, "key.pem")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii", errors="replace") as f:
+            f.write(value)
+        yield path
 
 
 def certificate_identity(certificate: Any) -> str:
