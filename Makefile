@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PYTHON) -m bench.run --update-results-md
 	$(PYTHON) -m bench.lineage_scale --update-results-md
 	$(PYTHON) -m bench.dashboard_scale --update-results-md
+	$(PYTHON) -m bench.verify_scale --update-results-md
 
 test: $(STAMP) lint
 	@bash scripts/ensure_debian_packages.sh

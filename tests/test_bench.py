@@ -131,3 +131,11 @@ def test_dashboard_scale_on_a_small_store(tmp_path):
     assert row["models"] == 4 and row["rows_in_browser"] == 4
     assert row["errors_and_requests"] == 0
     assert "| 4 |" in dashboard_scale.markdown(report)
+
+
+def test_verify_scale_on_a_short_history(tmp_path):
+    from bench import verify_scale
+
+    report = verify_scale.measure(tmp_path, [0, 20], repeats=1, versions=4)
+    assert report["holds"] and set(report["median_seconds"]) == {"0", "20"}
+    assert "| 20 |" in verify_scale.markdown(report)

@@ -193,6 +193,14 @@ def test_an_approved_history_verifies_and_the_library_agrees(review, capsys):
     assert _flags(review) == set()
     page = (review["tmp"] / "site" / "models" / f"{review['store'].model_id}.html").read_text()
     assert page.count("<td>verified</td>") == 3 and page.count("<td>unverified</td>") == 1
+    events = review["tmp"] / "events.jsonl"
+    code, _, err = run(
+        capsys, *review["store"].cli("status", "--set", "archived", "--events-file", str(events)),
+        "--signing-key", review["keys"]["bob"], "--policy", review["policy"],
+    )  # fmt: skip
+    assert code == 0, err
+    data = [json.loads(line)["data"] for line in events.read_text().splitlines()]
+    assert all(d["verified"] and d["signer"].startswith("key:") for d in data) and data
 
 
 def test_self_approval_and_strangers_are_refused(review, capsys):
