@@ -228,6 +228,8 @@ def test_events_follow_the_record_and_a_sink_that_is_down_is_recorded(governed, 
         "note": "",
         "at": None,
         "card_uri": version.uri,
+        "signer": "",  # unsigned, so not verified
+        "verified": False,
     }
     connection = store.connect(str(path))
     edited, change = sorted(

@@ -88,7 +88,7 @@ class Executor(base_executor.BaseExecutor):
                 artifact.set_string_custom_property(constants.SIGNER_PROPERTY, key.identity)
                 artifact.set_string_custom_property(constants.SIGNATURE_SHA256_PROPERTY, digest)
         record_summary(artifact, model_card, params.output_formats, model.id)
-        card_json = outputs[constants.CARD_JSON_FILE]
+        card_json = outputs.get(constants.CARD_JSON_FILE)  # absent unless "json" is a format
         if isinstance(card_json, str):
             fingerprint = lifecycle.fingerprint(card_json.encode("utf-8"))
             artifact.set_string_custom_property(constants.SHA256_PROPERTY, fingerprint)

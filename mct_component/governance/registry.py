@@ -914,12 +914,18 @@ def _remove_abandoned_versions(store: Any, root: str, model_id: int) -> None:
     names = {name for name in names if pattern.fullmatch(name)}
     if not names:
         return
-    # Read under the lock: a change recorded since this one began is no orphan.
-    folders = {_folder(v.uri) for v in history(store, model_id, include_deleted=True)}
+    free = []
     for name in sorted(names):
         lock = files.lock_path(root, name)
         if os.path.lexists(lock) and not files.remove_abandoned(lock):
             continue  # its writer is still at work
+        free.append(name)
+    if not free:
+        return
+    # Read after each lock was seen free: a writer commits to MLMD before it lets go of
+    # its lock, so a version that a writer finished meanwhile is in this history.
+    folders = {_folder(v.uri) for v in history(store, model_id, include_deleted=True)}
+    for name in free:
         folder = os.path.join(root, name)
         orphan = os.path.lexists(folder) and _folder(folder) not in folders
         if orphan and not generate.not_a_card_folder(folder):
