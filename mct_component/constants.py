@@ -29,6 +29,7 @@ MAX_RISK_RATING_KEY = "max_risk_rating"
 SIGNING_KEY_KEY = "signing_key"
 SIGNING_CERTIFICATE_KEY = "signing_certificate"
 CERTIFICATE_CHAIN_KEY = "certificate_chain"
+REVIEW_POLICY_KEY = "review_policy"
 # What the pipeline definition says about a run, for orchestrators without a driver.
 PIPELINE_FACTS_KEY = "pipeline_facts"
 # Execution properties set by the driver: the resolved lineage (JSON), or why it failed.
@@ -36,6 +37,8 @@ LINEAGE_KEY = "lineage"
 LINEAGE_ERROR_KEY = "lineage_error"
 # Set by the driver: the newest approved card of the pipeline, to inherit content from.
 INHERITED_FROM_KEY = "inherited_from"
+# Set by the driver under a review policy: why the newest approved card was not inherited.
+INHERITANCE_REFUSED_KEY = "inheritance_refused"
 
 # Custom properties of the ModelCard artifact.
 MODEL_NAME_PROPERTY = "model_name"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from mct_component import card
@@ -132,3 +134,27 @@ def test_the_push_gate_needs_a_blessing_a_complete_card_and_an_acceptable_risk()
     assert not gates.push_verdict(unrated, None, "high")[0]
     with pytest.raises(ParameterError, match="max_risk_rating must be one of"):
         gates.check_risk_rating("extreme")
+
+
+def test_the_push_gate_answers_to_the_review_policy():
+    from mct_component.card import Inheritance
+    from mct_component.governance.policy import Person, Policy
+
+    full = scored(FULL_CONTENT)
+    ann = Person("ann", "key:ann")
+    signed = Policy("p.yaml", approvers=(Person("bob", "key:bob"),), signers=(ann,))
+    assert gates.push_verdict(full, None, "", signed, "") == (True, ())  # signatures optional
+    strict = dataclasses.replace(signed, require_signatures=True)
+    assert gates.push_verdict(full, None, "", strict, "") == (
+        False,
+        ("the card is unsigned and review policy 'p.yaml' requires signatures",),
+    )
+    assert gates.push_verdict(full, None, "", strict, "key:eve")[1] == (
+        "review policy 'p.yaml' names no signer key:eve",
+    )
+    assert gates.push_verdict(full, None, "", strict, "key:ann") == (True, ())
+    reviewed = dataclasses.replace(strict, push_requires_approved_content=True)
+    blessed, reasons = gates.push_verdict(full, None, "", reviewed, "key:ann")
+    assert not blessed and "comes from a verified approval" in reasons[0]
+    inherited = dataclasses.replace(full, inherited_from=Inheritance(7, 4, 40, "/cards/4"))
+    assert gates.push_verdict(inherited, None, "", reviewed, "key:ann") == (True, ())

@@ -115,6 +115,8 @@ def test_every_documented_parameter_reaches_the_compiled_pipeline(tmp_path):
         completeness_gate={"minimum": 0.8, "action": "fail"},
         max_risk_rating="medium",
         inherit_content=False,
+        signing_key="env:CARD_SIGNING_KEY",
+        review_policy="env:CARD_REVIEW_POLICY",
     )
     pipeline = tfx.dsl.Pipeline(
         pipeline_name="p", pipeline_root=str(tmp_path), components=[model, generator]
@@ -138,6 +140,8 @@ def test_every_documented_parameter_reaches_the_compiled_pipeline(tmp_path):
     assert decoded.completeness_gate.action == "fail"
     assert decoded.max_risk_rating == "medium"
     assert decoded.inherit_content is False
+    assert decoded.signing.key == "env:CARD_SIGNING_KEY"
+    assert decoded.review_policy == "env:CARD_REVIEW_POLICY"
 
 
 @pytest.mark.parametrize(

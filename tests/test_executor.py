@@ -12,7 +12,12 @@ import pytest
 from mct_component import constants
 from mct_component.assembly import assemble
 from mct_component.card import validation
-from mct_component.errors import SourceError, TemplateError, TemplateNotFoundError
+from mct_component.errors import (
+    ParameterError,
+    SourceError,
+    TemplateError,
+    TemplateNotFoundError,
+)
 from mct_component.generator import parameters
 from mct_component.mlmd import lineage
 
@@ -48,13 +53,15 @@ def inputs(penguin_run):
     return result
 
 
-def run_executor(input_dict, output_uri, **params):
+def run_executor(input_dict, output_uri, blessing=None, driver_properties=None, **params):
     from mct_component.generator.artifact import ModelCard
     from mct_component.generator.executor import Executor
 
     output = ModelCard()
     output.uri = str(output_uri)
-    Executor().Do(input_dict, {"model_card": [output]}, parameters.encode(**params))
+    outputs = {"model_card": [output], **({"push_blessing": [blessing]} if blessing else {})}
+    properties = {**parameters.encode(**params), **(driver_properties or {})}
+    Executor().Do(input_dict, outputs, properties)
     return output
 
 
@@ -397,8 +404,45 @@ def test_the_pipeline_key_from_the_environment_signs_version_1(inputs, tmp_path,
     ],
 )
 def test_a_missing_pipeline_key_fails_before_anything_is_written(inputs, tmp_path, source, message):
-    from mct_component.errors import ParameterError
 
     with pytest.raises(ParameterError, match=message):
         run_executor(inputs, tmp_path / "card", signing_sources=parameters.SigningSources(source))
     assert not (tmp_path / "card").exists()
+
+
+def test_the_push_gate_answers_to_the_review_policy(inputs, tmp_path, monkeypatch):
+    from tfx.types import standard_artifacts
+
+    private, public_path = _ec_key(tmp_path)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "approvers: [{name: bob, public_key: bob.pub.pem}]\n"
+        f"signers: [{{name: pipeline, public_key: {os.path.basename(public_path)}}}]\n"
+        "require_signatures: true\n"
+    )
+    _, bob = _ec_key(tmp_path)
+    os.replace(bob, tmp_path / "bob.pub.pem")
+    monkeypatch.setenv("CARD_REVIEW_POLICY", str(policy))
+
+    def verdict(card_dir, **params):
+        blessing = standard_artifacts.ModelBlessing()
+        blessing.uri = str(tmp_path / f"{card_dir}-gate")
+        output = run_executor(
+            inputs, tmp_path / card_dir, blessing, review_policy="env:CARD_REVIEW_POLICY", **params
+        )
+        return output, blessing.get_string_custom_property(constants.PUSH_GATE_REASONS_PROPERTY)
+
+    _, reasons = verdict("unsigned")
+    assert "the card is unsigned and review policy" in reasons and "requires signatures" in reasons
+    monkeypatch.setenv("CARD_SIGNING_KEY", private)
+    sources = parameters.SigningSources("env:CARD_SIGNING_KEY")
+    _, reasons = verdict("signed", signing_sources=sources)
+    assert "review policy" not in reasons
+    refused = {constants.INHERITANCE_REFUSED_KEY: "model 3's approved version 4 does not verify"}
+    output, _ = verdict("refused", signing_sources=sources, driver_properties=refused)
+    missing = read_card(output.uri)["missing"]
+    assert "Content not inherited: model 3's approved version 4 does not verify" in missing
+    monkeypatch.setenv("CARD_REVIEW_POLICY", str(tmp_path / "none.yaml"))
+    with pytest.raises(ParameterError, match="cannot be read"):
+        verdict("no-policy")
+    assert not (tmp_path / "no-policy").exists()

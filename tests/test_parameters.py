@@ -68,6 +68,8 @@ def test_remote_template_paths_are_not_checked_at_construction():
         ({"card_content": {"bogus": 1}}, "unknown field 'bogus'"),
         ({"label_vocabulary": "assets/species"}, "label_vocabulary must be the name of a"),
         ({"label_vocabulary": 3}, r"e\.g\. 'species', got 3"),
+        ({"review_policy": "env:2X"}, "review_policy 'env:2X' must name an environment variable"),
+        ({"review_policy": 7}, "review_policy must be a review policy file's path or 'env:NAME'"),
     ],
 )
 def test_encode_rejects_bad_arguments(kwargs, message):
@@ -90,6 +92,7 @@ def test_encode_rejects_bad_arguments(kwargs, message):
             "certificate_chain must be a list",
         ),
         ({"signing_key": "/k.pem", "certificate_chain": '["/root.pem"]'}, "needs signing_cert"),
+        ({"review_policy": "env:"}, "must name an environment variable"),
     ],
 )
 def test_decode_rejects_bad_properties(properties, message):

@@ -380,6 +380,33 @@ def test_delete_is_a_recorded_change(review, capsys):
     assert code == 2 and "deleted already" in err
 
 
+def test_content_is_inherited_only_from_a_verified_approval(review, capsys):
+    from mct_component.governance import policy, verify
+    from mct_component.mlmd import store as stores
+
+    store = review["store"]
+    rules = policy.load(review["policy"])
+    connection = stores.connect(store.target)
+    _submit(review, capsys)
+    assert _approve(review, capsys, "bob")[0] == 0
+    assert verify.approval_problem(connection, store.model_id, 4, rules) == ""
+    assert "is not an approval signed by" in verify.approval_problem(
+        connection, store.model_id, 3, rules
+    )
+    assert "without a review policy" in verify.approval_problem(connection, store.model_id, 4, None)
+    content = review["tmp"] / "typed.json"
+    content.write_text(json.dumps({"limitations": ["typed names only"]}))
+    for command in (
+        ("edit", "--card-content", str(content), "--by", "ann"),
+        ("status", "--set", "pending_review", "--by", "ann"),
+        ("status", "--set", "approved", "--by", "bob"),
+    ):
+        assert run(capsys, *store.cli(*command))[0] == 0
+    unsigned = "does not verify: version 5: unsigned, but the policy requires signed changes"
+    assert unsigned in verify.approval_problem(connection, store.model_id, 7, rules)
+    assert unsigned in verify.approval_problem(connection, store.model_id, 4, rules)
+
+
 @pytest.mark.parametrize(
     "argument, expected",
     [

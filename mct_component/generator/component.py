@@ -31,6 +31,7 @@ class ModelCardGeneratorSpec(types.ComponentSpec):
         constants.SIGNING_KEY_KEY: ExecutionParameter(type=str, optional=True),
         constants.SIGNING_CERTIFICATE_KEY: ExecutionParameter(type=str, optional=True),
         constants.CERTIFICATE_CHAIN_KEY: ExecutionParameter(type=str, optional=True),
+        constants.REVIEW_POLICY_KEY: ExecutionParameter(type=str, optional=True),
         # `pipeline_name` and `run_id`, and what `from_components` knows of the pipeline.
         constants.PIPELINE_FACTS_KEY: ExecutionParameter(type=str, optional=True),
     }
@@ -127,12 +128,20 @@ class ModelCardGenerator(base_component.BaseComponent):
             name the key to make the version verified.
         signing_certificate: the key's X.509 certificate (same forms), to sign with the
             organisation's PKI; `certificate_chain`: the certificates up to its root.
+        review_policy: the review policy (`governance.policy`) the push gate and the
+            inherited content answer to: a file's path where the pipeline runs, or
+            "env:NAME" (a variable holding its path). Under it, content is inherited
+            only from an approval that verifies, a policy requiring signatures keeps
+            an unsigned card (or one its signers do not name) from being pushed, and
+            `push_requires_approved_content` pushes only cards whose human-written
+            content comes from a verified approval.
 
     Outputs:
         model_card: the `ModelCard` artifact (see `mct_component.generator.artifact.ModelCard`).
         push_blessing: the push gate, a `ModelBlessing` for `Pusher(model_blessing=...)`:
             blessed only when the Evaluator blessed the model, the card meets the
-            completeness gate and its risk is not above `max_risk_rating`.
+            completeness gate, its risk is not above `max_risk_rating` and the card
+            satisfies `review_policy`.
 
     Raises:
         ParameterError: (a `ValueError`) at construction, naming the bad parameter.
@@ -165,6 +174,7 @@ class ModelCardGenerator(base_component.BaseComponent):
         signing_key: str | None = None,
         signing_certificate: str | None = None,
         certificate_chain: Sequence[str] = (),
+        review_policy: str | None = None,
     ):
         facts = PipelineFacts(pipeline_name or "", run_id or "")
         spec = ModelCardGeneratorSpec(
@@ -190,6 +200,7 @@ class ModelCardGenerator(base_component.BaseComponent):
                 parameters.SigningSources.parse(
                     signing_key or "", signing_certificate or "", list(certificate_chain)
                 ),
+                review_policy,
             ),
         )
         super().__init__(spec=spec)

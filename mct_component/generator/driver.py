@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from typing import Any
 
 from tfx.dsl.components.base import base_driver
 from tfx.orchestration.portable import base_driver as portable_base_driver
@@ -18,6 +19,7 @@ from tfx.orchestration.portable import data_types
 from tfx.proto.orchestration import driver_output_pb2
 
 from mct_component import constants
+from mct_component.card import Inheritance
 from mct_component.errors import ModelCardError
 from mct_component.governance import registry
 from mct_component.mlmd import lineage
@@ -50,7 +52,25 @@ class LineageDriver(base_driver.BaseDriver, portable_base_driver.BaseDriver):
                 except ModelCardError as e:  # a card that cannot be read is not inherited
                     logger.warning("No approved card to inherit content from: %s", e)
                     approved = None
-                if approved is not None:
+                source = execution_info.exec_properties.get(constants.REVIEW_POLICY_KEY) or ""
+                refused = ""
+                if approved is not None and source:
+                    refused = _approval_problem(handle.store, approved, source)
+                if refused:
+                    logger.warning("Content not inherited: %s", refused)
+                    output.exec_properties[constants.INHERITANCE_REFUSED_KEY].string_value = refused
+                elif approved is not None:
                     text = json.dumps(dataclasses.asdict(approved), sort_keys=True)
                     output.exec_properties[constants.INHERITED_FROM_KEY].string_value = text
         return output
+
+
+def _approval_problem(store: Any, approved: Inheritance, policy_source: str) -> str:
+    """Why the approved card may not be inherited under the review policy ("" if it may)."""
+    from mct_component.governance import policy, verify
+
+    try:
+        rules = policy.load_source(policy_source)
+    except ModelCardError as e:
+        return str(e)
+    return verify.approval_problem(store, approved.model_id, approved.version, rules)

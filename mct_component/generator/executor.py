@@ -15,7 +15,7 @@ from mct_component import content as content_module
 from mct_component.assembly import generate
 from mct_component.errors import ModelCardError, SourceError
 from mct_component.generator import parameters
-from mct_component.governance import gates, lifecycle, signing
+from mct_component.governance import gates, lifecycle, policy, signing
 from mct_component.mlmd import summary
 from mct_component.readers.file_inputs import BLESSED_FILE, NOT_BLESSED_FILE
 from mct_component.readers.refs import ArtifactRef, CardInputs
@@ -62,6 +62,9 @@ class Executor(base_executor.BaseExecutor):
         discovered = params.lineage or CardInputs(model=model)
         inputs = params.pipeline_facts.fill(discovered.with_explicit(model=model, **explicit))
         notes = (f"Lineage not resolved: {params.lineage_error}",) if params.lineage_error else ()
+        if params.inheritance_refused:
+            notes = (*notes, f"Content not inherited: {params.inheritance_refused}")
+        review_policy = policy.load_source(params.review_policy)  # a bad one fails first
         (artifact,) = output_dict[constants.MODEL_CARD_KEY]
         content = dict(params.card_content)
         inherited = params.inherited_from if params.inherit_content else None
@@ -81,9 +84,11 @@ class Executor(base_executor.BaseExecutor):
         outputs = generate.card_files(
             model_card, params.output_formats, params.templates, explanation
         )
+        signer = ""
         with _signing_key(params.signing) as key:  # a bad key fails before any write
             generate.write_directory(artifact.uri, outputs, overwrite=True)
             if key is not None:
+                signer = key.identity
                 digest = signing.sign(artifact.uri, key)
                 artifact.set_string_custom_property(constants.SIGNER_PROPERTY, key.identity)
                 artifact.set_string_custom_property(constants.SIGNATURE_SHA256_PROPERTY, digest)
@@ -94,7 +99,11 @@ class Executor(base_executor.BaseExecutor):
             artifact.set_string_custom_property(constants.SHA256_PROPERTY, fingerprint)
         for blessing in output_dict.get(constants.PUSH_BLESSING_KEY, []):
             verdict = gates.push_verdict(
-                model_card, params.completeness_gate, params.max_risk_rating
+                model_card,
+                params.completeness_gate,
+                params.max_risk_rating,
+                review_policy,
+                signer,
             )
             write_push_blessing(blessing, model, *verdict)
 

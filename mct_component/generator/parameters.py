@@ -20,6 +20,7 @@ from mct_component.constants import (
     CERTIFICATE_CHAIN_KEY,
     COMPLETENESS_GATE_KEY,
     INHERIT_CONTENT_KEY,
+    INHERITANCE_REFUSED_KEY,
     INHERITED_FROM_KEY,
     LABEL_VOCABULARY_KEY,
     LINEAGE_ERROR_KEY,
@@ -27,6 +28,7 @@ from mct_component.constants import (
     MAX_RISK_RATING_KEY,
     OUTPUT_FORMATS_KEY,
     PIPELINE_FACTS_KEY,
+    REVIEW_POLICY_KEY,
     SIGNING_CERTIFICATE_KEY,
     SIGNING_KEY_KEY,
     TEMPLATES_KEY,
@@ -82,7 +84,9 @@ class Parameters:
     max_risk_rating: str = ""
     inherit_content: bool = True
     signing: SigningSources = SigningSources()
+    review_policy: str = ""  # a path or `env:NAME`, read where the pipeline runs
     inherited_from: Inheritance | None = None
+    inheritance_refused: str = ""
     lineage: CardInputs | None = None
     lineage_error: str = ""
 
@@ -97,6 +101,7 @@ def encode(
     max_risk_rating: str | None = None,
     inherit_content: bool = True,
     signing_sources: SigningSources = SigningSources(),
+    review_policy: str | None = None,
 ) -> dict[str, Any]:
     """Validates construction-time arguments and returns them as execution properties.
 
@@ -126,6 +131,7 @@ def encode(
         SIGNING_KEY_KEY: signing_sources.key,
         SIGNING_CERTIFICATE_KEY: signing_sources.certificate,
         CERTIFICATE_CHAIN_KEY: json.dumps(list(signing_sources.chain)),
+        REVIEW_POLICY_KEY: check_policy_source(review_policy),
     }
 
 
@@ -174,10 +180,23 @@ def decode(exec_properties: Mapping[str, Any]) -> Parameters:
             exec_properties.get(SIGNING_CERTIFICATE_KEY) or "",
             _json_property(exec_properties, CERTIFICATE_CHAIN_KEY, []),
         ),
+        review_policy=check_policy_source(exec_properties.get(REVIEW_POLICY_KEY)),
         inherited_from=_inheritance(exec_properties.get(INHERITED_FROM_KEY)),
+        inheritance_refused=str(exec_properties.get(INHERITANCE_REFUSED_KEY) or ""),
         lineage=resolved,
         lineage_error=str(exec_properties.get(LINEAGE_ERROR_KEY) or ""),
     )
+
+
+def check_policy_source(value: Any) -> str:
+    """The `review_policy` parameter: "" (none), a policy file's path, or `env:NAME`.
+
+    Raises:
+        ParameterError: anything else.
+    """
+    if value in (None, ""):
+        return ""
+    return signing.check_key_source(value, REVIEW_POLICY_KEY, "a review policy file")
 
 
 def check_label_vocabulary(name: Any) -> None:

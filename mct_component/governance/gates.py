@@ -2,7 +2,9 @@
 
 The push gate is the generator's `push_blessing` output, a standard `ModelBlessing` that a
 Pusher can take: blessed only when the Evaluator blessed the model, the card meets the
-completeness gate and its risk rating is not above the configured maximum.
+completeness gate, its risk rating is not above the configured maximum, and it satisfies
+the review policy (signed by a signer the policy names where it requires signatures;
+content from a verified approval where it asks for that).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from mct_component import card
 from mct_component.errors import ModelCardError, ParameterError
+from mct_component.governance.policy import Policy
 
 RISK_ORDER = ("low", "medium", "high")
 
@@ -101,9 +104,22 @@ def apply_completeness_gate(model_card: card.Card, gate: CompletenessGate | None
 
 
 def push_verdict(
-    model_card: card.Card, gate: CompletenessGate | None, max_risk_rating: str
+    model_card: card.Card,
+    gate: CompletenessGate | None,
+    max_risk_rating: str,
+    policy: Policy | None = None,
+    signer: str = "",
 ) -> tuple[bool, tuple[str, ...]]:
-    """Whether the model may be pushed, and why not."""
+    """Whether the model may be pushed, and why not.
+
+    Args:
+        model_card: the card as written (its `inherited_from` names content taken from
+            an approval, which the driver verified under `policy`).
+        gate: the completeness gate, if any.
+        max_risk_rating: the highest rating let through ("" for any).
+        policy: the review policy, if any.
+        signer: the identity that signed the card ("" unsigned).
+    """
     reasons = []
     if model_card.quantitative_analysis.blessed is not True:
         reasons.append("the Evaluator did not bless the model")
@@ -116,7 +132,26 @@ def push_verdict(
         rating not in RISK_ORDER or RISK_ORDER.index(rating) > RISK_ORDER.index(max_risk_rating)
     ):
         reasons.append(f"its risk rating is {rating}, above the maximum {max_risk_rating}")
+    if policy is not None:
+        reasons += _policy_shortfalls(model_card, policy, signer)
     return not reasons, tuple(reasons)
+
+
+def _policy_shortfalls(model_card: card.Card, policy: Policy, signer: str) -> list[str]:
+    """What keeps a card from satisfying the review policy at push time."""
+    reasons = []
+    if policy.require_signatures and not signer:
+        reasons.append(
+            f"the card is unsigned and review policy {policy.path!r} requires signatures"
+        )
+    elif policy.require_signatures and policy.name_of(signer) is None:
+        reasons.append(f"review policy {policy.path!r} names no signer {signer}")
+    if policy.push_requires_approved_content and model_card.inherited_from is None:
+        reasons.append(
+            f"review policy {policy.path!r} pushes only cards whose human-written content "
+            "comes from a verified approval, and this card inherited none"
+        )
+    return reasons
 
 
 def _shortfall(completeness: card.Completeness, minimum: float) -> str:

@@ -11,10 +11,16 @@ A YAML file (`--policy FILE`, or `MCT_REVIEW_POLICY`):
     min_approvers: {high: 2}   # distinct approvers by risk rating (default 1)
     require_signatures: true   # unsigned changes are refused
     allow_delete_archived: false
+    push_requires_approved_content: false  # the push gate (see below)
 
 Paths are relative to the policy file. An approver may be limited to `pipelines` (glob
 patterns) and `risk_ratings`. Under any policy an approval is signed by an approver it
 names, and no identity that made or submitted the content under review may approve it.
+
+The generator's push gate takes the policy too (its `review_policy` parameter): a card
+the policy requires to be signed must be signed by a signer it names, content is
+inherited only from an approval that verifies, and with `push_requires_approved_content`
+a model is pushed only when its card's human-written content comes from such an approval.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ _KEYS = {
     "min_approvers",
     "require_signatures",
     "allow_delete_archived",
+    "push_requires_approved_content",
 }
 _PERSON_KEYS = {"name", "public_key", "certificate_identity", "pipelines", "risk_ratings"}
 
@@ -71,6 +78,7 @@ class Policy:
     min_approvers: Mapping[str, int] = dataclasses.field(default_factory=dict)
     require_signatures: bool = False
     allow_delete_archived: bool = False
+    push_requires_approved_content: bool = False
 
     def needed(self, rating: str) -> int:
         """How many distinct approvers a card of risk `rating` needs."""
@@ -140,7 +148,31 @@ def load(path: str | None) -> Policy | None:
         min_approvers=_counts(data.get("min_approvers"), where),
         require_signatures=_flag(data, "require_signatures", where),
         allow_delete_archived=_flag(data, "allow_delete_archived", where),
+        push_requires_approved_content=_flag(data, "push_requires_approved_content", where),
     )
+
+
+def load_source(source: str) -> Policy | None:
+    """The policy a component parameter names: a file's path, or `env:NAME`, an
+    environment variable holding the path (e.g. a mounted Kubernetes config map); none
+    for "".
+
+    Raises:
+        ParameterError: the variable is not set, or the policy is missing or wrong.
+    """
+    from mct_component.governance import signing
+
+    if not source:
+        return None
+    if source.startswith(signing.ENV_PREFIX):
+        name = source[len(signing.ENV_PREFIX) :]
+        path = os.environ.get(name)
+        if not path:
+            raise ParameterError(
+                f"review_policy {source!r}: the environment variable {name} is not set"
+            )
+        return load(path)
+    return load(source)
 
 
 def _people(value: Any, field: str, base: str, where: str) -> tuple[Person, ...]:

@@ -125,17 +125,18 @@ def load_signing_key(
     )
 
 
-def check_key_source(value: Any, name: str) -> str:
-    """A component's key parameter: a PEM file's path, or `env:NAME`, an environment
-    variable holding the PEM text or a path (e.g. a mounted Kubernetes secret).
+def check_key_source(value: Any, name: str, what: str = "a PEM file") -> str:
+    """A component's file parameter (a key, a certificate, a policy): `what`'s path, or
+    `env:NAME`, an environment variable holding its text or path (e.g. a mounted
+    Kubernetes secret).
 
     Raises:
         ParameterError: naming the parameter and what was expected.
     """
     if not isinstance(value, str) or not value:
         raise ParameterError(
-            f"{name} must be a PEM file's path or 'env:NAME' (an environment variable "
-            f"holding the PEM or its path), got {value!r}"
+            f"{name} must be {what}'s path or 'env:NAME' (an environment variable "
+            f"holding it or its path), got {value!r}"
         )
     if value.startswith(ENV_PREFIX) and not _ENV_NAME.fullmatch(value[len(ENV_PREFIX) :]):
         raise ParameterError(

@@ -130,6 +130,29 @@ def verify_versions(
     return Verification(model_id, tuple(checks), tuple(problems), policy.path if policy else None)
 
 
+def approval_problem(store: Any, model_id: int, version: int, policy: Policy | None) -> str:
+    """Why version `version` of the model's card is not a verified approval under
+    `policy` ("" if it is): the whole history must hold and the version be an approval
+    signed by an approver the policy names. Without a policy no approval verifies.
+    """
+    where = f"model {model_id}'s approved version {version}"
+    if policy is None:
+        return f"{where} cannot be verified without a review policy"
+    try:
+        result = verify_history(store, model_id, policy)
+    except ModelCardError as e:
+        return f"{where} could not be verified: {e}"
+    if not result.holds:
+        number, problem = result.problems[0]
+        return f"{where} does not verify: version {number}: {problem}"
+    if not 1 <= version <= len(result.versions):
+        return f"{where} is not in its history"
+    check = result.versions[version - 1]
+    if not check.verified or check.status != lifecycle.APPROVED:
+        return f"{where} is not an approval signed by someone the review policy names"
+    return ""
+
+
 def _card_bytes(uri: str, found: list[str]) -> bytes | None:
     path = os.path.join(uri, constants.CARD_JSON_FILE)
     try:
