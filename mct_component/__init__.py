@@ -2,12 +2,14 @@
 
 The card API (`Card`, `card_from_files`, `card_from_mlmd`, `render_card`, `write_card`,
 `explanation_metadata`) works without a pipeline; `build_dashboard` writes a static site
-over every model of an MLMD store. Importing this package is cheap:
+over every model of an MLMD store, and `review_console` serves it live to reviewers,
+who act on cards there. Importing this package is cheap:
 TensorFlow loads only when a card is built from pipeline outputs, and the TFX-facing
 names (`ModelCardGenerator`, `ModelCard`) load TFX only when first used.
 
 Subpackages by concern, each importing only those listed after it (`tests/test_layers.py`
-checks it): `generator` (the TFX shell), `dashboard` and `exports`, `governance`,
+checks it): `generator` (the TFX shell) and `serve` (the review console), `dashboard` and
+`exports`, `governance`,
 `assembly`, `mlmd`, `render`, `readers`, `content`, `card`; and the leaf modules
 `errors`, `constants`, `files`, `text` and `terminal`. `api` and `cli` sit on top.
 """
@@ -33,6 +35,7 @@ from mct_component.api import (
     load_card_version,
     record_card,
     render_card,
+    review_console,
     set_card_status,
     verify_card_history,
     write_card,
@@ -106,6 +109,7 @@ __all__ = [
     "load_card_version",
     "record_card",
     "render_card",
+    "review_console",
     "set_card_status",
     "verify_card_history",
     "write_card",

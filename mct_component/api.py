@@ -522,6 +522,64 @@ def verify_card_history(
     return verify.verify_history(stores.connect(store), _model_id(model_id), rules)
 
 
+def review_console(
+    store: StoreLike,
+    *,
+    policy: str | None = None,
+    signing_key: str | None = None,
+    signing_certificate: str | None = None,
+    certificate_chain: Sequence[str] = (),
+    user_header: str | None = None,
+    trusted_proxies: Sequence[str] = (),
+    tokens_file: str | None = None,
+    output_roots: Sequence[str] = (),
+    completeness_gate: float | None = None,
+    events: Sinks | None = None,
+    request_timeout: float = 15.0,
+) -> Any:
+    """The review console (`mct-card serve`) as an ASGI application, for uvicorn or any
+    ASGI server: `uvicorn.run(review_console(...), host="127.0.0.1", port=8080,
+    proxy_headers=False)`.
+
+    Args:
+        store: an MLMD SQLite file's path or a `ConnectionConfig` (SQLite or MySQL).
+        policy: the review policy (else `$MCT_REVIEW_POLICY`; one is required).
+        signing_key: the console's EC private key, which the policy names under
+            `consoles`; without it the console is read-only.
+        signing_certificate, certificate_chain: the key's certificate and its chain.
+        user_header: the header an authenticating proxy sets to the signed-in login.
+        trusted_proxies: the proxy's addresses or networks; the header counts only on
+            connections from them.
+        tokens_file: bearer tokens' SHA-256 digests and logins, for scripts.
+        output_roots: folders card versions were written to with `--output-root`.
+        completeness_gate: the minimum completeness for cards whose generator set none.
+        events: where each change's CloudEvents go.
+        request_timeout: seconds after which a request waiting on the store gets 503.
+
+    Raises:
+        ParameterError: a missing or bad policy, key, header, proxy or tokens file.
+    """
+    from mct_component.dashboard import site
+    from mct_component.serve import app
+    from mct_component.serve.settings import ConsoleSettings
+
+    settings = ConsoleSettings.configure(
+        store,
+        policy=policy,
+        signing_key=signing_key,
+        signing_certificate=signing_certificate,
+        certificate_chain=certificate_chain,
+        user_header=user_header,
+        trusted_proxies=trusted_proxies,
+        tokens_file=tokens_file,
+        output_roots=output_roots,
+        completeness_gate=completeness_gate,
+        sinks=events,
+        request_timeout=request_timeout,
+    )
+    return app.create_app(settings, site.store_name(store))
+
+
 def export_card(card: Card, format: str) -> Export:
     """The card in another ecosystem's format, in memory.
 

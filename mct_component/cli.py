@@ -18,12 +18,16 @@ import with a store) takes --signing-key PEM [--signing-certificate PEM
 --certificate-chain PEM...] to sign it, and --policy FILE (or MCT_REVIEW_POLICY), the review policy it must satisfy.
     mct-card dashboard STORE --output-dir DIR [--completeness-gate X] [--overwrite]
         [--output-root DIR]...
+    mct-card serve STORE --policy FILE [--signing-key PEM] [--host H] [--port N] \\
+        [--user-header NAME --trusted-proxy ADDR...] [--tokens-file FILE]
+    mct-card token --identity LOGIN --tokens-file FILE
     mct-card export  --format hf|sagemaker|mct --card PATH --output PATH
     mct-card import  --from mct|sagemaker FILE [--output CONTENT_FILE] \\
         [STORE --model-id N [--by NAME] [--note TEXT]]
 
 STORE is `--metadata PATH` (an MLMD SQLite file) or `--connection-config FILE` (an MLMD
-`ConnectionConfig` in text format, e.g. for MySQL). It uses only the public API.
+`ConnectionConfig` in text format, e.g. for MySQL). It uses the public API, and for
+`serve` the console's settings and runner (`mct_component.serve`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import sys
 import warnings
 from typing import Any, NoReturn
 
+from mct_component import errors as mct_errors
 from mct_component import terminal
 from mct_component.errors import ModelCardError, ParameterError
 
@@ -169,7 +174,56 @@ def _parser() -> argparse.ArgumentParser:
         "--policy", help="the review policy approvals are verified against ($MCT_REVIEW_POLICY)"
     )
     _exchange_commands(commands)
+    _console_commands(commands)
     return parser
+
+
+def _console_commands(commands: Any) -> None:
+    """`serve` (the review console) and `token` (a bearer token for its API)."""
+    serve = _command(commands, "serve", "serve the review console over the live store")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    _signing_options(serve)
+    serve.add_argument(
+        "--user-header",
+        help="the header the authenticating proxy sets to the signed-in login, e.g. "
+        "X-Forwarded-Email or kubeflow-userid",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        help="an address or network of that proxy; the header counts only from these (repeatable)",
+    )
+    serve.add_argument("--tokens-file", help="bearer tokens' digests and logins (mct-card token)")
+    serve.add_argument(
+        "--output-root",
+        action="append",
+        default=[],
+        help="a folder card versions were written to with --output-root (repeatable)",
+    )
+    serve.add_argument(
+        "--completeness-gate",
+        type=float,
+        help="minimum completeness (0 to 1) for cards whose generator set no gate",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=15.0,
+        help="seconds a request may wait on the store before it is answered 503 (15)",
+    )
+    serve.add_argument("--events-file", help="append each change's CloudEvents to this file")
+    serve.add_argument("--events-url", help="POST each change's CloudEvents to this URL")
+    serve.add_argument("--events-command", help="run this command with each event on stdin")
+    serve.add_argument("--events-config", help="JSON events configuration (as for status)")
+    serve.add_argument("--events-token-file", help="a file holding the webhook's token")
+
+    token = commands.add_parser("token", help="make a bearer token for the console's API")
+    token.add_argument("--identity", required=True, help="the login the token signs in as")
+    token.add_argument(
+        "--tokens-file", required=True, help="the console's tokens file (its digest is added)"
+    )
 
 
 def _exchange_commands(commands: Any) -> None:
@@ -267,6 +321,63 @@ def _change(args: argparse.Namespace) -> dict[str, Any]:
         "certificate_chain": tuple(args.certificate_chain),
         "policy": args.policy,
     }
+
+
+def serve(args: argparse.Namespace) -> str:
+    """Runs `mct-card serve` until interrupted."""
+    import mct_component as mct
+    from mct_component.dashboard import site
+    from mct_component.serve import app
+    from mct_component.serve.settings import ConsoleSettings
+
+    if not 0 < args.port < 65536:
+        raise ParameterError(f"--port must be from 1 to 65535, got {args.port}")
+    store = _store(args)
+    settings = ConsoleSettings.configure(
+        store,
+        policy=args.policy,
+        signing_key=args.signing_key,
+        signing_certificate=args.signing_certificate,
+        certificate_chain=tuple(args.certificate_chain),
+        user_header=args.user_header,
+        trusted_proxies=tuple(args.trusted_proxy),
+        tokens_file=args.tokens_file,
+        output_roots=tuple(args.output_root),
+        completeness_gate=args.completeness_gate,
+        sinks=mct.EventSinks.configured(
+            args.events_file,
+            args.events_url,
+            args.events_command,
+            args.events_config,
+            token_file=args.events_token_file,
+        ),
+        request_timeout=args.request_timeout,
+    )
+    signer = settings.key.identity if settings.key else "nobody: read-only"
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"Review console for {terminal.visible(site.store_name(store))} at "
+        f"http://{host}:{args.port}/ (signing as {signer})",
+        flush=True,
+    )
+    app.run(settings, args.host, args.port, site.store_name(store))
+    return "Review console stopped"
+
+
+def token(args: argparse.Namespace) -> str:
+    """Runs `mct-card token`: adds a new token's digest to the tokens file (made readable
+    by its owner only) and prints the token, which is not kept anywhere."""
+    from mct_component.serve import identity
+
+    secret, line = identity.new_token(args.identity)
+    path = args.tokens_file
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as tokens:
+            tokens.write(line)
+    except OSError as e:
+        raise mct_errors.OutputError(f"cannot write --tokens-file {path!r}: {e.strerror}") from None
+    return f"Token for {args.identity} (shown once; its digest is in {path}):\n{secret}"
 
 
 def _new_version(version: Any) -> str:
@@ -594,6 +705,8 @@ COMMANDS = {
     "dashboard": dashboard,
     "export": export,
     "import": import_content,
+    "serve": serve,
+    "token": token,
 }
 
 

@@ -83,5 +83,7 @@ SIGNATURE_FILE = "card.sig"
 # Recorded on a change: the SHA-256 of its card.sig, and who signed it.
 SIGNATURE_SHA256_PROPERTY = "signature_sha256"
 SIGNER_PROPERTY = "signer"
+# Recorded on a change a review console signed: the login it signed for.
+IDENTITY_PROPERTY = "identity"
 # The properties of a card change's execution (`mct_component.CardChange`).
 CHANGE_PROPERTIES = ("change", "by", "note", "from_status", "to_status", "at")

@@ -92,8 +92,13 @@ def _store(
                 overview.NO_CARD,
                 overview.PUSHED_UNAPPROVED,
                 overview.PUSHED_UNBLESSED,
+                overview.NOT_BLESSED,
                 overview.NO_DATA_VALIDATION,
             },
+        ),
+        (
+            _store(card={"headline_metric": '{"name": "accuracy", "value": 0.5, "delta": -0.39}'}),
+            {overview.METRIC_WORSE, overview.NO_DATA_VALIDATION},
         ),
         (
             _store(card={"status": "approved", "created": 2500}),
@@ -138,6 +143,23 @@ def test_approval_and_history_flags_follow_verification(verification, raised, tr
     (row,) = overview.model_rows(store, verifications=checked)
     assert set(row.flags) - {overview.NO_DATA_VALIDATION} == raised
     assert row.versions[-1].trust == trust
+
+
+@pytest.mark.parametrize(
+    "name, delta, worse",
+    [
+        ("accuracy", -0.39, True),
+        ("binary_accuracy", 0.01, False),
+        ("AUC", -0.001, True),
+        ("loss", 0.2, True),
+        ("mean_squared_error", -0.2, False),
+        ("calibration", -0.3, False),  # neither kind: not judged
+        ("accuracy", 0.0, False),
+        ("accuracy", None, False),
+    ],
+)
+def test_the_headline_is_worse_only_in_its_metric_s_wrong_direction(name, delta, worse):
+    assert overview.worse(overview.Headline(name, 0.5, delta=delta)) is worse
 
 
 def test_completeness_under_the_gate():

@@ -32,6 +32,7 @@ LAYERS = {
     "exports": 5,
     "dashboard": 6,
     "generator": 7,
+    "serve": 7,
     "api": 8,
     "cli": 9,
     "": 9,  # mct_component/__init__.py: the public API

@@ -403,7 +403,8 @@ class StatusChange(Record):
 class Approval(Record):
     """Who approved which version, when, and the SHA-256 of its exact `model_card.json`.
 
-    `signer` is the identity of the approver's signature ("" for an unsigned approval).
+    `signer` is the identity of the approver's signature ("" for an unsigned approval);
+    `identity` the login a review console signed it for ("" when the approver signed).
     """
 
     version: int
@@ -411,6 +412,7 @@ class Approval(Record):
     at: str
     sha256: str
     signer: str = ""
+    identity: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -429,6 +431,7 @@ class VersionChange(Record):
     to_status: str = ""
     signer: str = ""
     signer_key: str = ""  # the signer's PEM public key, for a bare key
+    identity: str = ""  # the login a review console signed the change for ("" none)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -58,11 +58,7 @@ def load_card_content(value: ContentInput) -> dict[str, Any]:
 
 def _read_content_file(path: str) -> Any:
     name = excerpt(path, limit=300)
-    extension = os.path.splitext(path)[1].lower()
-    if extension not in (".json", ".yaml", ".yml"):
-        raise CardContentError(
-            f"card_content file {name} must end in .json, .yaml or .yml, got {extension!r}"
-        )
+    extension = _extension(path, name)
     if os.path.isdir(path):
         raise CardContentError(f"card_content file {name} is a directory, expected a file")
     try:
@@ -72,6 +68,33 @@ def _read_content_file(path: str) -> Any:
         raise CardContentError(f"card_content file not found: {name}") from None
     except OSError as e:
         raise CardContentError(f"card_content file {name} cannot be read: {e.strerror}") from None
+    return _parse_content(data, name, extension)
+
+
+def parse_card_content(data: bytes, file_name: str) -> dict[str, Any]:
+    """Validated human-written content from a file's bytes (e.g. an upload), read as
+    `load_card_content` reads a file: `file_name`'s extension says JSON or YAML.
+
+    Raises:
+        CardContentError: as `load_card_content`, naming `file_name`.
+    """
+    name = excerpt(file_name, limit=300)
+    content = _parse_content(data, name, _extension(file_name, name))
+    _check_bounds(content)
+    validation.validate_card_content(content)
+    return content
+
+
+def _extension(path: str, name: str) -> str:
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in (".json", ".yaml", ".yml"):
+        raise CardContentError(
+            f"card_content file {name} must end in .json, .yaml or .yml, got {extension!r}"
+        )
+    return extension
+
+
+def _parse_content(data: bytes, name: str, extension: str) -> Any:
     if len(data) > MAX_FILE_BYTES:
         raise CardContentError(
             f"card_content file {name} is larger than {MAX_FILE_BYTES:,} bytes, the limit"

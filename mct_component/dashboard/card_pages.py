@@ -48,7 +48,7 @@ def card_pages(rows: Sequence[overview.ModelRow], output_roots: Iterable[str] = 
         output_roots: folders card versions were written to with `--output-root`, where
             cards may be read besides each model's pipeline root.
     """
-    roots = tuple(_normal(root) for root in output_roots)
+    roots = tuple(output_roots)
     pages: dict[int, str] = {}
     withheld: dict[int, str] = {}
     for row in rows:
@@ -56,60 +56,86 @@ def card_pages(rows: Sequence[overview.ModelRow], output_roots: Iterable[str] = 
             continue
         try:
             pages[row.model_id] = with_content_security_policy(_render(row, roots))
-        except _Withheld as e:
+        except Withheld as e:
             withheld[row.model_id] = str(e)
     return CardPages(pages, withheld)
 
 
-def with_content_security_policy(page: str) -> str:
+def with_content_security_policy(page: str, form_action: str = "'none'") -> str:
     """The page with a policy that loads nothing and runs only its own inline code.
 
     Each inline `<script>` and `<style>` is allowed by its SHA-256, so nothing injected
     into the page could run or restyle it. The policy replaces `POLICY_PLACEHOLDER`, or
-    is put first in `<head>`.
+    is put first in `<head>`. `form_action` is where forms may post ("'none'" for the
+    static site, "'self'" for the console).
     """
+    policy = content_security_policy(page, form_action)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    if POLICY_PLACEHOLDER in page:
+        return page.replace(POLICY_PLACEHOLDER, policy, 1)
+    head = page.find("<head>")
+    if head < 0:
+        raise Withheld("its page has no <head> to hold a Content-Security-Policy")
+    end = head + len("<head>")
+    return page[:end] + meta + page[end:]
+
+
+def content_security_policy(page: str, form_action: str = "'none'") -> str:
+    """The Content-Security-Policy of a page: nothing loaded, only its own inline
+    scripts and styles (by SHA-256), forms posting only to `form_action`."""
     digests: dict[str, list[str]] = {"script": [], "style": []}
     for kind, body in _INLINE_CODE.findall(page):
         digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
         if f"'sha256-{digest}'" not in digests[kind]:
             digests[kind].append(f"'sha256-{digest}'")
-    directives = ["default-src 'none'", "img-src data:", "base-uri 'none'", "form-action 'none'"]
+    directives = ["default-src 'none'", "img-src data:", "base-uri 'none'"]
+    directives.append(f"form-action {form_action}")
     directives += [f"{kind}-src {' '.join(hashes)}" for kind, hashes in digests.items() if hashes]
-    meta = f'<meta http-equiv="Content-Security-Policy" content="{"; ".join(directives)}">'
-    if POLICY_PLACEHOLDER in page:
-        return page.replace(POLICY_PLACEHOLDER, "; ".join(directives), 1)
-    head = page.find("<head>")
-    if head < 0:
-        raise _Withheld("its page has no <head> to hold a Content-Security-Policy")
-    end = head + len("<head>")
-    return page[:end] + meta + page[end:]
+    return "; ".join(directives)
 
 
-class _Withheld(Exception):
-    """Why a card page is not published."""
+class Withheld(Exception):
+    """Why a card page is not published (or a card not read: `published_card`)."""
 
 
 def _render(row: overview.ModelRow, output_roots: tuple[str, ...]) -> str:
     assert row.card is not None
-    folder = row.card.uri
+    return card_page(published_card(row.card.uri, row.uri, output_roots))
+
+
+def published_card(folder: str, model_uri: str, output_roots: Sequence[str]) -> card.Card:
+    """The card in `folder`, if it may be shown: a card folder this package wrote, inside
+    the model's pipeline root or one of `output_roots`, its JSON a valid card.
+
+    Raises:
+        Withheld: why it may not be shown.
+    """
     if not folder:
-        raise _Withheld("its artifact has no URI")
-    roots = output_roots + tuple(_pipeline_root(row.uri))
+        raise Withheld("its artifact has no URI")
+    roots = tuple(_normal(root) for root in output_roots) + tuple(_pipeline_root(model_uri))
     if not any(_inside(folder, root) for root in roots):
-        raise _Withheld(
+        raise Withheld(
             f"its folder {folder!r} is outside the model's pipeline root and every --output-root"
         )
     reason = generate.not_a_card_folder(folder)
     if reason:
-        raise _Withheld(f"its folder {folder!r}: {reason}")
+        raise Withheld(f"its folder {folder!r}: {reason}")
     try:
-        model_card = card.Card.from_json(_read_card_json(folder))
+        return card.Card.from_json(_read_card_json(folder))
     except (ModelCardError, OSError) as e:
-        raise _Withheld(f"its model_card.json is not a valid card: {e}") from None
+        raise Withheld(f"its model_card.json is not a valid card: {e}") from None
+
+
+def card_page(model_card: card.Card) -> str:
+    """The card's HTML page, with the package's own template.
+
+    Raises:
+        Withheld: the card cannot be rendered.
+    """
     try:
         return str(render.render(model_card.to_dict(), ("html",))[constants.CARD_HTML_FILE])
     except ModelCardError as e:
-        raise _Withheld(f"its card cannot be rendered: {e}") from None
+        raise Withheld(f"its card cannot be rendered: {e}") from None
 
 
 def _read_card_json(folder: str) -> bytes:

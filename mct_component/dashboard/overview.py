@@ -28,6 +28,8 @@ PUSHED_UNBLESSED = "pushed_unblessed"
 NO_EVALUATION = "no_evaluation"
 STALE_CARD = "stale_card"
 HIGH_RISK = "high_risk"
+NOT_BLESSED = "not_blessed"
+METRIC_WORSE = "metric_worse"
 INCOMPLETE = "incomplete"
 HISTORY_ALTERED = "history_altered"
 APPROVAL_UNVERIFIED = "approval_unverified"
@@ -39,6 +41,8 @@ FLAGS: Mapping[str, str] = {
     HISTORY_ALTERED: "History altered",
     APPROVAL_UNVERIFIED: "Approval not verified",
     PUSHED_UNBLESSED: "Pushed but not blessed",
+    NOT_BLESSED: "Not blessed by the Evaluator",
+    METRIC_WORSE: "Headline metric worse than the baseline",
     NO_EVALUATION: "No evaluation",
     STALE_CARD: "Card older than the latest evaluation",
     HIGH_RISK: "High risk",
@@ -72,6 +76,9 @@ class CardVersionSummary:
     risk_rating: str = ""
     headline: Headline | None = None
     trust: str = ""  # "verified", "unverified" or "altered" ("" not checked)
+    change: str = ""  # how it came to be (`lifecycle`), who, when and why
+    by: str = ""
+    note: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,7 +175,7 @@ def _row(
     validations = _validations(snapshot, producer_id)
     trust = _trust(verification)
     versions = tuple(
-        _version(number, card, trust.get(number, ""))
+        _version(snapshot, number, card, trust.get(number, ""))
         for number, card in enumerate(cards, start=1)
         if card.state != MARKED_FOR_DELETION
     )
@@ -220,6 +227,8 @@ def flags(row: ModelRow) -> tuple[str, ...]:
         HISTORY_ALTERED: card is not None and row.history_holds is False,
         APPROVAL_UNVERIFIED: row.approved and not row.approval_verified,
         PUSHED_UNBLESSED: row.pushed and row.blessed is not True,
+        NOT_BLESSED: row.blessed is False,
+        METRIC_WORSE: card is not None and card.headline is not None and worse(card.headline),
         NO_EVALUATION: row.evaluated_ms is None,
         STALE_CARD: card is not None
         and row.evaluated_ms is not None
@@ -295,8 +304,33 @@ def _trust(verification: Verification | None) -> dict[int, str]:
     }
 
 
-def _version(number: int, card: Node, trust: str) -> CardVersionSummary:
+def worse(headline: Headline) -> bool:
+    """Whether the headline metric moved the wrong way against the baseline: down for a
+    metric where higher is better (accuracy, AUC...), up for one where lower is (loss,
+    error...); a metric of neither kind is not judged."""
+    if headline.delta is None or headline.delta == 0:
+        return False
+    name = headline.name.lower()
+    if any(word in name for word in _LOWER_IS_BETTER):
+        return headline.delta > 0
+    if any(word in name for word in _HIGHER_IS_BETTER):
+        return headline.delta < 0
+    return False
+
+
+_LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "mape", "brier", "perplexity")
+_HIGHER_IS_BETTER = (
+    "accuracy", "auc", "precision", "recall", "f1", "auprc", "r2", "r_squared", "ndcg",
+    "specificity", "sensitivity", "fairness",
+)  # fmt: skip
+
+
+def _version(snapshot: Snapshot, number: int, card: Node, trust: str) -> CardVersionSummary:
     properties = card.properties
+    producer = snapshot.producer(card.id)
+    made = snapshot.executions[producer] if producer is not None else None
+    changed = made is not None and not made.type_name.endswith(GENERATOR_SUFFIX)
+    recorded = made.properties if made is not None and changed else {}
     return CardVersionSummary(
         version=number,
         artifact_id=card.id,
@@ -307,6 +341,9 @@ def _version(number: int, card: Node, trust: str) -> CardVersionSummary:
         risk_rating=str(properties.get(constants.RISK_RATING_PROPERTY) or ""),
         headline=_headline(properties.get(constants.HEADLINE_METRIC_PROPERTY)),
         trust=trust,
+        change=str(recorded.get("change") or lifecycle.GENERATED),
+        by=str(recorded.get("by") or ("ModelCardGenerator" if not changed else "")),
+        note=str(recorded.get("note") or ""),
     )
 
 

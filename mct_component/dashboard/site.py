@@ -77,7 +77,7 @@ def build_dashboard(
     rules = policies.load(policy)
     state = snapshot.read_snapshot(store)
     rows = overview.model_rows(state, completeness_gate, trust.verify_store(state, rules))
-    site = render_site(state, rows, _store_name(store), output_roots)
+    site = render_site(state, rows, store_name(store), output_roots)
     files.replace_directory(output_dir, site)
     counts = _flag_counts(rows)
     return DashboardSummary(os.path.join(output_dir, "index.html"), len(rows), counts)
@@ -90,7 +90,7 @@ def render_site(
     output_roots: Sequence[str] = (),
 ) -> dict[str, str | bytes]:
     """Every file of the site, by relative path."""
-    env = _environment()
+    env = environment()
     card_pages = cards.card_pages(rows, output_roots)
     site: dict[str, str | bytes] = {MARKER_FILE: "mct-component dashboard\n"}
     site.update((f"cards/{model_id}.html", page) for model_id, page in card_pages.pages.items())
@@ -165,7 +165,7 @@ class _ModelPages:
         return {name: page for part in parts for name, page in part.items()}
 
     def render(self, start: int, stop: int) -> dict[str, str]:
-        template = _environment().get_template("dashboard_model.html.jinja")
+        template = environment().get_template("dashboard_model.html.jinja")
         pages = {}
         for row, window in self.windows[start:stop]:
             nodes, edges = graphs.lineage_nodes(self.state, row)
@@ -194,7 +194,8 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The Jinja environment of the dashboard's pages (and the review console's)."""
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(render.package_template),
         autoescape=True,
@@ -204,8 +205,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(formatting.FILTERS)
     env.filters.update(
-        when=_when,
-        yes_no=_yes_no,
+        when=when,
+        yes_no=yes_no,
         pct=formatting.percent,
         uri_href=graphs.uri_href,
     )
@@ -253,7 +254,8 @@ def _refuse_replacing_the_store(store: Any, output_dir: str) -> None:
         )
 
 
-def _store_name(store: Any) -> str:
+def store_name(store: Any) -> str:
+    """How pages name a store: a SQLite file's name, or MySQL's database and host."""
     if isinstance(store, (str, os.PathLike)):
         return os.path.basename(os.fspath(store))
     kind = store.WhichOneof("config") if hasattr(store, "WhichOneof") else ""
@@ -262,12 +264,14 @@ def _store_name(store: Any) -> str:
     return kind or "the MLMD store"
 
 
-def _when(epoch_ms: int | None) -> str:
+def when(epoch_ms: int | None) -> str:
+    """A time in MLMD's milliseconds as "YYYY-MM-DD HH:MM" (UTC); "" for none."""
     if not epoch_ms:
         return ""
     moment = datetime.datetime.fromtimestamp(epoch_ms / 1000, datetime.timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _yes_no(value: bool | None) -> str:
+def yes_no(value: bool | None) -> str:
+    """yes, no, or a dash for unknown."""
     return "–" if value is None else ("yes" if value else "no")

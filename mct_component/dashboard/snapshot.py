@@ -50,6 +50,7 @@ EXECUTION_PROPERTIES = (
     *constants.CHANGE_PROPERTIES,
     constants.SIGNER_PROPERTY,
     constants.SIGNATURE_SHA256_PROPERTY,
+    constants.IDENTITY_PROPERTY,
 )
 CONTEXT_TYPES = ("pipeline", "pipeline_run")
 _NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})

@@ -60,7 +60,9 @@ class CardDiff:
             lines.append(f"status: {self.status.old} → {self.status.new}")
         for title, changes in (("content", self.content), ("metrics", self.metrics)):
             for change in changes:
-                lines.append(f"{title} {change.field}: {_show(change.old)} → {_show(change.new)}")
+                lines.append(
+                    f"{title} {change.field}: {show_value(change.old)} → {show_value(change.new)}"
+                )
         return "\n".join(lines) or "No differences."
 
 
@@ -87,5 +89,6 @@ def _metrics(card: Card) -> dict[str, float | None]:
     return {m.label: m.value for m in card.quantitative_analysis.overall}
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A field's value as one line of JSON ("–" for none)."""
     return "–" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)

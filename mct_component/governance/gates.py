@@ -144,7 +144,7 @@ def _policy_shortfalls(model_card: card.Card, policy: Policy, signer: str) -> li
         reasons.append(
             f"the card is unsigned and review policy {policy.path!r} requires signatures"
         )
-    elif policy.require_signatures and policy.name_of(signer) is None:
+    elif policy.require_signatures and not policy.vouches_for(signer):
         reasons.append(f"review policy {policy.path!r} names no signer {signer}")
     if policy.push_requires_approved_content and model_card.inherited_from is None:
         reasons.append(

@@ -2,20 +2,28 @@
 
 A YAML file (`--policy FILE`, or `MCT_REVIEW_POLICY`):
 
-    approvers:                 # who may approve: a public key or a certificate identity
-      - {name: bob, public_key: keys/bob.pub.pem}
+    approvers:                 # who may approve: a public key, a certificate identity,
+      - {name: bob, public_key: keys/bob.pub.pem}          # or a login (the console)
       - {name: risk-office, certificate_identity: risk@example.com, pipelines: ["credit-*"]}
+      - {name: carol, identity: carol@example.com}
     signers:                   # others whose signed changes are vouched for (authors)
-      - {name: ann, public_key: keys/ann.pub.pem}
+      - {name: ann, public_key: keys/ann.pub.pem, identity: ann@example.com}
+    consoles:                  # review consoles (`mct-card serve`) whose key signs on
+      - {name: review-console, public_key: keys/console.pub.pem}  # behalf of a login
     trust_roots: [ca.pem]      # root certificates that certificate identities chain to
     min_approvers: {high: 2}   # distinct approvers by risk rating (default 1)
     require_signatures: true   # unsigned changes are refused
+    require_login: false       # the console answers 401 to requests without an identity
     allow_delete_archived: false
     push_requires_approved_content: false  # the push gate (see below)
 
 Paths are relative to the policy file. An approver may be limited to `pipelines` (glob
-patterns) and `risk_ratings`. Under any policy an approval is signed by an approver it
-names, and no identity that made or submitted the content under review may approve it.
+patterns) and `risk_ratings`. A person acts with their own key or certificate (the
+CLI), or through a console: `identity` is the login the organisation's proxy or a
+bearer token gives the console, which signs the change with its own key and records
+that login inside the signed card. One entry may give a key and a login for the same
+person. Under any policy an approval is signed by an approver it names, and nobody who
+made or submitted the content under review may approve it (four eyes, by name).
 
 The generator's push gate takes the policy too (its `review_policy` parameter): a card
 the policy requires to be signed must be signed by a signer it names, content is
@@ -45,8 +53,18 @@ _KEYS = {
     "require_signatures",
     "allow_delete_archived",
     "push_requires_approved_content",
+    "consoles",
+    "require_login",
 }
-_PERSON_KEYS = {"name", "public_key", "certificate_identity", "pipelines", "risk_ratings"}
+_PERSON_KEYS = {
+    "name",
+    "public_key",
+    "certificate_identity",
+    "identity",
+    "pipelines",
+    "risk_ratings",
+}
+_CONSOLE_KEYS = {"name", "public_key", "certificate_identity"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,8 +72,9 @@ class Person:
     """Someone the policy names: a display name and one identity (key or certificate)."""
 
     name: str
-    identity: str  # `key:<hex>` or a certificate's e-mail / subject
+    identity: str  # `key:<hex>` or a certificate's e-mail / subject ("" login only)
     public_key_pem: bytes = b""
+    login: str = ""  # the identity a console's proxy or token gives ("" none)
     pipelines: tuple[str, ...] = ()  # glob patterns; empty: every pipeline
     risk_ratings: tuple[str, ...] = ()  # empty: every rating
 
@@ -79,28 +98,55 @@ class Policy:
     require_signatures: bool = False
     allow_delete_archived: bool = False
     push_requires_approved_content: bool = False
+    consoles: tuple[Person, ...] = ()
+    require_login: bool = False
 
     def needed(self, rating: str) -> int:
         """How many distinct approvers a card of risk `rating` needs."""
         return max(1, int(self.min_approvers.get(rating, 1)))
 
-    def approver(self, identity: str, pipeline: str, rating: str) -> Person | None:
-        """The approver with this identity allowed for the pipeline and rating, if any."""
-        for person in self.approvers:
-            if person.identity == identity and person.covers(pipeline, rating):
-                return person
-        return None
+    def approver(self, signer: str, pipeline: str, rating: str, login: str = "") -> Person | None:
+        """The approver allowed for the pipeline and rating who acted: by `signer`'s key
+        or certificate, or, when `signer` is a console, as `login`."""
+        person = self.person(signer, login, self.approvers)
+        return person if person is not None and person.covers(pipeline, rating) else None
 
-    def name_of(self, identity: str) -> str | None:
-        """The name the policy gives an identity (approver or signer), if any."""
-        for person in (*self.approvers, *self.signers):
-            if person.identity == identity:
-                return person.name
-        return None
+    def person(
+        self, signer: str, login: str = "", among: tuple[Person, ...] | None = None
+    ) -> Person | None:
+        """The approver or signer (or one of `among`) who acted by `signer`, or as
+        `login` through a console."""
+        people = (*self.approvers, *self.signers) if among is None else among
+        if self.is_console(signer):
+            return next((p for p in people if login and p.login == login), None)
+        return next((p for p in people if signer and p.identity == signer), None)
+
+    def name_of(self, signer: str, login: str = "") -> str | None:
+        """The name the policy gives whoever acted by `signer` (as `login` through a
+        console), or the console's own name for a console signing without a login."""
+        person = self.person(signer, login)
+        if person is not None:
+            return person.name
+        console = self.console(signer)
+        return console.name if console is not None and not login else None
+
+    def console(self, signer: str) -> Person | None:
+        """The console the policy names with this signer identity, if any."""
+        return next((c for c in self.consoles if signer and c.identity == signer), None)
+
+    def is_console(self, signer: str) -> bool:
+        """Whether `signer` is a console's key or certificate."""
+        return self.console(signer) is not None
+
+    def vouches_for(self, signer: str) -> bool:
+        """Whether the policy names this signer: a person's key or certificate, or a
+        console's."""
+        return self.is_console(signer) or self.person(signer) is not None
 
     def public_keys(self) -> list[bytes]:
         """Every public key the policy vouches for (PEM)."""
-        return [p.public_key_pem for p in (*self.approvers, *self.signers) if p.public_key_pem]
+        everyone = (*self.approvers, *self.signers, *self.consoles)
+        return [p.public_key_pem for p in everyone if p.public_key_pem]
 
 
 def load(path: str | None) -> Policy | None:
@@ -133,9 +179,11 @@ def load(path: str | None) -> Policy | None:
     if not approvers:
         raise ParameterError(f"{where}: `approvers` must name at least one approver")
     signers = _people(data.get("signers"), "signers", base, where)
+    consoles = _people(data.get("consoles"), "consoles", base, where, _CONSOLE_KEYS)
     roots = _strings(data.get("trust_roots"), "trust_roots", where)
     roots = tuple(_existing(os.path.join(base, r), f"{where}: trust_roots") for r in roots)
-    if any(not p.public_key_pem for p in (*approvers, *signers)) and not roots:
+    everyone = (*approvers, *signers, *consoles)
+    if any(p.identity and not p.public_key_pem for p in everyone) and not roots:
         raise ParameterError(
             f"{where}: a certificate_identity needs `trust_roots` (the root certificates "
             "its certificate chains to)"
@@ -149,6 +197,8 @@ def load(path: str | None) -> Policy | None:
         require_signatures=_flag(data, "require_signatures", where),
         allow_delete_archived=_flag(data, "allow_delete_archived", where),
         push_requires_approved_content=_flag(data, "push_requires_approved_content", where),
+        consoles=consoles,
+        require_login=_flag(data, "require_login", where),
     )
 
 
@@ -175,7 +225,9 @@ def load_source(source: str) -> Policy | None:
     return load(source)
 
 
-def _people(value: Any, field: str, base: str, where: str) -> tuple[Person, ...]:
+def _people(
+    value: Any, field: str, base: str, where: str, allowed: set[str] = _PERSON_KEYS
+) -> tuple[Person, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -187,29 +239,35 @@ def _people(value: Any, field: str, base: str, where: str) -> tuple[Person, ...]
             raise ParameterError(
                 f"{at} must be a mapping with name and public_key, got {excerpt(item)}"
             )
-        unknown = sorted(str(k) for k in item if k not in _PERSON_KEYS)
+        unknown = sorted(str(k) for k in item if k not in allowed)
         if unknown:
             raise ParameterError(
-                f"{at}: unknown field {unknown[0]!r}; expected {', '.join(sorted(_PERSON_KEYS))}"
+                f"{at}: unknown field {unknown[0]!r}; expected {', '.join(sorted(allowed))}"
             )
         name = item.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise ParameterError(f"{at}.name must be a name (text), got {excerpt(name)}")
-        key, subject = item.get("public_key"), item.get("certificate_identity")
-        if (key is None) == (subject is None):
-            raise ParameterError(f"{at} must give exactly one of public_key, certificate_identity")
+        key, subject, login = (
+            item.get("public_key"),
+            item.get("certificate_identity"),
+            item.get("identity"),
+        )
+        ways = sorted(k for k in ("public_key", "certificate_identity", "identity") if k in allowed)
+        if key is not None and subject is not None:
+            raise ParameterError(f"{at} must give public_key or certificate_identity, not both")
+        if key is None and subject is None and login is None:
+            raise ParameterError(f"{at} must give one of {', '.join(ways)}")
         pem, identity = b"", ""
         if key is not None:
             pem, identity = _public_key(key, base, f"{at}.public_key")
-        elif not isinstance(subject, str) or not subject.strip():
-            raise ParameterError(f"{at}.certificate_identity must be text, got {excerpt(subject)}")
-        else:
-            identity = subject
+        elif subject is not None:
+            identity = _text(subject, f"{at}.certificate_identity")
         people.append(
             Person(
                 name=name,
                 identity=identity,
                 public_key_pem=pem,
+                login=_text(login, f"{at}.identity") if login is not None else "",
                 pipelines=_strings(item.get("pipelines"), f"{field}[{i}].pipelines", where),
                 risk_ratings=_strings(
                     item.get("risk_ratings"), f"{field}[{i}].risk_ratings", where
@@ -217,6 +275,16 @@ def _people(value: Any, field: str, base: str, where: str) -> tuple[Person, ...]
             )
         )
     return tuple(people)
+
+
+def _text(value: Any, at: str) -> str:
+    from mct_component import terminal
+
+    if not isinstance(value, str) or not value.strip() or len(value) > 320:
+        raise ParameterError(f"{at} must be text of at most 320 characters, got {excerpt(value)}")
+    if terminal.visible(value) != value:
+        raise ParameterError(f"{at} must not hold control or invisible characters")
+    return value
 
 
 def _public_key(value: Any, base: str, at: str) -> tuple[bytes, str]:

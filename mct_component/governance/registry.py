@@ -45,7 +45,7 @@ from mct_component.errors import (
     PolicyError,
 )
 from mct_component.governance import events, lifecycle, signing
-from mct_component.governance.policy import Policy
+from mct_component.governance.policy import Person, Policy
 from mct_component.mlmd import summary
 from mct_component.readers.refs import properties_of
 from mct_component.text import excerpt, iso_time, now_iso, shorten
@@ -83,6 +83,7 @@ class CardVersion:
     signer: str = ""  # the identity the change's execution records ("" unsigned)
     sha256: str = ""  # of model_card.json, as the artifact records it
     signature_sha256: str = ""  # of card.sig, as the change's execution records it
+    identity: str = ""  # the login a review console signed the change for ("" none)
 
     def as_dict(self) -> dict[str, Any]:
         """The version as JSON-ready data (for `mct-card history --json`)."""
@@ -183,6 +184,7 @@ def card_version(model_id: int, number: int, record: VersionRecord) -> CardVersi
         signer=str(signed.get(constants.SIGNER_PROPERTY, "")),
         sha256=str(properties.get(constants.SHA256_PROPERTY, "")),
         signature_sha256=str(signed.get(constants.SIGNATURE_SHA256_PROPERTY, "")),
+        identity="" if generated else str(made.get(constants.IDENTITY_PROPERTY, "")),
     )
 
 
@@ -235,6 +237,8 @@ def set_status(
     sinks: events.Sinks | None = None,
     key: signing.SigningKey | None = None,
     policy: Policy | None = None,
+    *,
+    identity: str = "",
 ) -> CardVersion:
     """Moves the newest version of the model's card to `status`, as a new version.
 
@@ -242,7 +246,8 @@ def set_status(
     `model_card.json` approved. Under a `policy` it must be signed by an approver the
     policy names for the card's pipeline and risk rating, who neither made nor submitted
     the content; while fewer distinct approvers than the rating needs have approved,
-    the new version records the approval and stays `pending_review`.
+    the new version records the approval and stays `pending_review`. `identity` is the
+    login a review console (signing with its own `key`) acts for.
 
     Raises:
         ParameterError: the lifecycle does not allow the change.
@@ -253,7 +258,7 @@ def set_status(
     current, card = load_version(store, model_id)
     lifecycle.check_transition(current.status, status, note)
     at = now_iso()
-    who = _who(by, key, policy)
+    who = _who(by, key, policy, identity)
     governance = card.governance
     approval = governance.approval if governance else None
     approvals: tuple[Approval, ...] = governance.approvals if governance else ()
@@ -261,12 +266,12 @@ def set_status(
     if status == lifecycle.APPROVED:
         approved = files.read_bytes(os.path.join(current.uri, constants.CARD_JSON_FILE))
         signer = key.identity if key else ""
-        new = Approval(current.version, who, at, lifecycle.fingerprint(approved), signer)
+        new = Approval(current.version, who, at, lifecycle.fingerprint(approved), signer, identity)
         if policy is not None:
-            _check_approval(store, current, card, key, policy, approvals)
+            _check_approval(store, current, card, key, policy, approvals, identity)
         approvals = (*approvals, new)
         needed = policy.needed(card.considerations.risk.rating) if policy else 1
-        if len({a.signer or a.by for a in approvals}) < needed:
+        if len(distinct_approvers(approvals, policy)) < needed:
             status, kind = lifecycle.PENDING_REVIEW, lifecycle.APPROVAL_RECORDED
             note = note or f"approval {len(approvals)} of {needed}"
         else:
@@ -276,19 +281,33 @@ def set_status(
         if status == lifecycle.DRAFT:
             approval = None
     changed = dataclasses.replace(card, status=status)
-    change = _Change(current, changed, kind, who, at, note, approval, key, approvals)
+    change = _Change(current, changed, kind, who, at, note, approval, key, approvals, identity)
     return _record(store, change, output_root, sinks, policy)
 
 
-def _who(by: str | None, key: signing.SigningKey | None, policy: Policy | None) -> str:
-    """Who a change is by: `--by`, else the signer's name in the policy, else its identity,
-    else the operating system's user."""
+def distinct_approvers(approvals: Sequence[Approval], policy: Policy | None) -> set[str]:
+    """Who approved, once each: the policy's name for them where it has one (a person
+    approving by key and through a console is one approver), else their login, signer
+    or name."""
+    found = set()
+    for approval in approvals:
+        named = policy.name_of(approval.signer, approval.identity) if policy else None
+        found.add(named or approval.identity or approval.signer or approval.by)
+    return found
+
+
+def _who(
+    by: str | None, key: signing.SigningKey | None, policy: Policy | None, identity: str = ""
+) -> str:
+    """Who a change is by: `--by`, else the name the policy gives the signer (or the
+    console's login), else the login or the signer's identity, else the operating
+    system's user."""
     if by:
         return by
     if key is not None:
-        named = policy.name_of(key.identity) if policy else None
-        return named or signing.short_identity(key.identity)
-    return default_user()
+        named = policy.name_of(key.identity, identity) if policy else None
+        return named or identity or signing.short_identity(key.identity)
+    return identity or default_user()
 
 
 def _check_signed(change: _Change, policy: Policy | None) -> None:
@@ -305,7 +324,7 @@ def _check_signed(change: _Change, policy: Policy | None) -> None:
             f"policy {policy.path!r} requires signed changes: give --signing-key "
             "(and --signing-certificate with a certificate)"
         )
-    if policy.name_of(change.key.identity) is None:
+    if not policy.vouches_for(change.key.identity):
         raise PolicyError(
             f"policy {policy.path!r} names no signer "
             f"{signing.short_identity(change.key.identity)}: add it to approvers or signers"
@@ -319,10 +338,11 @@ def _check_approval(
     key: signing.SigningKey | None,
     policy: Policy,
     approvals: Sequence[Approval],
+    identity: str = "",
 ) -> None:
     """An approval under a policy: signed, by an approver the policy names for the
-    card's pipeline and risk rating, who made or submitted none of the content under
-    review, and not twice.
+    card's pipeline and risk rating (through a console: the login it signs for), who
+    made or submitted none of the content under review, and not twice.
 
     Raises:
         PolicyError: naming who and why.
@@ -333,18 +353,26 @@ def _check_approval(
         raise PolicyError(
             f"an approval under policy {policy.path!r} must be signed: give --signing-key"
         )
-    approver = policy.approver(key.identity, pipeline, rating)
+    if policy.is_console(key.identity) and not identity:
+        raise PolicyError(
+            f"the key of console {policy.name_of(key.identity)!r} approves only for a "
+            "signed-in person"
+        )
+    approver = policy.approver(key.identity, pipeline, rating, identity)
     if approver is None:
-        who = policy.name_of(key.identity) or signing.short_identity(key.identity)
+        who = policy.name_of(key.identity, identity) or identity
+        who = who or signing.short_identity(key.identity)
         raise PolicyError(
             f"{who} may not approve cards of pipeline "
             f"{pipeline or '(none)'!r} with risk {rating!r}: policy {policy.path!r} names "
             "no such approver"
         )
-    if any((a.signer or a.by) == key.identity for a in approvals):
+    if approver.name in distinct_approvers(approvals, policy):
         raise PolicyError(f"{approver.name} has already approved this content")
     versions = history(store, current.model_id)
-    author = authored_by(versions[: current.version], {approver.name, key.identity})
+    author = authored_by(
+        versions[: current.version], acting_names(approver, key.identity, identity)
+    )
     if author is not None:
         raise PolicyError(
             f"four eyes: {approver.name} made or submitted the content under review "
@@ -354,8 +382,21 @@ def _check_approval(
 
 def authored_by(versions: Sequence[CardVersion], names: set[str]) -> CardVersion | None:
     """The first version under review (`under_review`) that one of `names` (people's
-    names or signer identities) made or submitted, if any: four eyes."""
-    return next((v for v in under_review(versions) if names & {v.by, v.signer}), None)
+    names, logins or signer identities) made or submitted, if any: four eyes."""
+    return next(
+        (v for v in under_review(versions) if names & ({v.by, v.signer, v.identity} - {""})),
+        None,
+    )
+
+
+def acting_names(person: Person, signer: str, identity: str) -> set[str]:
+    """The names someone acting by `signer` (or as `identity` through a console) goes by
+    in a history: the policy's name, their own key or certificate and their login;
+    never a console's key, which signs for everyone."""
+    names = {person.name, person.identity, person.login, identity}
+    if not identity:
+        names.add(signer)
+    return names - {""}
 
 
 def under_review(versions: Sequence[CardVersion]) -> list[CardVersion]:
@@ -380,8 +421,11 @@ def edit(
     sinks: events.Sinks | None = None,
     key: signing.SigningKey | None = None,
     policy: Policy | None = None,
+    *,
+    identity: str = "",
 ) -> CardVersion:
-    """Applies human-written content to the newest version, as a new draft version.
+    """Applies human-written content to the newest version, as a new draft version
+    (`identity`: the login a review console acts for).
 
     Raises:
         CardContentError: the content does not match the card content schema.
@@ -394,8 +438,10 @@ def edit(
     human = content_module.load_card_content(dict(content))
     human.pop("status", None)  # the lifecycle, not the content, sets the status
     changed = dataclasses.replace(content_module.apply_card_content(card, human), status=status)
-    who = _who(by, key, policy)
-    change = _Change(current, changed, lifecycle.EDITED, who, now_iso(), note, key=key)
+    who = _who(by, key, policy, identity)
+    change = _Change(
+        current, changed, lifecycle.EDITED, who, now_iso(), note, key=key, identity=identity
+    )
     return _record(store, change, output_root, sinks, policy)
 
 
@@ -457,8 +503,11 @@ def clone(
     sinks: events.Sinks | None = None,
     key: signing.SigningKey | None = None,
     policy: Policy | None = None,
+    *,
+    identity: str = "",
 ) -> CardVersion:
-    """Copies the human-written content of one model's card onto another's, as a draft.
+    """Copies the human-written content of one model's card onto another's, as a draft
+    (`identity`: the login a review console acts for).
 
     The target keeps its own name, version and everything the pipeline wrote; it takes
     the source's overview, owners, license, references, citation and considerations.
@@ -488,8 +537,10 @@ def clone(
         status=status,
     )
     why = note or f"cloned from model {source_model_id}"
-    who = _who(by, key, policy)
-    change = _Change(current, cloned, lifecycle.CLONED, who, now_iso(), why, key=key)
+    who = _who(by, key, policy, identity)
+    change = _Change(
+        current, cloned, lifecycle.CLONED, who, now_iso(), why, key=key, identity=identity
+    )
     return _record(store, change, output_root, sinks, policy)
 
 
@@ -605,6 +656,7 @@ class _Change:
     approval: Approval | None = None
     key: signing.SigningKey | None = None
     approvals: tuple[Approval, ...] = ()
+    identity: str = ""  # the login a review console acts for
 
     @property
     def version(self) -> int:
@@ -687,6 +739,7 @@ def _record(
         at=change.at,
         note=change.note,
         signer=change.signer,
+        identity=change.identity,
     )
     if sinks:
         _publish(store, sinks, base, made, execution, policy)
@@ -722,6 +775,7 @@ def _stamped(change: _Change, earlier: Sequence[CardVersion]) -> Card:
                 to_status=change.card.status,
                 signer=change.signer,
                 signer_key=_public_key_text(change.key),
+                identity=change.identity,
             ),
             approvals=change.approvals,
         ),
@@ -791,6 +845,8 @@ def _change_execution(type_id: int, change: _Change) -> Any:
     }
     for key, value in recorded.items():
         execution.properties[key].string_value = value
+    if change.identity:
+        execution.custom_properties[constants.IDENTITY_PROPERTY].string_value = change.identity
     return execution
 
 
@@ -971,7 +1027,8 @@ def _publish(
         "at": made.at,
         "card_uri": made.uri,
         "signer": made.signer,
-        "verified": bool(made.signer) and policy is not None and bool(policy.name_of(made.signer)),
+        "identity": made.identity,
+        "verified": bool(made.signer) and policy is not None and policy.vouches_for(made.signer),
     }
     emitted = [events.cloud_event(events.VERSION_CREATED, made.model_id, data)]
     if made.status != base.status:

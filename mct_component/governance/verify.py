@@ -232,6 +232,7 @@ def _check_record(
         "status": (version.status, record.to_status),
         "previous status": (versions[index - 1].status if index else "", record.from_status),
         "signer": (version.signer, record.signer),
+        "login": (version.identity, record.identity),
     }
     for name, (in_mlmd, signed) in said.items():
         if in_mlmd != signed:
@@ -293,7 +294,7 @@ def _check_signature(
             f"{signing.short_identity(claimed)}"
         )
         return "", False
-    vouched = policy is not None and policy.name_of(verified.identity) is not None
+    vouched = policy is not None and policy.vouches_for(verified.identity)
     return verified.identity, vouched
 
 
@@ -319,14 +320,23 @@ def _check_policy(
     if not signer:
         found.append("an approval without a signature that holds")
         return
-    approver = policy.approver(signer, pipeline, rating)
-    if approver is None:
+    record = card.governance.change if card.governance else None
+    login = record.identity if record is not None else ""
+    if policy.is_console(signer) and not login:
         found.append(
-            f"approved by {signing.short_identity(signer)}, whom the policy does not name "
+            f"approved with the key of console {policy.name_of(signer)!r} for nobody signed in"
+        )
+        return
+    approver = policy.approver(signer, pipeline, rating, login)
+    if approver is None:
+        who = login or signing.short_identity(signer)
+        found.append(
+            f"approved by {who}, whom the policy does not name "
             f"as an approver of pipeline {pipeline or '(none)'!r} with risk {rating!r}"
         )
         return
-    author = registry.authored_by(versions[:index], {approver.name, signer})
+    names = registry.acting_names(approver, signer, login)
+    author = registry.authored_by(versions[:index], names)
     if author is not None:
         found.append(
             f"approved by {approver.name}, who made or submitted the content under review "
@@ -335,7 +345,7 @@ def _check_policy(
     if version.status == lifecycle.APPROVED:
         governance = card.governance
         approvals = governance.approvals if governance else ()
-        distinct = {a.signer or a.by for a in approvals}
+        distinct = registry.distinct_approvers(approvals, policy)
         if len(distinct) < policy.needed(rating):
             found.append(
                 f"approved by {len(distinct)} distinct approver(s); risk {rating!r} needs "
