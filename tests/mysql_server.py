@@ -31,21 +31,37 @@ class MySQLServer:
         self.root = root
         self.socket = os.path.join(root, "mysqld.sock")
         self.port = _free_port()
-        data = os.path.join(root, "data")
+        self.data = os.path.join(root, "data")
         subprocess.run(
-            ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
+            ["mariadb-install-db", "--no-defaults", f"--datadir={self.data}", "--user=root",
              "--auth-root-authentication-method=normal", "--skip-test-db"],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
-        self.process = subprocess.Popen(
-            ["mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={self.socket}",
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        process = subprocess.Popen(
+            ["mariadbd", "--no-defaults", f"--datadir={self.data}", f"--socket={self.socket}",
              f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root",
              "--skip-grant-tables", "--skip-name-resolve",
-             f"--log-error={os.path.join(root, 'error.log')}",
-             f"--pid-file={os.path.join(root, 'mysqld.pid')}"],
+             f"--log-error={os.path.join(self.root, 'error.log')}",
+             f"--pid-file={os.path.join(self.root, 'mysqld.pid')}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        self.process = process
         self._wait_until_ready()
+        return process
+
+    def kill(self) -> None:
+        """Kills the server at once (SIGKILL), as a crash would."""
+        self.process.kill()
+        self.process.wait()
+
+    def restart(self) -> None:
+        """Starts the server again on the same data and port (after `kill` or `stop`)."""
+        if self.process.poll() is None:
+            raise RuntimeError("mariadbd is still running")
+        self._start()
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S

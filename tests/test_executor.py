@@ -342,24 +342,13 @@ def test_writes_to_a_non_local_filesystem(inputs):
         assert json.loads(f.read())["model_details"]["uri"] == inputs["model"][0].uri
 
 
-def _ec_key(folder) -> tuple[str, str]:
-    """A P-256 key pair as PEM text: (private, public)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+def _ec_key(folder, name: str = "pipeline") -> tuple[str, str]:
+    """A P-256 key pair: (the private key's PEM text, the public key's path)."""
+    from tests.keys import ec_key
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    public_path = os.path.join(folder, "pipeline.pub.pem")
-    with open(public_path, "wb") as f:
-        f.write(public)
-    return private, public_path
+    private_path, public_path, _ = ec_key(folder, name)
+    with open(private_path) as f:
+        return f.read(), public_path
 
 
 def test_the_pipeline_key_from_the_environment_signs_version_1(inputs, tmp_path, monkeypatch):
@@ -420,8 +409,7 @@ def test_the_push_gate_answers_to_the_review_policy(inputs, tmp_path, monkeypatc
         f"signers: [{{name: pipeline, public_key: {os.path.basename(public_path)}}}]\n"
         "require_signatures: true\n"
     )
-    _, bob = _ec_key(tmp_path)
-    os.replace(bob, tmp_path / "bob.pub.pem")
+    _ec_key(tmp_path, "bob")
     monkeypatch.setenv("CARD_REVIEW_POLICY", str(policy))
 
     def verdict(card_dir, **params):
