@@ -131,6 +131,11 @@ class Browser:
         self._load.load_seconds = time.perf_counter() - started
         return self._load
 
+    @property
+    def page(self) -> sync_api.Page:
+        """The Playwright page, to click, fill in forms and read it as a person would."""
+        return self._page
+
     def disable_javascript(self) -> None:
         """Opens the next pages without their scripts (Playwright can still query them)."""
         self._context.close()

@@ -222,7 +222,7 @@ def test_a_stale_page_and_a_race_are_conflicts_and_one_change_wins(console):
             answers = list(
                 pool.map(
                     lambda pair: pair[0].post(f"{url}/models/{model}/approve", data=pair[1]),
-                    zip(reviewers, forms),
+                    zip(reviewers, forms, strict=True),
                 )
             )
         assert sorted(a.status_code for a in answers) == [303, 409]
@@ -320,7 +320,8 @@ def test_bad_requests_get_one_line_and_no_traceback(console):
 
 def test_a_policy_may_require_everyone_to_sign_in(console):
     strict = console.folder / "strict.yaml"
-    strict.write_text(open(console.policy).read() + "require_login: true\n")
+    with open(console.policy) as policy:
+        strict.write_text(policy.read() + "require_login: true\n")
     with console.serving(policy=str(strict)) as url:
         assert console.client().get(f"{url}/").status_code == 401
         assert console.client("bob@example.com").get(f"{url}/").status_code == 200
@@ -370,22 +371,49 @@ def test_bad_console_options_are_one_line(console, monkeypatch, options, message
         console.app(**options)
 
 
-def test_mct_card_serve_starts_in_one_command_and_says_how_to_reach_it(console):
+def test_mct_card_serve_starts_in_one_command_and_says_how_to_reach_it(tmp_path):
+    import signal
+    import socket
+
+    import httpx
+
+    console = make_console(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     command = [
         os.path.join(os.path.dirname(sys.executable), "mct-card"), "serve",
-        *console.store.cli("serve")[1:3], "--policy", console.policy,
-        "--signing-key", console.keys["console"], "--port", "0",
+        "--metadata", console.store.path, "--policy", console.policy,
+        "--signing-key", console.keys["console"], "--port", str(port),
     ]  # fmt: skip
-    bad = subprocess.run(command[:-2] + ["--port", "70000"], capture_output=True, text=True)
+    bad = subprocess.run([*command[:-2], "--port", "70000"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip() == (
         "mct-card: error: --port must be from 1 to 65535, got 70000"
     )
     no_key = subprocess.run(
-        [*command[:-4], "--signing-key", console.keys["ann"], "--port", "8"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [*command[:-4], "--signing-key", console.keys["ann"]], capture_output=True, text=True
+    )
     assert no_key.returncode == 2 and len(no_key.stderr.strip().splitlines()) == 1
     assert "add it under `consoles`" in no_key.stderr
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = server.stdout.readline()
+        assert first.startswith(f"Review console for metadata.sqlite at http://127.0.0.1:{port}/")
+        assert "(signing as key:" in first
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the console did not answer"
+                time.sleep(0.2)
+        assert answer.status_code == 200 and f"#{console.store.model_id}" in answer.text
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert "Review console stopped" in out and "Traceback" not in err
 
 
 def test_policy_identities_consoles_and_their_errors(tmp_path):

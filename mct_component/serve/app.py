@@ -11,6 +11,7 @@ Content-Security-Policy and no caching.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -545,4 +546,5 @@ def run(settings: ConsoleSettings, host: str, port: int, store_name: str) -> Non
         timeout_keep_alive=5,
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises Ctrl-C again once stopped
+        uvicorn.Server(config).run()
