@@ -770,6 +770,7 @@ def _quiet_libraries() -> None:
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    os.environ.setdefault("GLOG_minloglevel", "3")  # ML Metadata's C++ logging
     for category in (FutureWarning, DeprecationWarning, UserWarning, RuntimeWarning):
         warnings.filterwarnings("ignore", category=category)
     for name in ("tensorflow", "absl", "apache_beam", "tfx", "ml_metadata"):

@@ -105,13 +105,11 @@ def serve_app(app: Any) -> Iterator[str]:
     """Serves an ASGI app with uvicorn on 127.0.0.1 in a thread, as `mct-card serve` does."""
     import uvicorn
 
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, proxy_headers=False, log_level="warning", lifespan="off"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, proxy_headers=False, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # the console reads the store before it listens
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the console did not start")

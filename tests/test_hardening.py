@@ -534,3 +534,21 @@ def test_a_command_that_loads_tensorflow_prints_only_its_own_lines(card_store, t
     assert result.stdout.strip() == f"Model card written to {tmp_path / 'card'}"
     lines = result.stderr.splitlines()
     assert lines and all(line.startswith("mct-card: warning: ") for line in lines), lines
+
+
+def test_a_mysql_store_whose_server_is_down_is_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "down.pbtxt"
+    config.write_text(f'mysql {{ host: "127.0.0.1" port: {port} database: "m" user: "root" }}\n')
+    done = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "mct-card"), "history",
+         "--connection-config", str(config), "--model-id", "1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    err = done.stderr.strip()  # MLMD's own C++ log lines included
+    assert done.returncode == 2 and err.startswith("mct-card: error: cannot open the MLMD store")
+    assert len(err.splitlines()) == 1, err

@@ -376,3 +376,11 @@ def test_the_dashboard_reads_approval_from_the_newest_version_only():
     assert overview.PUSHED_UNAPPROVED in overview.flags(row)
     approved = dataclasses.replace(row, versions=row.versions[:2])
     assert overview.PUSHED_UNAPPROVED not in overview.flags(approved)
+
+
+def test_a_recorded_card_may_go_to_a_folder_whose_parents_do_not_exist_yet(tmp_path):
+    bare = write_card_store(tmp_path / "bare", with_card=False)
+    folder = tmp_path / "not" / "yet" / "card"
+    card = mct.Card.load(str(write_card_store(tmp_path / "other").card_uri))
+    version = mct.record_card(bare.target, bare.model_id, card, str(folder), by="ann")
+    assert version.version == 1 and (folder / "model_card.json").is_file()

@@ -69,15 +69,20 @@ def with_content_security_policy(page: str, form_action: str = "'none'") -> str:
     is put first in `<head>`. `form_action` is where forms may post ("'none'" for the
     static site, "'self'" for the console).
     """
+    return secured(page, form_action)[0]
+
+
+def secured(page: str, form_action: str = "'none'") -> tuple[str, str]:
+    """`with_content_security_policy`'s page, and the policy itself (for a header)."""
     policy = content_security_policy(page, form_action)
-    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     if POLICY_PLACEHOLDER in page:
-        return page.replace(POLICY_PLACEHOLDER, policy, 1)
+        return page.replace(POLICY_PLACEHOLDER, policy, 1), policy
     head = page.find("<head>")
     if head < 0:
         raise Withheld("its page has no <head> to hold a Content-Security-Policy")
     end = head + len("<head>")
-    return page[:end] + meta + page[end:]
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    return page[:end] + meta + page[end:], policy
 
 
 def content_security_policy(page: str, form_action: str = "'none'") -> str:

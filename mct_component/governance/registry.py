@@ -708,6 +708,7 @@ def _record(
         outputs = _version_files(card, base.uri)
     else:
         uri, outputs = destination.uri, destination.render(card)
+        _version_root(None, uri)  # the folder's parents, made as `write_card` makes them
     with _recording():  # a store that cannot be written fails before any file is
         card_type = store.put_artifact_type(pb.ArtifactType(name=CARD_TYPE))
         change_type = _change_type(store)

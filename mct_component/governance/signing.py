@@ -203,6 +203,12 @@ def certificate_identity(certificate: Any) -> str:
     return str(certificate.subject.rfc4514_string())
 
 
+def load_library() -> None:
+    """Imports the signing library now (about 5 s), so that a server's first change or
+    verification does not pay for it while someone waits."""
+    from model_signing import hashing, signing, verifying  # noqa: F401
+
+
 def sign(folder: str, key: SigningKey) -> str:
     """Signs every file of `folder` into `folder/card.sig`; returns the bundle's SHA-256.
 

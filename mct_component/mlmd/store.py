@@ -43,8 +43,9 @@ def connect(store: StoreLike, read_only: bool = True) -> Any:
 
         try:
             return metadata_store.MetadataStore(store)
-        except errors.StatusError as e:
-            raise LineageError(f"cannot open the MLMD store: {e}") from None
+        except (errors.StatusError, RuntimeError) as e:  # a server MLMD cannot reach: Runtime
+            reason = " ".join(str(e).split())[:300]
+            raise LineageError(f"cannot open the MLMD store: {reason}") from None
     if isinstance(store, (str, os.PathLike)):
         return connect_sqlite(os.fspath(store), read_only=read_only)
     raise LineageError(

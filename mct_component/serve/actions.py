@@ -16,11 +16,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from mct_component import content as content_module
-from mct_component.errors import ConflictError, LineageError, PolicyError
-from mct_component.governance import lifecycle, registry
+from mct_component.errors import ConflictError, PolicyError
+from mct_component.governance import registry
 from mct_component.serve.identity import Identity
 from mct_component.serve.settings import ConsoleSettings
-from mct_component.serve.state import connect_for_change
+from mct_component.serve.state import StoreUnavailable, connect_for_change
+from mct_component.text import excerpt
 
 # One change at a time per console process: MLMD's client is not shared across threads,
 # and two changes of one card from the same console would only conflict.
@@ -158,35 +159,22 @@ def _change(
     seen_version: int,
     make: Any,
 ) -> registry.CardVersion:
+    from ml_metadata import errors
+
     allowed = permission(settings, identity)
     if not allowed.allowed:
         raise PolicyError(allowed.reason)
     with _CHANGING:
-        store = connect_for_change(settings.store)
-        newest = registry.history(store, model_id)[-1]
-        if newest.version != seen_version:
-            raise ConflictError(
-                f"version {seen_version} of model {model_id}'s card is no longer the newest: "
-                f"{newest.by} made version {newest.version} ({newest.change}, "
-                f"{newest.status}) meanwhile; look at it again"
-            )
-        made: registry.CardVersion = make(store)
+        try:
+            store = connect_for_change(settings.store)
+            newest = registry.history(store, model_id)[-1]
+            if newest.version != seen_version:
+                raise ConflictError(
+                    f"version {seen_version} of model {model_id}'s card is no longer the "
+                    f"newest: {newest.by} made version {newest.version} ({newest.change}, "
+                    f"{newest.status}) meanwhile; look at it again"
+                )
+            made: registry.CardVersion = make(store)
+        except errors.StatusError as e:  # the store went away mid-change: nothing recorded
+            raise StoreUnavailable(f"the MLMD store failed: {excerpt(str(e))}") from None
         return made
-
-
-def newest_version(settings: ConsoleSettings, model_id: int) -> registry.CardVersion:
-    """The model's newest card version, read from MLMD now.
-
-    Raises:
-        LineageError: the model has no card.
-    """
-    store = connect_for_change(settings.store)
-    versions = registry.history(store, model_id)
-    if not versions:
-        raise LineageError(f"model {model_id} has no card")
-    return versions[-1]
-
-
-def status_label(status: str) -> str:
-    """A status as people read it."""
-    return {lifecycle.PENDING_REVIEW: "pending review"}.get(status, status)

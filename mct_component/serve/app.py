@@ -17,7 +17,7 @@ import json
 import logging
 import secrets
 import urllib.parse
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -37,7 +37,7 @@ from mct_component.errors import (
     OutputError,
     PolicyError,
 )
-from mct_component.governance import lifecycle, verify
+from mct_component.governance import lifecycle, signing, verify
 from mct_component.serve import actions, forms
 from mct_component.serve.csrf import CsrfTokens
 from mct_component.serve.identity import AuthenticationError, Identity
@@ -128,6 +128,12 @@ class Console:
     def view(self) -> View:
         return self.watch.view()
 
+    def warm_up(self) -> None:
+        """Loads the signing library and reads the store once, before serving."""
+        signing.load_library()
+        with contextlib.suppress(StoreUnavailable):
+            self.watch.view()
+
 
 def create_app(settings: ConsoleSettings, store_name: str = "the MLMD store") -> Starlette:
     """The console as an ASGI application, for uvicorn or any ASGI server."""
@@ -160,10 +166,18 @@ def create_app(settings: ConsoleSettings, store_name: str = "the MLMD store") ->
         wants_json = request.url.path.startswith("/api/")
         return _error(console, Identity(), status, message, wants_json)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Before the first request: the signing library and the first read of the store
+        # (seconds on a large store; a store that is away is tried again on requests).
+        await anyio.to_thread.run_sync(console.warm_up)
+        yield
+
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: not_routed, Exception: not_routed},
         max_body_size=MAX_BODY_BYTES,
+        lifespan=lifespan,
     )
 
 

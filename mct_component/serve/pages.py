@@ -61,8 +61,10 @@ class Pages:
         self._store_name = store_name
         self._env = site.environment()
         self._env.filters["shown"] = diffs.show_value
-        self._cards = _Cache(64)
-        self._card_pages = _Cache(32)
+        # Reading and checking a card, and rendering its page, cost milliseconds; a
+        # store's recent cards are what reviewers open (about 100 KiB a page).
+        self._cards = _Cache(256)
+        self._card_pages = _Cache(256)
 
     def index(self, view: View, query: IndexQuery, identity: Identity, notice: str = "") -> Page:
         """The index: one page of the models."""
@@ -158,8 +160,7 @@ class Pages:
         body = page.find("<body>")
         if body >= 0:
             page = page[: body + len("<body>")] + banner + page[body + len("<body>") :]
-        policy = card_pages.content_security_policy(page, FORM_ACTION)
-        return Page(card_pages.with_content_security_policy(page, FORM_ACTION), policy)
+        return Page(*card_pages.secured(page, FORM_ACTION))
 
     def diff(
         self, view: View, row: overview.ModelRow, old: int, new: int, identity: Identity
@@ -213,8 +214,7 @@ class Pages:
             notice=notice,
             **values,
         )
-        policy = card_pages.content_security_policy(html, FORM_ACTION)
-        return Page(card_pages.with_content_security_policy(html, FORM_ACTION), policy)
+        return Page(*card_pages.secured(html, FORM_ACTION))
 
 
 class _Cache:
