@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PYTHON) -m bench.lineage_scale --update-results-md
 	$(PYTHON) -m bench.dashboard_scale --update-results-md
 	$(PYTHON) -m bench.verify_scale --update-results-md
+	$(PYTHON) -m bench.console_load --update-results-md
 
 test: $(STAMP) lint
 	@bash scripts/ensure_debian_packages.sh

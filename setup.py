@@ -28,6 +28,7 @@ setup(
         "mct_component.mlmd",
         "mct_component.readers",
         "mct_component.render",
+        "mct_component.serve",
         "mct_component.templates",
     ],
     package_dir={"mct_component.templates": "templates"},
@@ -42,6 +43,14 @@ setup(
         "pyyaml>=5.4",
         # The dashboard reads MySQL-backed MLMD stores directly.
         "pymysql>=1.0",
+        # Card versions are signed and verified with OpenSSF model signing (Sigstore
+        # bundles); the library needs pyOpenSSL at import.
+        "model-signing>=1.1,<1.2",
+        "pyopenssl",
+        # `mct-card serve`: the review console, an ASGI app on uvicorn.
+        "starlette>=0.40",
+        "uvicorn>=0.30",
+        "python-multipart>=0.0.9",
     ],
     # The `pdf` output format lays the HTML card out with WeasyPrint.
     extras_require={"pdf": ["weasyprint>=60"]},
