@@ -526,3 +526,54 @@ def test_hostile_store_and_content_strings_stay_text_on_every_page(tmp_path):
             found = Attributes.of(answer.text)
             assert found.tags.isdisjoint({"script", "iframe", "object", "embed", "img"}), path
             assert not found.event_handlers and "\u202e" not in answer.text, path
+
+
+def test_the_readme_starts_the_console_in_one_command(console):
+    """The README's console block as written: the key and policy lines in a shell, then
+    its `mct-card serve` line for this store's kind (SQLite, or MySQL on the tests'
+    MariaDB) with the store, a free port and 127.0.0.1 put in."""
+    import pathlib
+    import signal
+    import socket
+
+    import httpx
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Review console", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
+    lines = block.splitlines()
+    serve = [line for line in lines if line.startswith("mct-card serve")]
+    setup = "\n".join(line for line in lines if not line.startswith("mct-card serve"))
+    workdir = console.folder / "readme"
+    workdir.mkdir()
+    subprocess.run(["bash", "-euo", "pipefail", "-c", setup], cwd=workdir, check=True,
+                   capture_output=True, timeout=60)  # fmt: skip
+    mysql = console.store.config is not None
+    (command,) = [line for line in serve if ("--connection-config" in line) == mysql]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = command.replace("build/demo/metadata.sqlite", console.store.path)
+    command = command.replace("mysql.pbtxt", console.store.path)
+    command = command.replace("--host 0.0.0.0", "--host 127.0.0.1")
+    command = re.sub(r" --port \d+", "", command) + f" --port {port}"
+    environment = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+    server = subprocess.Popen(
+        ["bash", "-c", f"exec {command}"], cwd=workdir, env=environment,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "the console did not answer"
+                time.sleep(0.2)
+        assert answer.status_code == 200 and f"#{console.store.model_id}" in answer.text
+        assert "Not signed in: read-only" in answer.text  # the proxy is not 127.0.0.1
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
