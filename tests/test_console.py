@@ -59,7 +59,9 @@ def _history(console):
 
 def test_a_reviewer_approves_what_an_author_submitted_and_it_verifies(console):
     model = console.store.model_id
-    with console.serving() as url:
+    events = console.folder / "events.jsonl"
+    sinks = mct.EventSinks.configured(file=str(events), environ={})
+    with console.serving(events=sinks) as url:
         ann, bob = console.client("ann@example.com"), console.client("bob@example.com")
         page = ann.get(f"{url}/models/{model}")
         assert "Signed in as <strong>ann@example.com</strong> (ann)" in page.text
@@ -101,6 +103,12 @@ def test_a_reviewer_approves_what_an_author_submitted_and_it_verifies(console):
     assert record["change"]["identity"] == "bob@example.com"
     assert record["approval"]["identity"] == "bob@example.com"
     assert record["approval"]["signer"] == record["change"]["signer"]
+    sent = [json.loads(line) for line in events.read_text().splitlines()]
+    approved = [e["data"] for e in sent if e["type"].endswith("status_changed")][-1]
+    assert (approved["new_status"], approved["by"], approved["identity"]) == (
+        "approved", "bob", "bob@example.com"
+    )
+    assert approved["verified"] and approved["signer"] == versions[-1].signer
 
 
 def test_the_author_is_refused_by_name_whichever_way_they_signed(console, capsys):
