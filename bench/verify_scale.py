@@ -40,24 +40,10 @@ print(json.dumps({"seconds": seconds, "holds": report.holds, "versions": len(rep
 
 
 def _key(folder: pathlib.Path, name: str) -> tuple[str, str]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from tests.keys import ec_key
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    private, public = folder / f"{name}.pem", folder / f"{name}.pub.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return str(private), str(public)
+    private, public, _ = ec_key(folder, name)
+    return private, public
 
 
 def build_history(folder: pathlib.Path, versions: int = VERSIONS) -> tuple[str, int, str]:

@@ -362,13 +362,7 @@ def _trust(
     from mct_component.governance import policy as policies
     from mct_component.governance import signing
 
-    if signing_key is None and (signing_certificate or certificate_chain):
-        raise ParameterError("--signing-certificate needs --signing-key (its private key)")
-    key = (
-        signing.load_signing_key(signing_key, signing_certificate, tuple(certificate_chain))
-        if signing_key
-        else None
-    )
+    key = signing.optional_key(signing_key, signing_certificate, certificate_chain)
     return key, policies.load(policy)
 
 

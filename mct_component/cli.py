@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 import warnings
 from typing import Any, NoReturn
 
@@ -104,11 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     _signing_options(delete)
     delete.add_argument("--by", help="who deletes it (default: the signer, or the OS user)")
     delete.add_argument("--note", default="", help="why (required)")
-    delete.add_argument("--events-file", help="append the change's CloudEvents to this file")
-    delete.add_argument("--events-url", help="POST the change's CloudEvents to this URL")
-    delete.add_argument("--events-command", help="run this command with each event on stdin")
-    delete.add_argument("--events-config", help="JSON events configuration (as for status)")
-    delete.add_argument("--events-token-file", help="a file holding the webhook's token")
+    _event_options(delete)
     delete.add_argument(
         "--purge",
         action="store_true",
@@ -213,11 +210,7 @@ def _console_commands(commands: Any) -> None:
         default=15.0,
         help="seconds a request may wait on the store before it is answered 503 (15)",
     )
-    serve.add_argument("--events-file", help="append each change's CloudEvents to this file")
-    serve.add_argument("--events-url", help="POST each change's CloudEvents to this URL")
-    serve.add_argument("--events-command", help="run this command with each event on stdin")
-    serve.add_argument("--events-config", help="JSON events configuration (as for status)")
-    serve.add_argument("--events-token-file", help="a file holding the webhook's token")
+    _event_options(serve)
 
     token = commands.add_parser("token", help="make a bearer token for the console's API")
     token.add_argument("--identity", required=True, help="the login the token signs in as")
@@ -280,6 +273,11 @@ def _change_options(command: argparse.ArgumentParser, new_folder: bool = True) -
         command.add_argument(
             "--output-root", help="where the new version's folder goes (default: beside the last)"
         )
+    _event_options(command)
+
+
+def _event_options(command: argparse.ArgumentParser) -> None:
+    """Where the CloudEvents of a change (or of each change a console makes) go."""
     command.add_argument("--events-file", help="append the change's CloudEvents to this file")
     command.add_argument("--events-url", help="POST the change's CloudEvents to this URL")
     command.add_argument("--events-command", help="run this command with each event on stdin")
@@ -289,6 +287,19 @@ def _change_options(command: argparse.ArgumentParser, new_folder: bool = True) -
     command.add_argument(
         "--events-token-file",
         help="a file holding the webhook's bearer token (or MCT_EVENTS_TOKEN)",
+    )
+
+
+def _sinks(args: argparse.Namespace) -> Any:
+    """The event sinks the options, a config file or the environment name."""
+    import mct_component as mct
+
+    return mct.EventSinks.configured(
+        args.events_file,
+        args.events_url,
+        args.events_command,
+        args.events_config,
+        token_file=args.events_token_file,
     )
 
 
@@ -302,20 +313,11 @@ def _store(args: argparse.Namespace) -> Any:
 
 def _change(args: argparse.Namespace) -> dict[str, Any]:
     """The options every change takes: who, why, where its folder goes, its events."""
-    import mct_component as mct
-
-    sinks = mct.EventSinks.configured(
-        args.events_file,
-        args.events_url,
-        args.events_command,
-        args.events_config,
-        token_file=args.events_token_file,
-    )
     return {
         "by": args.by,
         "note": args.note,
         "output_root": getattr(args, "output_root", None),
-        "events": sinks,
+        "events": _sinks(args),
         "signing_key": args.signing_key,
         "signing_certificate": args.signing_certificate,
         "certificate_chain": tuple(args.certificate_chain),
@@ -325,7 +327,6 @@ def _change(args: argparse.Namespace) -> dict[str, Any]:
 
 def serve(args: argparse.Namespace) -> str:
     """Runs `mct-card serve` until interrupted."""
-    import mct_component as mct
     from mct_component.dashboard import site
     from mct_component.serve import app
     from mct_component.serve.settings import ConsoleSettings
@@ -344,13 +345,7 @@ def serve(args: argparse.Namespace) -> str:
         tokens_file=args.tokens_file,
         output_roots=tuple(args.output_root),
         completeness_gate=args.completeness_gate,
-        sinks=mct.EventSinks.configured(
-            args.events_file,
-            args.events_url,
-            args.events_command,
-            args.events_config,
-            token_file=args.events_token_file,
-        ),
+        sinks=_sinks(args),
         request_timeout=args.request_timeout,
     )
     signer = settings.key.identity if settings.key else "nobody: read-only"
@@ -788,6 +783,9 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         level = record.levelname.lower()
         _print_error(f"mct-card: {level}: {terminal.one_line(record.getMessage())}")
+        if record.exc_info:  # a defect of ours in a long-running command (`serve`): its log
+            for line in "".join(traceback.format_exception(*record.exc_info)).splitlines():
+                _print_error(f"mct-card: {level}:   {terminal.visible(line)}")
 
 
 if __name__ == "__main__":

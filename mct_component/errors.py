@@ -9,6 +9,7 @@ ModelCardError
 ├── OutputError (OSError)               a card's files, or a change, cannot be written
 ├── ConflictError (RuntimeError)        someone changed the same card version first
 ├── SignatureError (ValueError)         a signature is missing, corrupt or does not verify
+├── IntegrityError (ValueError)         a card version's files are not what MLMD recorded
 ├── PolicyError (PermissionError)       the review policy does not allow a change
 └── TemplateError (ValueError)          a template does not compile or render
     └── TemplateNotFoundError (FileNotFoundError)
@@ -51,6 +52,11 @@ class ConflictError(ModelCardError, RuntimeError):
 
 class SignatureError(ModelCardError, ValueError):
     """A card version's signature is missing, corrupt, by an unknown key, or does not verify."""
+
+
+class IntegrityError(ModelCardError, ValueError):
+    """A card version's files are not those MLMD recorded, or not files this package
+    wrote (changed, linked elsewhere, not regular files): nothing is built on them."""
 
 
 class PolicyError(ModelCardError, PermissionError):

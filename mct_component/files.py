@@ -63,13 +63,21 @@ def read_setting(path: str, limit: int, what: str, error: type[Exception]) -> by
 
 
 def read_bytes(path: str, limit: int | None = None) -> bytes:
-    """Reads a whole file from any filesystem.
+    """Reads a whole file from any filesystem. A local file must be a regular file: a
+    named pipe or a device (which a store may point to) would block or never end.
 
     Raises:
-        SourceError: the file is larger than `limit` bytes (when given).
+        SourceError: the file is not a regular file, or larger than `limit` bytes.
     """
-    with filesystem(path).open(path, "rb") as f:
-        data = f.read() if limit is None else f.read(limit + 1)
+    if "://" in path:
+        with filesystem(path).open(path, "rb") as f:
+            data = f.read() if limit is None else f.read(limit + 1)
+    else:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise SourceError(f"{path!r} is not a regular file")
+            data = f.read() if limit is None else f.read(limit + 1)
     if limit is not None and len(data) > limit:
         raise SourceError(f"{path!r} is larger than {limit:,} bytes, the limit")
     return data

@@ -105,7 +105,11 @@ def serve_app(app: Any) -> Iterator[str]:
     """Serves an ASGI app with uvicorn on 127.0.0.1 in a thread, as `mct-card serve` does."""
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, proxy_headers=False, log_level="warning")
+    # log_config=None: uvicorn leaves logging alone (its own setup would bind handlers to
+    # whatever stream pytest captures into at that moment, closed after the test).
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, proxy_headers=False, log_level="warning", log_config=None
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -188,5 +188,10 @@ def test_loading_something_huge_or_deep_is_refused(tmp_path):
         card.Card.from_json("[" * 100_000 + "]" * 100_000)
     link = tmp_path / "model_card.json"
     link.symlink_to("/dev/zero")
+    with pytest.raises(SourceError, match="is not a regular file"):
+        card.Card.load(str(tmp_path))  # a device is never read, however long it would run
+    link.unlink()
+    with open(link, "wb") as sparse:  # 300 MB that take no disk space
+        sparse.truncate(300 * 1024 * 1024)
     with pytest.raises(SourceError, match="is larger than 268,435,456 bytes"):
         card.Card.load(str(tmp_path))

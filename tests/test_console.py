@@ -11,6 +11,7 @@ import concurrent.futures
 import html
 import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -106,7 +107,9 @@ def test_a_reviewer_approves_what_an_author_submitted_and_it_verifies(console):
     sent = [json.loads(line) for line in events.read_text().splitlines()]
     approved = [e["data"] for e in sent if e["type"].endswith("status_changed")][-1]
     assert (approved["new_status"], approved["by"], approved["identity"]) == (
-        "approved", "bob", "bob@example.com"
+        "approved",
+        "bob",
+        "bob@example.com",
     )
     assert approved["verified"] and approved["signer"] == versions[-1].signer
 
@@ -585,3 +588,215 @@ def test_the_readme_starts_the_console_in_one_command(console):
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
+
+
+def test_a_change_made_elsewhere_shows_up_within_seconds(console):
+    store = console.store
+    with console.serving() as url:
+        reader = console.client()
+        assert "draft v1" in reader.get(f"{url}/").text
+        elsewhere = subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), "mct-card"),
+             *store.cli("status", "--set", "pending_review", "--by", "ann")],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert elsewhere.returncode == 0, elsewhere.stderr
+        deadline = time.monotonic() + 10
+        while "pending_review v2" not in (page := reader.get(f"{url}/").text):
+            assert time.monotonic() < deadline, "the console never saw the new version"
+            time.sleep(0.5)
+        assert "History altered" in page  # an unsigned change under require_signatures
+
+
+# Found by a hostile probe of the console: each test shows a defect it found.
+
+
+def test_no_action_on_a_card_the_console_would_not_show(console):
+    """A store pointing a card outside the model's pipeline root: the page withholds it,
+    and so must every action (nothing read, written or signed there)."""
+    store, model = console.store, console.store.model_id
+    outside = console.folder / "outside" / "card"
+    outside.parent.mkdir()
+    import shutil
+
+    shutil.copytree(store.card_uri, outside)
+    (card_id,) = [v.artifact_id for v in _history(console)]
+    store.sql("UPDATE Artifact SET uri = ? WHERE id = ?", str(outside), card_id)
+    with console.serving() as url:
+        ann = console.client("ann@example.com")
+        page = ann.get(f"{url}/models/{model}")
+        assert "cannot be shown" in page.text and 'action="/models/' not in page.text
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is None
+        session = ann.get(f"{url}/api/session").json()
+        refused = ann.post(
+            f"{url}/models/{model}/submit", data={"csrf": session["csrf"], "version": "1"}
+        )
+        assert refused.status_code == 409 and "outside the model" in html.unescape(refused.text)
+    assert len(_history(console)) == 1
+    assert sorted(os.listdir(outside.parent)) == ["card"]
+
+
+def test_bytes_changed_in_place_are_never_approved(console):
+    """model_card.json rewritten with the same size and time after it was submitted:
+    the approval is refused, naming the version, and nothing is recorded."""
+    model = console.store.model_id
+    with console.serving() as url:
+        ann, bob = console.client("ann@example.com"), console.client("bob@example.com")
+        assert _act(ann, url, model, "submit").status_code == 303
+        submitted = _history(console)[-1]
+        path = os.path.join(submitted.uri, "model_card.json")
+        before = os.stat(path)
+        with open(path, "rb") as f:
+            original = f.read()
+        tampered = original.replace(b"Only three islands.", b"Only three isles!!.")
+        assert len(tampered) == len(original) and tampered != original
+        with open(path, "wb") as f:
+            f.write(tampered)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        page = bob.get(f"{url}/models/{model}")
+        assert "history altered" in page.text and "Nobody may act on this card here" in page.text
+        session = bob.get(f"{url}/api/session").json()
+        refused = bob.post(
+            f"{url}/models/{model}/approve", data={"csrf": session["csrf"], "version": "2"}
+        )
+        assert refused.status_code == 409, refused.text
+        assert "version 2: model_card.json changed since it was recorded" in refused.text
+    assert [v.status for v in _history(console)] == ["draft", "pending_review"]
+
+
+def test_a_fifo_in_a_card_folder_blocks_nothing(console, tmp_path):
+    """A card's model_card.json replaced by a named pipe: the change is refused at once
+    and the console's other changes go on."""
+    other = make_console(tmp_path / "other")
+    model = console.store.model_id
+    path = os.path.join(console.store.card_uri, "model_card.json")
+    os.remove(path)
+    os.mkfifo(path)
+    with console.serving() as url:
+        ann = console.client("ann@example.com")
+        session = ann.get(f"{url}/api/session").json()
+        started = time.monotonic()
+        refused = ann.post(
+            f"{url}/models/{model}/submit", data={"csrf": session["csrf"], "version": "1"}
+        )
+        assert refused.status_code == 409 and time.monotonic() - started < 5
+        assert "not a regular file" in refused.text
+    with other.serving() as url:
+        assert _act(other.client("ann@example.com"), url, model, "submit").status_code == 303
+
+
+def test_explanation_metadata_is_never_copied_through_a_link(console):
+    """A link in a card folder pointing at a secret: the console refuses to act on the
+    folder, and the CLI's change refuses to carry the link's target into a new version."""
+    store, model = console.store, console.store.model_id
+    secret = console.folder / "secret.txt"
+    secret.write_text("the database password")
+    os.symlink(secret, os.path.join(store.card_uri, "explanation_metadata.json"))
+    with console.serving() as url:
+        ann = console.client("ann@example.com")
+        session = ann.get(f"{url}/api/session").json()
+        refused = ann.post(
+            f"{url}/models/{model}/submit", data={"csrf": session["csrf"], "version": "1"}
+        )
+        assert refused.status_code == 409 and "symbolic link" in refused.text
+    cli_change = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "mct-card"),
+         *store.cli("status", "--set", "pending_review", "--by", "ann")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert cli_change.returncode == 2 and "is a symbolic link" in cli_change.stderr
+    assert len(_history(console)) == 1
+    parent = pathlib.Path(store.card_uri).parent
+    assert not any(
+        b"the database password" in path.read_bytes()
+        for path in parent.rglob("*")
+        if path.is_file() and not path.is_symlink()
+    )
+
+
+def test_the_proxy_login_header_must_be_one_and_wins_over_authorization(console):
+    with console.serving() as url:
+        twice = console.client().get(
+            f"{url}/api/session",
+            headers=[(LOGIN_HEADER, "eve@example.com"), (LOGIN_HEADER, "bob@example.com")],
+        )
+        assert twice.status_code == 401 and "more than once" in twice.json()["error"]
+        basic = console.client("bob@example.com", Authorization="Basic Ym9iOng=")
+        assert basic.get(f"{url}/api/session").json()["identity"] == "bob@example.com"
+        id_token = console.client("bob@example.com", Authorization="Bearer eyJ.id.token")
+        assert id_token.get(f"{url}/api/session").json()["identity"] == "bob@example.com"
+        shouting = console.client("BOB@Example.com").get(f"{url}/api/session").json()
+        assert shouting["name"] == "bob"
+        accented = console.client().get(
+            f"{url}/api/session", headers=[(LOGIN_HEADER.encode(), "josé@example.com".encode())]
+        )
+        assert accented.json()["identity"] == "josé@example.com"
+        direct_basic = console.client(as_proxy=False, Authorization="Basic Ym9iOng=")
+        assert direct_basic.get(f"{url}/api/session").json()["identity"] is None
+
+
+def test_a_post_through_a_proxy_that_rewrites_host_is_accepted(console):
+    model = console.store.model_id
+    with console.serving() as url:
+        ann = console.client("ann@example.com")
+        values = form_values(ann.get(f"{url}/models/{model}").text)
+        public = {"Origin": "https://console.example.com", "Sec-Fetch-Site": "same-origin",
+                  "X-Forwarded-Host": "console.example.com"}  # fmt: skip
+        answer = ann.post(f"{url}/models/{model}/submit", data=values, headers=public)
+        assert answer.status_code == 303, answer.text
+        forged = console.client("ann@example.com", as_proxy=False)
+        values = form_values(ann.get(f"{url}/models/{model}").text)
+        cross = forged.post(
+            f"{url}/models/{model}/submit", data=values,
+            headers={"Origin": "https://evil.example", "X-Forwarded-Host": "evil.example"},
+        )  # fmt: skip
+        assert cross.status_code in (401, 403)
+
+
+def test_health_answers_without_a_login_and_odd_numbers_are_400_not_500(console):
+    strict = console.folder / "strict.yaml"
+    with open(console.policy) as policy:
+        strict.write_text(policy.read() + "require_login: true\n")
+    huge = "9" * 5000
+    with console.serving(policy=str(strict)) as url:
+        assert console.client().get(f"{url}/healthz").status_code == 200
+        bob = console.client("bob@example.com")
+        for path in (
+            "/?page=%C2%B2", "/api/models?per_page=%C2%B2", "/models/1?did=approve&v=%C2%B2",
+            "/models/1/diff?from=%C2%B2&to=1", f"/models/1/diff?from={huge}&to=1",
+            f"/models/{huge}", f"/api/models/{huge}", f"/models/1/versions/{huge}",
+            f"/models/{2**63}",
+        ):  # fmt: skip
+            answer = bob.get(url + path)
+            assert answer.status_code in (200, 400, 404), (path, answer.status_code)
+        session = bob.get(f"{url}/api/session").json()
+        for fields in ({"csrf": "².x", "version": "1"}, {"csrf": session["csrf"], "version": "²"},
+                       {"csrf": f"{huge}.x", "version": "1"}):  # fmt: skip
+            answer = bob.post(f"{url}/models/1/submit", data=fields)
+            assert answer.status_code in (400, 403), (fields, answer.status_code)
+        posted = bob.post(
+            f"{url}/models/{2**64}/submit", data={"csrf": session["csrf"], "version": "1"}
+        )
+        assert posted.status_code in (400, 404)
+        deep = "[" * 5000 + "]" * 5000
+        nested = bob.post(
+            f"{url}/api/models/1/content",
+            content=deep.encode(),
+            headers={"Content-Type": "application/json", "X-CSRF-Token": session["csrf"]},
+        )
+        assert nested.status_code == 400
+
+
+def test_every_error_is_ours_with_its_headers(console):
+    with console.serving() as url:
+        ann = console.client("ann@example.com")
+        big = ann.post(
+            f"{url}/models/1/edit", content=b"x" * (2 * 1024 * 1024),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+        assert big.status_code == 413 and "the request is larger than" in big.text
+        assert "default-src 'none'" in big.headers["content-security-policy"]
+        assert big.headers["x-frame-options"] == "DENY"
+        wrong = ann.delete(f"{url}/models/1/submit")
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"

@@ -166,14 +166,20 @@ def _connect(store: Any) -> Any:
     if kind == "sqlite" and config is not None:
         return _connect(config.filename_uri)
     if kind == "mysql":
-        return _connect_mysql(store.mysql)
+        return connect_mysql(store.mysql)
     raise LineageError(
         "the dashboard reads a SQLite path or a SQLite/MySQL ConnectionConfig, "
         f"got {type(store).__name__}{f' ({kind})' if kind else ''}"
     )
 
 
-def _connect_mysql(config: Any) -> Any:
+def connect_mysql(config: Any, timeout: int = 10) -> Any:
+    """A PyMySQL connection to the database an MLMD `MySQLDatabaseConfig` names (with
+    its TLS options), giving up on connecting, reading or writing after `timeout` s.
+
+    Raises:
+        LineageError: the server cannot be reached or refuses.
+    """
     import pymysql
 
     ssl = None
@@ -191,7 +197,9 @@ def _connect_mysql(config: Any) -> Any:
             database=config.database,
             unix_socket=config.socket or None,
             ssl=ssl,
-            connect_timeout=10,
+            connect_timeout=timeout,
+            read_timeout=timeout * 6,
+            write_timeout=timeout * 6,
         )
     except pymysql.MySQLError as e:
         raise LineageError(f"cannot open the MLMD store on MySQL: {e}") from None

@@ -118,7 +118,8 @@ class Policy:
         `login` through a console."""
         people = (*self.approvers, *self.signers) if among is None else among
         if self.is_console(signer):
-            return next((p for p in people if login and p.login == login), None)
+            wanted = login.casefold()  # e-mail addresses and user names, as people type them
+            return next((p for p in people if login and p.login.casefold() == wanted), None)
         return next((p for p in people if signer and p.identity == signer), None)
 
     def name_of(self, signer: str, login: str = "") -> str | None:

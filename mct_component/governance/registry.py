@@ -39,7 +39,9 @@ from mct_component.card import (
 )
 from mct_component.errors import (
     ConflictError,
+    IntegrityError,
     LineageError,
+    ModelCardError,
     OutputError,
     ParameterError,
     PolicyError,
@@ -227,6 +229,50 @@ def load_version(store: Any, model_id: int, version: int | None = None) -> tuple
     return chosen, Card.load(chosen.uri)
 
 
+def _newest_for_change(store: Any, model_id: int) -> tuple[CardVersion, Card]:
+    """The newest version a change starts from, read from exactly the bytes MLMD
+    recorded: a change never builds on, or approves, a file someone altered.
+
+    Raises:
+        LineageError: no card.
+        IntegrityError: its model_card.json changed or is not a regular file.
+    """
+    newest = history(store, model_id)[-1]
+    return newest, recorded_card(newest)
+
+
+def recorded_card(version: CardVersion) -> Card:
+    """A version's card, from exactly the `model_card.json` MLMD recorded (its SHA-256).
+
+    Raises:
+        IntegrityError: the file changed since it was recorded, or is not a regular file.
+        CardValidationError: it is not a valid card.
+    """
+    return Card.from_json(_recorded_bytes(version))
+
+
+def _recorded_bytes(version: CardVersion) -> bytes:
+    from mct_component.card import MAX_CARD_BYTES
+    from mct_component.errors import SourceError
+
+    path = os.path.join(version.uri, constants.CARD_JSON_FILE)
+    try:
+        data = files.read_bytes(path, MAX_CARD_BYTES)
+    except (SourceError, OSError) as e:
+        raise IntegrityError(
+            f"version {version.version} of model {version.model_id}'s model_card.json "
+            f"cannot be read: {excerpt(str(e), limit=300)}"
+        ) from None
+    found = lifecycle.fingerprint(data)
+    if version.sha256 and found != version.sha256:
+        raise IntegrityError(
+            f"version {version.version} of model {version.model_id}'s model_card.json "
+            f"changed since it was recorded (MLMD has SHA-256 {version.sha256[:12]}…, the "
+            f"file {found[:12]}…): see `mct-card verify`"
+        )
+    return data
+
+
 def set_status(
     store: Any,
     model_id: int,
@@ -255,7 +301,7 @@ def set_status(
         ConflictError: someone changed the newest version meanwhile.
     """
     _check_change(by, note)
-    current, card = load_version(store, model_id)
+    current, card = _newest_for_change(store, model_id)
     lifecycle.check_transition(current.status, status, note)
     at = now_iso()
     who = _who(by, key, policy, identity)
@@ -264,7 +310,7 @@ def set_status(
     approvals: tuple[Approval, ...] = governance.approvals if governance else ()
     kind = lifecycle.STATUS_CHANGED
     if status == lifecycle.APPROVED:
-        approved = files.read_bytes(os.path.join(current.uri, constants.CARD_JSON_FILE))
+        approved = _recorded_bytes(current)
         signer = key.identity if key else ""
         new = Approval(current.version, who, at, lifecycle.fingerprint(approved), signer, identity)
         if policy is not None:
@@ -433,7 +479,7 @@ def edit(
         ConflictError: someone changed the newest version meanwhile.
     """
     _check_change(by, note)
-    current, card = load_version(store, model_id)
+    current, card = _newest_for_change(store, model_id)
     status = lifecycle.status_after_edit(current.status)
     human = content_module.load_card_content(dict(content))
     human.pop("status", None)  # the lifecycle, not the content, sets the status
@@ -523,8 +569,8 @@ def clone(
             f"cannot clone model {source_model_id}'s card onto itself: --to-model must name "
             "another model"
         )
-    _, source = load_version(store, source_model_id)
-    current, target = load_version(store, target_model_id)
+    _, source = _newest_for_change(store, source_model_id)
+    current, target = _newest_for_change(store, target_model_id)
     status = lifecycle.status_after_edit(current.status)
     human = {
         name: getattr(source.model_details, name)
@@ -612,7 +658,7 @@ def _record_deletion(
     policy: Policy | None,
 ) -> None:
     """Records the deletion as a last version, then marks every version deleted."""
-    current, card = load_version(store, model_id)
+    current, card = _newest_for_change(store, model_id)
     if current.status == lifecycle.ARCHIVED and not (policy and policy.allow_delete_archived):
         raise PolicyError(
             f"model {model_id}'s card is archived, which is final: it may be deleted only "
@@ -756,8 +802,7 @@ def _stamped(change: _Change, earlier: Sequence[CardVersion]) -> Card:
     base = change.base
     parent_sha256 = ""
     if base.version:  # version 1 (`register`) has no parent
-        parent = files.read_bytes(os.path.join(base.uri, constants.CARD_JSON_FILE))
-        parent_sha256 = lifecycle.fingerprint(parent)
+        parent_sha256 = lifecycle.fingerprint(_recorded_bytes(base))
     return dataclasses.replace(
         change.card,
         completeness=completeness.assess(change.card),
@@ -789,12 +834,35 @@ def _public_key_text(key: signing.SigningKey | None) -> str:
     return key.public_key_pem.decode("ascii")
 
 
+# Vertex explanation metadata is a few kilobytes; a version carries it over up to this.
+MAX_EXPLANATION_BYTES = 1024 * 1024
+
+
 def _version_files(card: Card, base_uri: str) -> dict[str, str | bytes]:
-    """The new version's files: the card's, and the explanation metadata it carries over."""
+    """The new version's files: the card's, and the explanation metadata it carries over
+    (a regular file of the last version's folder, never what a link points to).
+
+    Raises:
+        IntegrityError: the metadata is a link, not a regular file, too large or not text.
+    """
     outputs = generate.card_files(card)
     explanation = os.path.join(base_uri, constants.EXPLANATION_METADATA_FILE)
-    if files.filesystem(explanation).exists(explanation):
-        outputs[constants.EXPLANATION_METADATA_FILE] = files.read_bytes(explanation).decode()
+    if "://" not in explanation:
+        if not os.path.lexists(explanation):
+            return outputs
+        if os.path.islink(explanation):
+            raise IntegrityError(
+                f"{explanation!r} is a symbolic link: it is not carried into a new version"
+            )
+    elif not files.filesystem(explanation).exists(explanation):
+        return outputs
+    try:
+        data = files.read_bytes(explanation, MAX_EXPLANATION_BYTES)
+        outputs[constants.EXPLANATION_METADATA_FILE] = data.decode("utf-8")
+    except (ModelCardError, OSError, UnicodeDecodeError) as e:
+        raise IntegrityError(
+            f"{explanation!r} is not carried into a new version: {excerpt(str(e), limit=200)}"
+        ) from None
     return outputs
 
 

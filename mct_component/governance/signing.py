@@ -125,6 +125,21 @@ def load_signing_key(
     )
 
 
+def optional_key(
+    key: str | None, certificate: str | None = None, chain: Sequence[str] = ()
+) -> SigningKey | None:
+    """The signing key a command or a console was given (`--signing-key`, optionally
+    with `--signing-certificate` and `--certificate-chain`), or None when none was.
+
+    Raises:
+        ParameterError: a certificate without a key, or a key or certificate that is
+            missing or wrong.
+    """
+    if not key and (certificate or chain):
+        raise ParameterError("--signing-certificate needs --signing-key (its private key)")
+    return load_signing_key(key, certificate, tuple(chain)) if key else None
+
+
 def check_key_source(value: Any, name: str, what: str = "a PEM file") -> str:
     """A component's file parameter (a key, a certificate, a policy): `what`'s path, or
     `env:NAME`, an environment variable holding its text or path (e.g. a mounted

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from mct_component import content as content_module
-from mct_component.errors import ConflictError, PolicyError
-from mct_component.governance import registry
+from mct_component.dashboard import card_pages
+from mct_component.errors import ConflictError, IntegrityError, PolicyError
+from mct_component.governance import registry, verify
 from mct_component.serve.identity import Identity
 from mct_component.serve.settings import ConsoleSettings
 from mct_component.serve.state import StoreUnavailable, connect_for_change
@@ -96,7 +97,7 @@ def set_status(
     def change(store: Any) -> registry.CardVersion:
         return registry.set_status(
             store, model_id, status, None, note, None, settings.sinks, settings.key,
-            settings.policy, identity=identity.login,
+            settings.policy, identity=_login(settings, identity),
         )  # fmt: skip
 
     return _change(settings, identity, model_id, seen_version, change)
@@ -121,7 +122,7 @@ def edit(
     def change(store: Any) -> registry.CardVersion:
         return registry.edit(
             store, model_id, checked, None, note, None, settings.sinks, settings.key,
-            settings.policy, identity=identity.login,
+            settings.policy, identity=_login(settings, identity),
         )  # fmt: skip
 
     return _change(settings, identity, model_id, seen_version, change)
@@ -146,10 +147,17 @@ def clone(
     def change(store: Any) -> registry.CardVersion:
         return registry.clone(
             store, model_id, target_model_id, None, note, None, settings.sinks,
-            settings.key, settings.policy, identity=identity.login,
+            settings.key, settings.policy, identity=_login(settings, identity),
         )  # fmt: skip
 
-    return _change(settings, identity, model_id, seen_version, change)
+    return _change(settings, identity, model_id, seen_version, change, (target_model_id,))
+
+
+def _login(settings: ConsoleSettings, identity: Identity) -> str:
+    """The login as the policy spells it (logins match whatever their case)."""
+    key = settings.key.identity if settings.key else ""
+    person = settings.policy.person(key, identity.login)
+    return person.login if person is not None and person.login else identity.login
 
 
 def _change(
@@ -158,7 +166,11 @@ def _change(
     model_id: int,
     seen_version: int,
     make: Any,
+    also: tuple[int, ...] = (),
 ) -> registry.CardVersion:
+    """Makes a change of `model_id`'s card (and reads those of `also`) only on cards the
+    console would show whose whole history verifies now, from the version the person saw.
+    """
     from ml_metadata import errors
 
     allowed = permission(settings, identity)
@@ -174,7 +186,36 @@ def _change(
                     f"newest: {newest.by} made version {newest.version} ({newest.change}, "
                     f"{newest.status}) meanwhile; look at it again"
                 )
+            for checked in (model_id, *also):
+                actionable(settings, store, checked)
             made: registry.CardVersion = make(store)
         except errors.StatusError as e:  # the store went away mid-change: nothing recorded
             raise StoreUnavailable(f"the MLMD store failed: {excerpt(str(e))}") from None
         return made
+
+
+def actionable(settings: ConsoleSettings, store: Any, model_id: int) -> None:
+    """Refuses to act on a card the console would not show (its newest folder outside
+    the model's pipeline root and the output roots, not a folder this package wrote, or
+    its JSON no valid card), or whose history does not verify as `mct-card verify`
+    would now (files read and signatures checked again: nothing cached).
+
+    Raises:
+        IntegrityError: naming the version and what is wrong.
+    """
+    versions = registry.history(store, model_id, include_deleted=True)
+    (model,) = store.get_artifacts_by_id([model_id])
+    try:
+        card_pages.published_card(versions[-1].uri, model.uri, settings.output_roots)
+    except card_pages.Withheld as e:
+        raise IntegrityError(
+            f"version {versions[-1].version} of model {model_id}'s card cannot be acted on "
+            f"here: {e}"
+        ) from None
+    checked = verify.verify_versions(model_id, versions, settings.policy)
+    if not checked.holds:
+        number, problem = checked.problems[0]
+        raise IntegrityError(
+            f"model {model_id}'s card history does not verify (version {number}: {problem}): "
+            "nobody may act on it here until it is repaired; see `mct-card verify`"
+        )

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import json
 import logging
+import re
 import secrets
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -24,7 +25,7 @@ import anyio
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -32,6 +33,7 @@ from mct_component import content as content_module
 from mct_component.dashboard import card_pages
 from mct_component.errors import (
     ConflictError,
+    IntegrityError,
     LineageError,
     ModelCardError,
     OutputError,
@@ -51,6 +53,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = content_module.MAX_FILE_BYTES + 64 * 1024  # an upload and its form
 MAX_FORM_FIELDS = 40
 API_JSON_TYPE = "application/json"
+MAX_OPEN_REQUESTS = 256
+_DIGITS = re.compile(r"[0-9]{1,19}")
 # What each action form posts becomes: (status, whether a note is required).
 STATUS_ACTIONS = {
     "submit": (lifecycle.PENDING_REVIEW, False),
@@ -105,7 +109,7 @@ class Console:
     def identify(self, request: Request) -> Identity:
         client = request.client.host if request.client else None
         try:
-            identity = self.settings.authenticator.identify(request.headers, client)
+            identity = self.settings.authenticator.identify(request.scope["headers"], client)
         except AuthenticationError as e:
             raise _Refused(401, str(e)) from None
         if not identity.signed_in and self.settings.policy.require_login:
@@ -135,36 +139,42 @@ class Console:
             self.watch.view()
 
 
-def create_app(settings: ConsoleSettings, store_name: str = "the MLMD store") -> Starlette:
+def create_app(settings: ConsoleSettings, store_name: str = "the MLMD store") -> Any:
     """The console as an ASGI application, for uvicorn or any ASGI server."""
     console = Console(settings, store_name)
     page = functools.partial(_endpoint, console, api=False)
     api = functools.partial(_endpoint, console, api=True)
     routes = [
         Route("/", page(_index)),
-        Route("/models/{model_id:int}", page(_model)),
-        Route("/models/{model_id:int}/versions/{version:int}", page(_version)),
-        Route("/models/{model_id:int}/diff", page(_diff)),
-        Route("/models/{model_id:int}/{action:str}", page(_action), methods=["POST"]),
-        Route("/healthz", api(_health)),
+        Route("/models/{model_id}", page(_model)),
+        Route("/models/{model_id}/versions/{version}", page(_version)),
+        Route("/models/{model_id}/diff", page(_diff)),
+        Route("/models/{model_id}/{action}", page(_action), methods=["POST"]),
+        Route("/healthz", functools.partial(_health, console)),
         Route("/api/session", api(_session)),
         Route("/api/models", api(_api_models)),
-        Route("/api/models/{model_id:int}", api(_api_model)),
-        Route("/api/models/{model_id:int}/verify", api(_api_verify)),
-        Route("/api/models/{model_id:int}/status", api(_api_status), methods=["POST"]),
-        Route("/api/models/{model_id:int}/content", api(_api_content), methods=["POST"]),
+        Route("/api/models/{model_id}", api(_api_model)),
+        Route("/api/models/{model_id}/verify", api(_api_verify)),
+        Route("/api/models/{model_id}/status", api(_api_status), methods=["POST"]),
+        Route("/api/models/{model_id}/content", api(_api_content), methods=["POST"]),
     ]
 
     async def not_routed(request: Request, error: Exception) -> Response:
         status = error.status_code if isinstance(error, HTTPException) else 500
         message = {404: "no such page", 405: "this page does not take that method"}.get(
-            status, "the request was too large" if status == 413 else "the request failed"
+            status,
+            f"the request is larger than {MAX_BODY_BYTES:,} bytes, the limit"
+            if status == 413
+            else "the request failed",
         )
         if status == 500:
             logger.error("Unexpected error on %s", request.url.path, exc_info=error)
             message = "internal error: the console's log has the details"
         wants_json = request.url.path.startswith("/api/")
-        return _error(console, Identity(), status, message, wants_json)
+        response = _error(console, Identity(), status, message, wants_json)
+        if isinstance(error, HTTPException) and error.headers:  # 405's Allow
+            response.headers.update(error.headers)
+        return response
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -173,12 +183,38 @@ def create_app(settings: ConsoleSettings, store_name: str = "the MLMD store") ->
         await anyio.to_thread.run_sync(console.warm_up)
         yield
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: not_routed, Exception: not_routed},
-        max_body_size=MAX_BODY_BYTES,
         lifespan=lifespan,
     )
+    return _SecurityHeaders(app)
+
+
+class _SecurityHeaders:
+    """ASGI middleware: every response leaves with the security headers, those built by
+    Starlette's own layers (a body over the limit) included."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [
+                    (name.lower().encode("latin-1"), value.encode("latin-1"))
+                    for name, value in (*_HEADERS.items(), ("Content-Security-Policy", _API_POLICY))
+                    if name.lower().encode("latin-1") not in present
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 Handler = Callable[[Console, Request, Identity], Awaitable[Response]]
@@ -195,7 +231,8 @@ def _endpoint(
         try:
             identity = console.identify(request)
             if request.method == "POST":
-                _same_site(request)
+                _same_site(console, request)
+                _bounded(request)
             response = await handler(console, request, identity)
         except _Refused as e:
             return _error(console, identity, e.status, str(e), api)
@@ -221,7 +258,7 @@ def _endpoint(
 def _status_of(error: ModelCardError) -> int:
     if isinstance(error, PolicyError):
         return 403
-    if isinstance(error, ConflictError):
+    if isinstance(error, (ConflictError, IntegrityError)):
         return 409
     if isinstance(error, LineageError):
         return 404
@@ -230,16 +267,33 @@ def _status_of(error: ModelCardError) -> int:
     return 400  # ParameterError, CardContentError and the other input errors
 
 
-def _same_site(request: Request) -> None:
-    """Refuses a POST another site's page made a browser send."""
+def _same_site(console: Console, request: Request) -> None:
+    """Refuses a POST another site's page made a browser send: by the browser's own
+    `Sec-Fetch-Site` (no page can forge it), else by `Origin` against the host the
+    request was sent to (as the trusted proxy received it, when it rewrote `Host`)."""
     fetched = request.headers.get("sec-fetch-site")
-    if fetched is not None and fetched not in ("same-origin", "none"):
-        raise _Refused(403, "a change must come from the console's own pages")
-    origin = request.headers.get("origin")
-    if origin is not None and origin != "null":
-        host = request.headers.get("host", "")
-        if urllib.parse.urlsplit(origin).netloc != host:
+    if fetched is not None:
+        if fetched not in ("same-origin", "none"):
             raise _Refused(403, "a change must come from the console's own pages")
+        return
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return
+    hosts = {request.headers.get("host", "")}
+    client = request.client.host if request.client else None
+    if console.settings.authenticator.from_proxy(client):
+        hosts.add(request.headers.get("x-forwarded-host", ""))
+    if urllib.parse.urlsplit(origin).netloc not in hosts - {""}:
+        raise _Refused(403, "a change must come from the console's own pages")
+
+
+def _bounded(request: Request) -> None:
+    """Refuses a body that does not say its length, or is longer than the console takes."""
+    length = request.headers.get("content-length")
+    if length is None:
+        raise _Refused(411, "a change must say its length (Content-Length)")
+    if not _DIGITS.fullmatch(length.strip()) or int(length) > MAX_BODY_BYTES:
+        raise _Refused(413, f"the request is larger than {MAX_BODY_BYTES:,} bytes, the limit")
 
 
 def _secured(response: Response, policy: str = _API_POLICY) -> Response:
@@ -264,6 +318,7 @@ def _error(console: Console, identity: Identity, status: int, message: str, api:
         403: "Not allowed",
         404: "Not found",
         409: "Changed meanwhile",
+        411: "Length required",
         413: "Too large",
         503: "The store is unavailable",
     }.get(status, "Something went wrong")
@@ -280,7 +335,7 @@ async def _index(console: Console, request: Request, identity: Identity) -> Resp
 
 
 async def _model(console: Console, request: Request, identity: Identity) -> Response:
-    model_id = request.path_params["model_id"]
+    model_id = _model_id(request)
     view = await console.blocking(console.view)
     row = _row(view, model_id)
     notice = _notice(request.query_params, row.card.version if row.card else 0)
@@ -290,7 +345,7 @@ async def _model(console: Console, request: Request, identity: Identity) -> Resp
 
 
 async def _version(console: Console, request: Request, identity: Identity) -> Response:
-    model_id, number = request.path_params["model_id"], request.path_params["version"]
+    model_id, number = _model_id(request), _whole(request.path_params["version"], "version")
     view = await console.blocking(console.view)
     row = _row(view, model_id)
     if number not in {v.version for v in row.versions}:
@@ -303,7 +358,7 @@ async def _version(console: Console, request: Request, identity: Identity) -> Re
 
 
 async def _diff(console: Console, request: Request, identity: Identity) -> Response:
-    model_id = request.path_params["model_id"]
+    model_id = _model_id(request)
     old = _whole(request.query_params.get("from"), "from")
     new = _whole(request.query_params.get("to"), "to")
     view = await console.blocking(console.view)
@@ -322,7 +377,7 @@ async def _diff(console: Console, request: Request, identity: Identity) -> Respo
 
 
 async def _action(console: Console, request: Request, identity: Identity) -> Response:
-    model_id, action = request.path_params["model_id"], request.path_params["action"]
+    model_id, action = _model_id(request), request.path_params["action"]
     if action not in (*STATUS_ACTIONS, "edit", "clone"):
         raise _Refused(404, "no such page")
     form = await _form(request)
@@ -355,9 +410,16 @@ async def _action(console: Console, request: Request, identity: Identity) -> Res
     return RedirectResponse(f"/models/{target}?{query}", status_code=303)
 
 
-async def _health(console: Console, request: Request, identity: Identity) -> Response:
-    view = await console.blocking(console.view)
-    return JSONResponse({"status": "ok", "models": len(view.rows), "read_at": view.read_at})
+async def _health(console: Console, request: Request) -> Response:
+    """For probes (Kubernetes'): no login needed, whatever the policy; 503 while the
+    store cannot be read."""
+    try:
+        view = await console.blocking(console.view)
+    except (StoreUnavailable, _Refused) as e:
+        return _secured(JSONResponse({"status": "unavailable", "error": str(e)}, status_code=503))
+    return _secured(
+        JSONResponse({"status": "ok", "models": len(view.rows), "read_at": view.read_at})
+    )
 
 
 # The JSON API, for scripts (bearer tokens).
@@ -394,13 +456,13 @@ async def _api_models(console: Console, request: Request, identity: Identity) ->
 
 async def _api_model(console: Console, request: Request, identity: Identity) -> Response:
     view = await console.blocking(console.view)
-    row = _row(view, request.path_params["model_id"])
+    row = _row(view, _model_id(request))
     versions = view.histories.get(row.model_id, [])
     return JSONResponse({**_row_json(row), "versions": [v.as_dict() for v in versions]})
 
 
 async def _api_verify(console: Console, request: Request, identity: Identity) -> Response:
-    model_id = request.path_params["model_id"]
+    model_id = _model_id(request)
     view = await console.blocking(console.view)
     row = _row(view, model_id)
     verification = view.verifications.get(row.model_id)
@@ -410,12 +472,7 @@ async def _api_verify(console: Console, request: Request, identity: Identity) ->
 
 
 async def _api_status(console: Console, request: Request, identity: Identity) -> Response:
-    model_id = request.path_params["model_id"]
-    body = await _json_body(console, request, identity)
-    status, note = body.get("status"), body.get("note", "")
-    if not isinstance(status, str) or not isinstance(note, str):
-        raise _Refused(400, 'expected {"status": "...", "note": "...", "version": N}')
-    seen = _whole(str(body.get("version", "")), "version")
+    model_id, status, note, seen = await _api_change(console, request, identity, "status", str)
     made = await console.blocking(
         lambda: actions.set_status(console.settings, identity, model_id, seen, status, note)
     )
@@ -424,17 +481,26 @@ async def _api_status(console: Console, request: Request, identity: Identity) ->
 
 
 async def _api_content(console: Console, request: Request, identity: Identity) -> Response:
-    model_id = request.path_params["model_id"]
-    body = await _json_body(console, request, identity)
-    content, note = body.get("content"), body.get("note", "")
-    if not isinstance(content, dict) or not isinstance(note, str):
-        raise _Refused(400, 'expected {"content": {...}, "note": "...", "version": N}')
-    seen = _whole(str(body.get("version", "")), "version")
+    model_id, content, note, seen = await _api_change(console, request, identity, "content", dict)
     made = await console.blocking(
         lambda: actions.edit(console.settings, identity, model_id, seen, content, note)
     )
     await console.blocking(console.watch.refresh)
     return JSONResponse(made.as_dict())
+
+
+async def _api_change(
+    console: Console, request: Request, identity: Identity, field: str, kind: type
+) -> tuple[int, Any, str, int]:
+    """A JSON change's model, `field` (of type `kind`), note and the version it was made
+    from: `{"status": ..., "note": ..., "version": N}` or `{"content": {...}, ...}`."""
+    body = await _json_body(console, request, identity)
+    value, note = body.get(field), body.get("note", "")
+    if not isinstance(value, kind) or not isinstance(note, str):
+        shape = '"..."' if kind is str else "{...}"
+        raise _Refused(400, f'expected {{"{field}": {shape}, "note": "...", "version": N}}')
+    seen = _whole(str(body.get("version", "")), "version")
+    return _model_id(request), value, note, seen
 
 
 # Helpers.
@@ -477,7 +543,7 @@ def _row_json(row: Any) -> dict[str, Any]:
 
 def _notice(params: Mapping[str, str], newest: int) -> str:
     code, version = params.get("did"), params.get("v", "")
-    if code not in NOTICES or not version.isdigit():
+    if code not in NOTICES or not _DIGITS.fullmatch(version):
         return ""
     return f"Version {int(version)}: {NOTICES[code]}."
 
@@ -492,6 +558,8 @@ async def _form(request: Request) -> Mapping[str, Any]:
         )
     except HTTPException as e:
         raise _Refused(e.status_code, f"the form cannot be read: {excerpt(e.detail)}") from None
+    except ClientDisconnect:
+        raise _Refused(400, "the request ended before its body did") from None
 
 
 def _field(form: Mapping[str, Any], name: str) -> str:
@@ -526,9 +594,16 @@ async def _json_body(console: Console, request: Request, identity: Identity) -> 
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != API_JSON_TYPE:
         raise _Refused(400, f"the body must be {API_JSON_TYPE}")
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except HTTPException as e:
+        raise _Refused(e.status_code, f"the body cannot be read: {excerpt(e.detail)}") from None
+    except ClientDisconnect:
+        raise _Refused(400, "the request ended before its body did") from None
     try:
         body = json.loads(raw, object_pairs_hook=content_module.unique_object)
+    except RecursionError:
+        raise _Refused(400, "the body is nested too deeply") from None
     except (ValueError, content_module.ParseError) as e:
         raise _Refused(400, f"the body is not JSON: {excerpt(str(e))}") from None
     if not isinstance(body, dict):
@@ -537,16 +612,24 @@ async def _json_body(console: Console, request: Request, identity: Identity) -> 
 
 
 def _whole(raw: str | None, name: str) -> int:
-    if raw is None or not raw.isdigit() or not 0 < int(raw) < 2**63:
+    """A positive whole number of at most 19 ASCII digits below 2**63 (an MLMD id)."""
+    if raw is None or not _DIGITS.fullmatch(raw) or not 0 < int(raw) < 2**63:
         raise _Refused(400, f"{name} must be a positive whole number, got {excerpt(raw)}")
     return int(raw)
 
 
+def _model_id(request: Request) -> int:
+    return _whole(request.path_params["model_id"], "the model id")
+
+
 def run(settings: ConsoleSettings, host: str, port: int, store_name: str) -> None:
-    """Serves the console until interrupted (uvicorn, one process).
+    """Serves the console until interrupted (uvicorn, one process: CSRF tokens and the
+    store's view live in it).
 
     The client address uvicorn reports is the connection's own: forwarded-for headers
-    are not believed, so only the proxy's address can make `--user-header` count.
+    are not believed, so only the proxy's address can make `--user-header` count. The
+    console is meant to sit behind the organisation's proxy, which buffers slow
+    clients; `limit_concurrency` answers 503 beyond that many open requests.
     """
     import uvicorn
 
@@ -559,6 +642,7 @@ def run(settings: ConsoleSettings, host: str, port: int, store_name: str) -> Non
         log_level="info",
         timeout_keep_alive=5,
         timeout_graceful_shutdown=5,
+        limit_concurrency=MAX_OPEN_REQUESTS,
     )
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises Ctrl-C again once stopped
         uvicorn.Server(config).run()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 
@@ -32,7 +33,7 @@ class CsrfTokens:
     def valid(self, token: str, login: str, now: float | None = None) -> bool:
         """Whether `token` was issued by this console for `login`, and is still fresh."""
         issued_text, _, mac = token.partition(".")
-        if not issued_text.isdigit() or not mac or not login:
+        if not re.fullmatch(r"[0-9]{1,12}", issued_text) or not mac or not login:
             return False
         issued = int(issued_text)
         age = (time.time() if now is None else now) - issued

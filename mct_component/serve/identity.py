@@ -89,46 +89,67 @@ class Authenticator:
         logins = read_tokens_file(tokens_file) if tokens_file else {}
         return cls(header.lower(), networks, logins)
 
-    def identify(self, headers: Mapping[str, str], client_address: str | None) -> Identity:
-        """Who sent a request with these headers (lower-case names) from this address.
+    def identify(
+        self, headers: Sequence[tuple[bytes, bytes]], client_address: str | None
+    ) -> Identity:
+        """Who sent a request with these raw headers (lower-case names, as ASGI gives
+        them) from this address.
+
+        On a connection from a trusted proxy its login header wins (a proxy may pass an
+        `Authorization` of its own: Basic credentials, an ID token); a request with the
+        header twice is refused. Elsewhere the header is ignored, and a bearer token
+        signs a script in; other `Authorization` schemes are not ours and are ignored.
 
         Raises:
-            AuthenticationError: a bearer token that is malformed or unknown, or a login
-                header from the trusted proxy that is not a login.
+            AuthenticationError: the login header twice, or not a UTF-8 login; a bearer
+                token that is unknown.
         """
-        authorization = headers.get("authorization")
-        if authorization is not None:
-            scheme, _, token = authorization.strip().partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
-            digest = token_digest(token.strip())
-            login = next(
-                (
-                    login
-                    for known, login in self.token_logins.items()
-                    if hmac.compare_digest(known, digest)
-                ),
-                None,
-            )
-            if login is None:
-                raise AuthenticationError("the bearer token is not one this console knows")
-            return Identity(login, "token")
-        if not self.user_header:
-            return Identity()
-        value = headers.get(self.user_header)
-        if value is None:
-            return Identity()
-        if not self._from_proxy(client_address):
+        if self.user_header and self.from_proxy(client_address):
+            name = self.user_header.encode("latin-1")
+            logins = [value for key, value in headers if key == name]
+            if len(logins) > 1:
+                logger.warning(
+                    "Refused a request with the %s header more than once", self.user_header
+                )
+                raise AuthenticationError(f"the {self.user_header} header came more than once")
+            if logins:
+                try:
+                    login = logins[0].decode("utf-8").strip()
+                except UnicodeDecodeError:
+                    raise AuthenticationError(
+                        f"the {self.user_header} header is not UTF-8"
+                    ) from None
+                return Identity(check_login(login, f"the {self.user_header} header"), "proxy")
+        elif self.user_header and any(
+            key == self.user_header.encode("latin-1") for key, _ in headers
+        ):
             logger.warning(
                 "Ignored the %s header of a request from %s, which is not a trusted proxy",
                 self.user_header,
                 terminal.one_line(str(client_address)),
             )
+        authorization = next((v for k, v in headers if k == b"authorization"), None)
+        if authorization is None:
             return Identity()
-        return Identity(check_login(value.strip(), f"the {self.user_header} header"), "proxy")
+        scheme, _, token = authorization.decode("latin-1").strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return Identity()  # Basic credentials or the like: not the console's
+        digest = token_digest(token.strip())
+        known_as = next(
+            (
+                known_login
+                for known, known_login in self.token_logins.items()
+                if hmac.compare_digest(known, digest)
+            ),
+            None,
+        )
+        if known_as is None:
+            raise AuthenticationError("the bearer token is not one this console knows")
+        return Identity(known_as, "token")
 
-    def _from_proxy(self, client_address: str | None) -> bool:
-        if not client_address:
+    def from_proxy(self, client_address: str | None) -> bool:
+        """Whether a connection comes from one of the trusted proxies."""
+        if not client_address or not self.trusted_proxies:
             return False
         try:
             address = ipaddress.ip_address(client_address)

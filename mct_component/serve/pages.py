@@ -106,10 +106,22 @@ class Pages:
             except card_pages.Withheld as e:
                 withheld = str(e)
         permission = actions.permission(self._settings, identity)
+        # What `mct-card verify` says now: files read and signatures checked again, so
+        # a file changed in place since the store was last read shows as altered.
+        verification = (
+            verify.verify_versions(model_id, view.histories[model_id], self._settings.policy)
+            if model_id in view.histories
+            else None
+        )
+        blocked = ""
+        if withheld:
+            blocked = f"its newest version cannot be shown: {withheld}"
+        elif verification is not None and not verification.holds:
+            number, problem = verification.problems[0]
+            blocked = f"its history does not verify (version {number}: {problem})"
         refusal = ""
-        if newest is not None and permission.allowed:
+        if newest is not None and permission.allowed and not blocked:
             refusal = actions.approval_refusal(self._settings, identity, versions, newest)
-        verification = view.verifications.get(model_id)
         nodes, edges = graphs.lineage_nodes(view.snapshot, row)
         window = view.trend(row, TREND_MODELS)
         shown = {v.version for v in row.versions}
@@ -135,8 +147,13 @@ class Pages:
                 for prev, v in zip(row.versions, row.versions[1:], strict=False)
             },
             permission=permission,
+            blocked=blocked,
             approval_refusal=refusal,
-            sections=forms.sections(newest) if newest is not None and permission.allowed else [],
+            sections=(
+                forms.sections(newest)
+                if newest is not None and permission.allowed and not blocked
+                else []
+            ),
             withheld=withheld,
             hidden=hidden,
             lineage=markupsafe.Markup(graphs.lineage_svg(nodes, edges)),

@@ -80,13 +80,7 @@ class ConsoleSettings:
             raise ParameterError(
                 "the console needs a review policy: give --policy FILE or set MCT_REVIEW_POLICY"
             )
-        if signing_key is None and (signing_certificate or certificate_chain):
-            raise ParameterError("--signing-certificate needs --signing-key (its private key)")
-        key = (
-            signing.load_signing_key(signing_key, signing_certificate, tuple(certificate_chain))
-            if signing_key
-            else None
-        )
+        key = signing.optional_key(signing_key, signing_certificate, certificate_chain)
         if key is not None and not rules.is_console(key.identity):
             raise ParameterError(
                 f"policy {rules.path!r} names no console with the key "

@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -341,11 +342,13 @@ class _Probe:
         for attempt in (1, 2):  # a connection the server closed is opened again once
             try:
                 if self._connection is None:
-                    self._connection = _mysql_connection(self._store.mysql)
+                    self._connection = snapshot.connect_mysql(self._store.mysql, timeout=3)
+                    # Each probe sees the newest commit, not its transaction's snapshot.
+                    self._connection.autocommit(True)
                 with self._connection.cursor() as cursor:
                     cursor.execute(query)
                     return cursor.fetchone()
-            except pymysql.MySQLError as e:
+            except (pymysql.MySQLError, LineageError) as e:
                 self._close()
                 if attempt == 2:
                     raise StoreUnavailable(f"MySQL: {excerpt(str(e), limit=200)}") from None
@@ -356,23 +359,6 @@ class _Probe:
             with contextlib.suppress(Exception):
                 self._connection.close()
         self._connection = None
-
-
-def _mysql_connection(config: Any) -> Any:
-    import pymysql
-
-    return pymysql.connect(
-        host=config.host or "localhost",
-        port=config.port or 3306,
-        user=config.user or None,
-        password=config.password or "",
-        database=config.database,
-        unix_socket=config.socket or None,
-        connect_timeout=3,
-        read_timeout=5,
-        write_timeout=5,
-        autocommit=True,
-    )
 
 
 def _sqlite_path(store: Any) -> str | None:
@@ -417,7 +403,7 @@ def _whole(raw: str | None, name: str, default: int, low: int, high: int) -> int
     if raw in (None, ""):
         return default
     assert raw is not None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not re.fullmatch(r"[0-9]{1,12}", raw) or not low <= int(raw) <= high:
         raise ParameterError(
             f"{name} must be a whole number from {low} to {high}, got {excerpt(raw)}"
         )
