@@ -129,8 +129,13 @@ class Console:
                 "try again (a change may still have been recorded: look before retrying)",
             ) from None
 
-    def view(self) -> View:
-        return self.watch.view()
+    async def current_view(self) -> View:
+        """The store's view: at once when it is fresh, else after a probe in a thread."""
+        view = self.watch.fresh()
+        if view is not None:
+            return view
+        probed: View = await self.blocking(self.watch.view)
+        return probed
 
     def warm_up(self) -> None:
         """Loads the signing library and reads the store once, before serving."""
@@ -330,13 +335,13 @@ def _error(console: Console, identity: Identity, status: int, message: str, api:
 
 async def _index(console: Console, request: Request, identity: Identity) -> Response:
     query = IndexQuery.parse(request.query_params, console.settings.per_page)
-    view = await console.blocking(console.view)
+    view = await console.current_view()
     return _html(console.pages.index(view, query, identity))
 
 
 async def _model(console: Console, request: Request, identity: Identity) -> Response:
     model_id = _model_id(request)
-    view = await console.blocking(console.view)
+    view = await console.current_view()
     row = _row(view, model_id)
     notice = _notice(request.query_params, row.card.version if row.card else 0)
     token = console.csrf.issue(identity.login) if identity.signed_in else ""
@@ -346,7 +351,7 @@ async def _model(console: Console, request: Request, identity: Identity) -> Resp
 
 async def _version(console: Console, request: Request, identity: Identity) -> Response:
     model_id, number = _model_id(request), _whole(request.path_params["version"], "version")
-    view = await console.blocking(console.view)
+    view = await console.current_view()
     row = _row(view, model_id)
     if number not in {v.version for v in row.versions}:
         raise _Refused(404, f"model {model_id}'s card has no version {number}")
@@ -361,7 +366,7 @@ async def _diff(console: Console, request: Request, identity: Identity) -> Respo
     model_id = _model_id(request)
     old = _whole(request.query_params.get("from"), "from")
     new = _whole(request.query_params.get("to"), "to")
-    view = await console.blocking(console.view)
+    view = await console.current_view()
     row = _row(view, model_id)
     numbers = {v.version for v in row.versions}
     for number in (old, new):
@@ -414,7 +419,7 @@ async def _health(console: Console, request: Request) -> Response:
     """For probes (Kubernetes'): no login needed, whatever the policy; 503 while the
     store cannot be read."""
     try:
-        view = await console.blocking(console.view)
+        view = await console.current_view()
     except (StoreUnavailable, _Refused) as e:
         return _secured(JSONResponse({"status": "unavailable", "error": str(e)}, status_code=503))
     return _secured(
@@ -441,7 +446,7 @@ async def _session(console: Console, request: Request, identity: Identity) -> Re
 
 async def _api_models(console: Console, request: Request, identity: Identity) -> Response:
     query = IndexQuery.parse(request.query_params, console.settings.per_page)
-    view = await console.blocking(console.view)
+    view = await console.current_view()
     result = view.index(query)
     return JSONResponse(
         {
@@ -455,7 +460,7 @@ async def _api_models(console: Console, request: Request, identity: Identity) ->
 
 
 async def _api_model(console: Console, request: Request, identity: Identity) -> Response:
-    view = await console.blocking(console.view)
+    view = await console.current_view()
     row = _row(view, _model_id(request))
     versions = view.histories.get(row.model_id, [])
     return JSONResponse({**_row_json(row), "versions": [v.as_dict() for v in versions]})
@@ -463,7 +468,7 @@ async def _api_model(console: Console, request: Request, identity: Identity) -> 
 
 async def _api_verify(console: Console, request: Request, identity: Identity) -> Response:
     model_id = _model_id(request)
-    view = await console.blocking(console.view)
+    view = await console.current_view()
     row = _row(view, model_id)
     verification = view.verifications.get(row.model_id)
     if verification is None:

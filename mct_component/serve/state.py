@@ -254,6 +254,15 @@ class StoreWatch:
         assert self._view is not None
         return self._view
 
+    def fresh(self) -> View | None:
+        """The current view when no probe is due (no waiting, no I/O), else None."""
+        view = self._view
+        if view is None or self._unavailable:
+            return None
+        if time.monotonic() - self._checked_at >= self._check_seconds:
+            return None
+        return view
+
     def refresh(self) -> View:
         """Rebuilds the view now (after a change the console made).
 
