@@ -58,6 +58,7 @@ def _history(console):
     return mct.card_history(console.store.target, console.store.model_id)
 
 
+@pytest.mark.slow  # real `mct-card` and `model_signing` processes
 def test_a_reviewer_approves_what_an_author_submitted_and_it_verifies(console):
     model = console.store.model_id
     events = console.folder / "events.jsonl"
@@ -382,6 +383,7 @@ def test_bad_console_options_are_one_line(console, monkeypatch, options, message
         console.app(**options)
 
 
+@pytest.mark.slow  # real `mct-card` and `model_signing` processes
 def test_mct_card_serve_starts_in_one_command_and_says_how_to_reach_it(tmp_path):
     import signal
     import socket
@@ -539,6 +541,7 @@ def test_hostile_store_and_content_strings_stay_text_on_every_page(tmp_path):
             assert not found.event_handlers and "\u202e" not in answer.text, path
 
 
+@pytest.mark.slow  # real `mct-card` and `model_signing` processes
 def test_the_readme_starts_the_console_in_one_command(console):
     """The README's console block as written: the key and policy lines in a shell, then
     its `mct-card serve` line for this store's kind (SQLite, or MySQL on the tests'
