@@ -107,7 +107,7 @@ def _render(row: overview.ModelRow, output_roots: tuple[str, ...]) -> str:
     except (ModelCardError, OSError) as e:
         raise _Withheld(f"its model_card.json is not a valid card: {e}") from None
     try:
-        return str(render.render(model_card.to_dict(), ("html",))[constants.CARD_HTML_FILE])
+        return render.card_html(model_card)
     except ModelCardError as e:
         raise _Withheld(f"its card cannot be rendered: {e}") from None
 
