@@ -42,6 +42,8 @@ setup(
         "pyyaml>=5.4",
         # The dashboard reads MySQL-backed MLMD stores directly.
         "pymysql>=1.0",
+        # TFMA's TFRecord outputs are read without TensorFlow; records carry CRC32C sums.
+        "google-crc32c>=1.5",
     ],
     # The `pdf` output format lays the HTML card out with WeasyPrint.
     extras_require={"pdf": ["weasyprint>=60"]},

@@ -54,9 +54,13 @@ def read_tfrecords(path: str) -> Iterator[bytes]:
         (length,) = struct.unpack("<Q", header)
         (length_crc,) = struct.unpack_from("<I", data, offset + 8)
         start, stop = offset + 12, offset + 12 + length
-        if _masked_crc(header) != length_crc or stop + 4 > end:
+        if _masked_crc(header) != length_crc:
             raise SourceError(
                 f"cannot read TFRecord file {path}: corrupted record length at byte {offset}"
+            )
+        if stop + 4 > end:
+            raise SourceError(
+                f"cannot read TFRecord file {path}: truncated record at byte {offset}"
             )
         record = data[start:stop]
         (record_crc,) = struct.unpack_from("<I", data, stop)
