@@ -69,9 +69,8 @@ def test_a_card_from_local_files_imports_neither_tensorflow_tfma_nor_beam(pengui
     loaded = _build(inputs, str(tmp_path / "preloaded"), preload=True)
     assert {"tensorflow", "tensorflow_model_analysis", "apache_beam"} <= set(loaded)
     for name in ("model_card.json", "model_card.html", "explanation_metadata.json"):
-        with open(tmp_path / "plain" / name, "rb") as plain:
-            with open(tmp_path / "preloaded" / name, "rb") as preloaded:
-                assert plain.read() == preloaded.read(), name
+        plain = (tmp_path / "plain" / name).read_bytes()
+        assert plain == (tmp_path / "preloaded" / name).read_bytes(), name
     card = json.loads((tmp_path / "plain" / "model_card.json").read_text())
     assert card["model_details"]["signatures"] and card["quantitative_analysis"]["slices"]
     assert card["quantitative_analysis"]["thresholds"] and card["quantitative_analysis"]["charts"]
