@@ -140,6 +140,9 @@ class Curve:
         _check_texts(self, "title", "description", "x_label", "y_label")
         for i, series in enumerate(_items(self, "series", Series)):
             _check_text(self, f"series[{i}].name", series.name)
+            pairs = all(len(point) == 2 for point in series.points)
+            if pairs and _all_finite([v for point in series.points for v in point]):
+                continue
             for j, point in enumerate(series.points):
                 if len(point) != 2:
                     raise CardValidationError(

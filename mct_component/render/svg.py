@@ -498,10 +498,15 @@ def _simplify(
         dx, dy = x1 - x0, y1 - y0
         length = dx * dx + dy * dy
         worst, at = tolerance, -1
-        for k in range(first + 1, last):
-            x, y = points[k]
-            t = min(1.0, max(0.0, ((x - x0) * dx + (y - y0) * dy) / length)) if length else 0.0
-            distance = math.hypot(x - x0 - t * dx, y - y0 - t * dy)
+        hypot = math.hypot
+        # The distance to the segment, written out: this loop is most of a card's curves.
+        for k, (x, y) in enumerate(points[first + 1 : last], start=first + 1):
+            if length:
+                t = ((x - x0) * dx + (y - y0) * dy) / length
+                t = 0.0 if t < 0.0 else 1.0 if t > 1.0 else t
+            else:
+                t = 0.0
+            distance = hypot(x - x0 - t * dx, y - y0 - t * dy)
             if distance > worst:
                 worst, at = distance, k
         if at >= 0:
