@@ -5,6 +5,8 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
+import functools
+import gc
 import multiprocessing
 import os
 import re
@@ -202,11 +204,15 @@ class _ModelPages:
             (start, min(start + step, len(self.windows)))
             for start in range(0, len(self.windows), step)
         ]
+        # Out of the collector's sight: a collection in a worker would write to every
+        # object of the snapshot, copying the whole parent's memory into each worker.
+        gc.freeze()
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 parts = pool.starmap(_render_span, spans)
         finally:
             _PAGES = None
+            gc.unfreeze()
         return {name: page for part in parts for name, page in part.items()}
 
     def render(self, start: int, stop: int) -> dict[str, str]:
@@ -249,7 +255,9 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """The dashboard's Jinja environment, one per process (its templates compile once)."""
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(render.package_template),
         autoescape=True,

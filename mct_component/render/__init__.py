@@ -267,6 +267,7 @@ class ChartSet:
             id(chart): name for name, pairs in self._feature_charts.items() for _, chart in pairs
         }
         self._comparisons: dict[str, SplitComparison | None] = {}
+        self._paths: dict[int, str] = {}
 
     def for_print(self) -> ChartSet:
         """The same charts for the PDF (see `for_print`), sharing what is drawn already."""
@@ -352,8 +353,12 @@ class ChartSet:
         """The file the chart is in for Markdown: `charts/<number>-<title>.svg`; a
         feature's charts of every split share the file of its first."""
         shown = self._feature_file(chart) or chart
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", str(shown.get("title", ""))).strip("-").lower()
-        return f"{constants.CHART_DIR}/{self._number(shown):04d}-{slug[:40] or 'chart'}.svg"
+        number = self._number(shown)
+        if number not in self._paths:
+            title = str(shown.get("title", ""))
+            slug = _NOT_IN_FILE_NAMES.sub("-", title).strip("-").lower()
+            self._paths[number] = f"{constants.CHART_DIR}/{number:04d}-{slug[:40] or 'chart'}.svg"
+        return self._paths[number]
 
     def files(self) -> dict[str, str]:
         """Every chart file of the Markdown, keyed by `path`."""
@@ -378,6 +383,7 @@ def iter_charts(card_dict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
+_NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9]+")
 # The charts of the card being rendered, for the chart filters of the shared environments.
 _CHARTS: contextvars.ContextVar[ChartSet] = contextvars.ContextVar("charts")
 
