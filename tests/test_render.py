@@ -375,3 +375,31 @@ def test_dict_lookups_in_templates_find_items_attributes_and_nothing_as_jinja_do
     assert env.getattr(data, "values") == data.values  # an attribute wins, as in Jinja
     assert callable(env.getattr(data, "items"))
     assert isinstance(env.getattr(data, "missing"), type(env.undefined()))
+
+
+def test_a_card_of_very_many_features_lists_them_as_text_without_charts(monkeypatch):
+    """Each feature's table and chart cost a browser dozens of elements: from
+    `FEATURE_TEXT_FROM` features the page lists their statistics as lines of text."""
+    model_card = _card_with_features_in_both_splits()
+    hostile = model_card.datasets[0].features[1].replace(name="<b>is\u202eland\nx</b>")
+    splits = tuple(s.replace(features=(s.features[0], hostile)) for s in model_card.datasets)
+    monkeypatch.setattr(render, "FEATURE_TEXT_FROM", 2)
+    render._default_environment.cache_clear()
+    try:
+        outputs = render.render(model_card.replace(datasets=splits).to_dict(), ["html", "md"])
+    finally:
+        render._default_environment.cache_clear()
+    page = outputs["model_card.html"]
+    assert '<svg class="sc"' not in page and "<details>" not in page
+    text = "\n".join(re.findall(r"<pre>(.*?)</pre>", page, re.DOTALL))
+    rows = [re.split(r"  +", line) for line in text.splitlines()[1:]]
+    assert [row[:2] for row in rows] == [
+        ["bill_length_mm", "train"],
+        ["bill_length_mm", "eval"],
+        ["&lt;b&gt;island x&lt;/b&gt;", "train"],
+        ["&lt;b&gt;island x&lt;/b&gt;", "eval"],
+    ]
+    assert "43.9        5.4       32.1       59.6" in page
+    assert "Biscoe (114), Dream (80)" in page and "\u202e" not in page
+    # The Markdown keeps its chart per feature.
+    assert len([name for name in outputs if name.startswith("charts/")]) == 3

@@ -179,6 +179,8 @@ def _new_environment(fmt: str, custom: Mapping[str, str]) -> jinja2.Environment:
     else:
         env.filters["chart_path"] = lambda chart: _CHARTS.get().path(chart)
         env.filters["feature_svg"] = lambda name: _CHARTS.get().feature_svg(name)
+        env.filters["feature_text"] = feature_text
+        env.globals["feature_text_from"] = FEATURE_TEXT_FROM
     env.filters["svg"] = lambda chart: _CHARTS.get().inline_svg(chart)
     return env
 
@@ -209,6 +211,61 @@ class _Environment(_DictItemsFirst, jinja2.Environment):
 
 class _SandboxedEnvironment(_DictItemsFirst, jinja2.sandbox.ImmutableSandboxedEnvironment):
     """A custom template's environment."""
+
+
+# From this many features the HTML page lists them as text (`feature_text`): each
+# feature's table and chart cost the browser dozens of elements.
+FEATURE_TEXT_FROM = 5000
+# Lines per <pre> block of `feature_text` (each laid out only when in view).
+_TEXT_BLOCK_LINES = 1000
+
+
+def feature_text(splits: Iterable[Mapping[str, Any]]) -> markupsafe.Markup:
+    """Every feature's statistics in every split as aligned text, a line per feature and
+    split in the first split's feature order, in `<pre>` blocks of `_TEXT_BLOCK_LINES`.
+
+    What the feature tables show (missing share; mean, standard deviation, minimum and
+    maximum, or distinct and most frequent values), for a card whose page would be too
+    large with them.
+    """
+    splits = list(splits)
+    by_split = [(s["name"], {f["name"]: f for f in s["features"]}) for s in splits]
+    names = [f["name"] for f in splits[0]["features"]] if splits else []
+    width = min(48, max((len(_one_line(n)) for n in names), default=7))
+    split_width = max((len(_one_line(name)) for name, _ in by_split), default=5)
+    number = formatting.format_number
+    head = (
+        f"{'feature':<{width}}  {'split':<{split_width}}  {'type':<8} {'missing':>8}  "
+        f"{'mean':>10} {'std dev':>10} {'min':>10} {'max':>10}  unique  top values"
+    )
+    lines = []
+    for name in names:
+        shown = _one_line(name)
+        for split, features in by_split:
+            f = features.get(name)
+            if f is None:
+                continue
+            start = (
+                f"{shown:<{width}}  {_one_line(split):<{split_width}}  {_one_line(f['type']):<8} "
+            )
+            start += f"{number(f['missing_pct']):>7}%  "
+            if f.get("unique") is not None:
+                values = _one_line(formatting.top_values(f))
+                lines.append(f"{start}{'':>43}  {f['unique']:>6}  {values}")
+            else:
+                stats = (number(f.get(k)) for k in ("mean", "std_dev", "min", "max"))
+                lines.append(start + " ".join(f"{v:>10}" for v in stats))
+    blocks = [
+        "\n".join(lines[i : i + _TEXT_BLOCK_LINES]) for i in range(0, len(lines), _TEXT_BLOCK_LINES)
+    ]
+    return markupsafe.Markup("").join(
+        markupsafe.Markup("<pre>{}</pre>").format(block) for block in [head, *blocks]
+    )
+
+
+def _one_line(value: str) -> str:
+    """Text for one line of `feature_text`: visible characters, no line breaks."""
+    return " ".join(formatting.visible_text(value).splitlines())
 
 
 def html_finalize(value: Any) -> Any:
