@@ -246,13 +246,15 @@ def _read(connection: Any) -> Snapshot:
     by_artifact: dict[int, list[Edge]] = collections.defaultdict(list)
     by_execution: dict[int, list[Edge]] = collections.defaultdict(list)
     kinds = ", ".join(str(k) for k in sorted(INPUT_EVENTS | OUTPUT_EVENTS))
+    roles: dict[str, str] = {}  # one string per role: a large store has millions of edges
     for artifact_id, execution_id, kind, role in _rows(
         connection,
         "SELECT e.artifact_id, e.execution_id, e.type, p.step_key FROM Event e "
         "LEFT JOIN EventPath p ON p.event_id = e.id AND p.is_index_step = 0 "
         f"WHERE e.type IN ({kinds})",
     ):
-        edge = Edge(artifact_id, execution_id, kind in INPUT_EVENTS, role or "")
+        role = roles.setdefault(role or "", role or "")
+        edge = Edge(artifact_id, execution_id, kind in INPUT_EVENTS, role)
         by_artifact[artifact_id].append(edge)
         by_execution[execution_id].append(edge)
     # Only the contexts a page names: pipelines and their runs (not TFX's per-node ones).
@@ -267,10 +269,12 @@ def _read(connection: Any) -> Snapshot:
     }
     contexts_by_execution: dict[int, list[int]] = collections.defaultdict(list)
     for context_id, execution_id in _rows(
-        connection, "SELECT context_id, execution_id FROM Association"
+        connection,
+        "SELECT a.context_id, a.execution_id FROM Association a "
+        "JOIN Context c ON c.id = a.context_id JOIN Type t ON t.id = c.type_id "
+        f"WHERE t.name IN ({wanted})",
     ):
-        if context_id in contexts:
-            contexts_by_execution[execution_id].append(context_id)
+        contexts_by_execution[execution_id].append(context_id)
     return Snapshot(
         artifacts, executions, by_artifact, by_execution, contexts, contexts_by_execution
     )
