@@ -15,13 +15,10 @@ import cProfile
 import gc
 import json
 import pstats
-import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-RESULT_PREFIX = "PROFILE-RESULT "
 # Part -> the functions (file path suffix, name) whose cumulative time it is. The parts
 # do not overlap: SVG drawing happens inside the templates and is taken out of them.
 PARTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -66,8 +63,8 @@ _INSIDE = {
 
 _WORKER = """
 import json, sys
-from bench import profile_build
-print(profile_build.RESULT_PREFIX + json.dumps(profile_build.worker(json.loads(sys.argv[1]))))
+from bench import profile_build, run
+print(run.RESULT_PREFIX + json.dumps(profile_build.worker(json.loads(sys.argv[1]))))
 """
 
 
@@ -127,15 +124,7 @@ def measure(job: Mapping[str, str]) -> dict[str, Any]:
     """`worker` in a fresh interpreter."""
     from bench import run
 
-    done = subprocess.run(
-        [sys.executable, "-c", _WORKER, json.dumps(dict(job))],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=run.worker_environment(),
-        check=True,
-    )
-    line = next(x for x in done.stdout.splitlines() if x.startswith(RESULT_PREFIX))
-    return json.loads(line[len(RESULT_PREFIX) :])
+    return run.run_worker(["-c", _WORKER, json.dumps(dict(job))], "the profiled build")
 
 
 def markdown(result: Mapping[str, Any], n_features: int, load: Sequence[float]) -> str:

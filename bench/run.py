@@ -222,8 +222,23 @@ def measure_in_subprocess(
         "warmup": _inputs_to_json(warmup_inputs),
         "output_dir": output_dir,
     }
+    data = run_worker(
+        ["-m", "bench.run", "--worker", json.dumps(job)],
+        f"{tool} at {bench_inputs.n_features} features",
+    )
+    data["times_s"] = tuple(data["times_s"])
+    data["load_average"] = (load_before, os.getloadavg()[0])
+    return Measurement(**data)
+
+
+def run_worker(arguments: Sequence[str], what: str) -> dict[str, Any]:
+    """Runs `python <arguments>` and returns what it printed after `RESULT_PREFIX`.
+
+    Raises:
+        RuntimeError: it failed (its stderr went to ours), naming `what`.
+    """
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--worker", json.dumps(job)],
+        [sys.executable, *arguments],
         stdout=subprocess.PIPE,
         text=True,
         env=worker_environment(),
@@ -231,14 +246,8 @@ def measure_in_subprocess(
     )
     lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if completed.returncode != 0 or not lines:
-        raise RuntimeError(
-            f"{tool} at {bench_inputs.n_features} features failed (exit {completed.returncode}); "
-            "its stderr is above"
-        )
-    data = json.loads(lines[-1][len(RESULT_PREFIX) :])
-    data["times_s"] = tuple(data["times_s"])
-    data["load_average"] = (load_before, os.getloadavg()[0])
-    return Measurement(**data)
+        raise RuntimeError(f"{what} failed (exit {completed.returncode}); its stderr is above")
+    return json.loads(lines[-1][len(RESULT_PREFIX) :])
 
 
 def worker_environment() -> dict[str, str]:
@@ -426,20 +435,8 @@ def measure_fresh(
     results = []
     for _ in range(runs + 1):
         shutil.rmtree(output_dir, ignore_errors=True)
-        completed = subprocess.run(
-            [sys.executable, "-c", script, json.dumps(job)],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=worker_environment(),
-            check=False,
-        )
-        lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-        if completed.returncode != 0 or not lines:
-            raise RuntimeError(
-                f"the {how} build at {bench_inputs.n_features} features failed "
-                f"(exit {completed.returncode}); its stderr is above"
-            )
-        results.append(json.loads(lines[-1][len(RESULT_PREFIX) :]))
+        what = f"the {how} build at {bench_inputs.n_features} features"
+        results.append(run_worker(["-c", script, json.dumps(job)], what))
     timed = results[1:]
     html = pathlib.Path(output_dir, "model_card.html")
     return FreshMeasurement(
@@ -947,20 +944,14 @@ def run(
         for round_number in range(1, rounds.get(n, 1) + 1):
             for tool in tools:
                 count = runs[tool].get(n, 1)
-                print(
-                    f"{tool}: {n} features, round {round_number}, {count} timed build(s)...",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                _progress(f"{tool}: {n} features, round {round_number}, {count} timed build(s)...")
                 measurement = measure_in_subprocess(
                     tool, all_inputs[n], count, warmup, str(output_dir / "cards" / f"{tool}-{n}")
                 )
                 measurement = dataclasses.replace(measurement, round=round_number)
-                print(
+                _progress(
                     f"  median {measurement.median_s:.3f} s, peak RSS "
-                    f"{_mib(measurement.peak_rss_bytes)} MiB, load {_load(measurement.load_average)}",
-                    file=sys.stderr,
-                    flush=True,
+                    f"{_mib(measurement.peak_rss_bytes)} MiB, load {_load(measurement.load_average)}"
                 )
                 measurements.append(measurement)
     return measurements
@@ -984,13 +975,12 @@ def run_fresh(
         kinds = ["fresh", *(["executor"] if n in executor_features else [])]
         for how in kinds:
             count = FRESH_RUNS.get(n, 3) if how == "fresh" else 3
-            print(f"{how}: {n} features, {count} processes...", file=sys.stderr, flush=True)
+            _progress(f"{how}: {n} features, {count} processes...")
             target = folder if how == "fresh" else output_dir / "cards" / f"executor-{n}"
             result = measure_fresh(how, bench_inputs, count, str(target))
-            print(
-                f"  median {result.median_s:.2f} s, peak RSS {_mib(result.peak_rss_bytes)} MiB",
-                file=sys.stderr,
-                flush=True,
+            _progress(
+                f"  median {result.median_s:.2f} s, peak RSS {_mib(result.peak_rss_bytes)} MiB, "
+                f"load {_load(result.load_average)}"
             )
             measured.append(result)
     return measured
@@ -1067,7 +1057,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _write(args.output_dir / "results.json", results)
         sections["results"] = machine_markdown(machine) + "\n" + tables
     if "browser" in args.steps:
-        print("browser: opening the cards in headless Chromium...", file=sys.stderr, flush=True)
+        _progress("browser: opening the cards in headless Chromium...")
         pages = measure_pages(
             {
                 **card_pages(args.features, args.tools, args.output_dir),
@@ -1083,7 +1073,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _write(args.output_dir / "browser.json", browser_report)
         sections["browser"] = _context_line(machine) + "\n" + page_tables(pages)
     if "pdf" in args.steps:
-        print("pdf: timing our PDFs...", file=sys.stderr, flush=True)
+        _progress("pdf: timing our PDFs...")
         import_s, pdfs = measure_pdfs(pdf_cards(args.features, args.output_dir, args.demo_cards))
         pdf_report = {
             "machine": machine,
@@ -1093,7 +1083,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _write(args.output_dir / "pdf.json", pdf_report)
         sections["pdf"] = _context_line(machine) + "\n" + pdf_table(import_s, pdfs)
     if "profile" in args.steps:
-        print("profile: one 2,000-feature build under cProfile...", file=sys.stderr, flush=True)
+        _progress("profile: one 2,000-feature build under cProfile...")
         sizes = [n for n in args.features if n == PROFILE_FEATURES] or [max(args.features)]
         bench_inputs = inputs.ensure_inputs(sizes[0], args.inputs_root)
         folder = args.output_dir / "cards" / f"profile-{sizes[0]}"
@@ -1116,6 +1106,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name, body in sections.items():
             replace_marked_section(RESULTS_MD, name, body)
         print(f"Updated {RESULTS_MD}")
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _write(path: pathlib.Path, data: Mapping[str, Any]) -> None:
