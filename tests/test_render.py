@@ -360,7 +360,7 @@ def test_markdown_texts_shortcut_escapes_as_the_whole_procedure_does(seed):
     import random
 
     rng = random.Random(seed)
-    alphabet = "ab1 ._%-#|*`[]()<>&\\~=+\n\t\u200b"
+    alphabet = "ab1 ._%/-#|*`[]()<>&\\~=+\n\t\u200b"
     for _ in range(3000):
         value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
         with mock.patch.object(formatting, "_PLAIN", re.compile(r"(?!)")):

@@ -147,10 +147,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_]))")
 # What starts a block when it opens a line (a list item's text included): list and
 # numbered-list markers, setext underlines.
 _BLOCK_START = re.compile(r"^([-+=]|\d{1,9}[.)](?=\s|$))")
-# Text that `markdown_text` leaves as it is: letters and digits, joined by single spaces,
-# dots, underscores or percent signs, maybe ending in "%" (no dot ends it: "1." would
-# start a list; an underscore between letters or digits emphasises nothing).
-_PLAIN = re.compile(r"[A-Za-z0-9]+(?:[ .%_][A-Za-z0-9]+)*%?")
+# Text that `markdown_text` leaves as it is: nothing, or letters and digits joined by
+# single spaces, dots, underscores, slashes or percent signs, maybe ending in "%" (no
+# dot ends it: "1." would start a list; an underscore between letters or digits
+# emphasises nothing).
+_PLAIN = re.compile(r"(?:[A-Za-z0-9]+(?:[ .%_/][A-Za-z0-9]+)*%?)?")
 
 
 # C0 and C1 control characters (but tab and line breaks), the bidirectional formatting
