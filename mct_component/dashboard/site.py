@@ -33,8 +33,8 @@ INDEX_CHUNK = 200
 # Models per index page: a larger store's index is split over `index-<n>.html` pages,
 # each opening as fast as the first.
 INDEX_PAGE_ROWS = 5000
-# Stores with at least this many models render their model pages in up to MAX_WORKERS
-# forked processes.
+# Stores with at least this many models render their pages in up to MAX_WORKERS forked
+# processes.
 PARALLEL_FROM = 2000
 MAX_WORKERS = 4
 
@@ -86,7 +86,7 @@ def build_dashboard(
     rows = overview.model_rows(state, completeness_gate, trust.verify_store(state, rules))
     site = _Site(state, rows, _store_name(store), output_roots)
     # The model pages are written as they are rendered: a large store's do not fit in memory.
-    files.replace_directory(output_dir, site.front_pages(), fill=site.write_model_pages)
+    files.replace_directory(output_dir, site.front_pages(), fill=site.write_pages)
     counts = _flag_counts(rows)
     return DashboardSummary(os.path.join(output_dir, "index.html"), len(rows), counts)
 
@@ -99,7 +99,7 @@ def render_site(
 ) -> dict[str, str | bytes]:
     """Every file of the site, by relative path, in memory."""
     site = _Site(state, rows, store_name, output_roots)
-    return {**site.front_pages(), **site.model_pages()}
+    return {**site.front_pages(), **site.pages()}
 
 
 def index_pages(count: int) -> list[str]:
@@ -109,8 +109,9 @@ def index_pages(count: int) -> list[str]:
 
 
 class _Site:
-    """The site's pages over a store's rows: the index and card pages (`front_pages`),
-    and a page per model (`model_pages`, or `write_model_pages` straight to disk)."""
+    """The site's pages over a store's rows: the marker and card pages (`front_pages`),
+    then the index pages and a page per model (`pages`, or `write_pages` straight to
+    disk), rendered in forked workers for a large store."""
 
     def __init__(
         self,
@@ -120,6 +121,7 @@ class _Site:
         output_roots: Sequence[str],
     ) -> None:
         self.state, self.rows, self.store_name = state, rows, store_name
+        self.generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         self.card_pages = cards.card_pages(rows, output_roots)
         self.index_files = index_pages(len(rows))
         # The index page that lists each model, for its page's link back.
@@ -132,11 +134,20 @@ class _Site:
         site.update(
             (f"cards/{model_id}.html", page) for model_id, page in self.card_pages.pages.items()
         )
-        template = _environment().get_template("dashboard_index.html.jinja")
+        return site
+
+    def pages(self) -> dict[str, str]:
+        return _Pages(self).render_all()
+
+    def write_pages(self, folder: str) -> None:
+        _Pages(self, folder).render_all()
+
+    def index_context(self) -> dict[str, Any]:
+        """What every index page shows of the whole store."""
         rows = self.rows
-        shared = dict(
+        return dict(
             store=self.store_name,
-            generated=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            generated=self.generated,
             flag_labels=overview.FLAGS,
             flag_counts=_flag_counts(rows),
             pipelines=sorted({r.pipeline for r in rows if r.pipeline}),
@@ -148,19 +159,6 @@ class _Site:
             total=len(rows),
             pages=self.index_files if len(self.index_files) > 1 else [],
         )
-        for number, name in enumerate(self.index_files, start=1):
-            first = (number - 1) * INDEX_PAGE_ROWS
-            page = template.render(
-                rows=rows[first : first + INDEX_PAGE_ROWS], page=number, first=first, **shared
-            )
-            site[name] = cards.with_content_security_policy(page)
-        return site
-
-    def model_pages(self) -> dict[str, str]:
-        return _ModelPages(self).render_all()
-
-    def write_model_pages(self, folder: str) -> None:
-        _ModelPages(self, folder).render_all()
 
 
 def _trend_windows(
@@ -180,60 +178,77 @@ def _trend_windows(
     return windows
 
 
-class _ModelPages:
-    """Renders the model pages, split over forked worker processes for large stores.
+class _Pages:
+    """Renders the index pages and the model pages, over forked workers for large stores.
 
-    A page takes about half a millisecond of CPU; a 10,000-model store's pages are most
-    of a build. Workers inherit the snapshot by `fork` (nothing is copied in). Given a
-    `folder`, each page is written there as it is rendered (workers write their own);
-    otherwise the pages are returned.
+    A model page takes about half a millisecond of CPU, an index page of 5,000 rows a
+    few tenths of a second: a large store's pages are most of a build. Each worker takes
+    every n-th page (index pages first), so that they share the index pages too.
+    Workers inherit the snapshot by `fork` (nothing is copied in). Given a `folder`,
+    each page is written there as it is rendered (workers write their own); otherwise
+    the pages are returned.
     """
 
     def __init__(self, site: _Site, folder: str | None = None) -> None:
         self.site, self.folder = site, folder
-        self.windows = _trend_windows(site.rows)
+        windows = _trend_windows(site.rows)
+        # A job is an index page's number, or a model's row and trend window.
+        self.jobs: list[int | tuple[overview.ModelRow, list[overview.ModelRow]]] = [
+            *range(1, len(site.index_files) + 1),
+            *windows,
+        ]
 
     def render_all(self) -> dict[str, str]:
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if len(self.windows) < PARALLEL_FROM or workers < 2 or not _can_fork():
-            return self.render(0, len(self.windows))
+        if len(self.site.rows) < PARALLEL_FROM or workers < 2 or not _can_fork():
+            return self.render(0, 1)
         global _PAGES
         _PAGES = self
-        step = -(-len(self.windows) // workers)
-        spans = [
-            (start, min(start + step, len(self.windows)))
-            for start in range(0, len(self.windows), step)
-        ]
         # Out of the collector's sight: a collection in a worker would write to every
         # object of the snapshot, copying the whole parent's memory into each worker.
         gc.freeze()
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.starmap(_render_span, spans)
+                parts = pool.starmap(_render_share, [(i, workers) for i in range(workers)])
         finally:
             _PAGES = None
             gc.unfreeze()
         return {name: page for part in parts for name, page in part.items()}
 
-    def render(self, start: int, stop: int) -> dict[str, str]:
-        template = _environment().get_template("dashboard_model.html.jinja")
+    def render(self, worker: int, workers: int) -> dict[str, str]:
+        """The pages of every `workers`-th job from the `worker`-th."""
+        env = _environment()
+        model_template = env.get_template("dashboard_model.html.jinja")
+        index_template = env.get_template("dashboard_index.html.jinja")
+        index_context = self.site.index_context()
         state, card_pages = self.site.state, self.site.card_pages
         pages = {}
         if self.folder is not None:
             os.makedirs(os.path.join(self.folder, "models"), exist_ok=True)
-        for row, window in self.windows[start:stop]:
-            nodes, edges = graphs.lineage_nodes(state, row)
-            page = template.render(
-                r=row,
-                flag_labels=overview.FLAGS,
-                lineage=markupsafe.Markup(graphs.lineage_svg(nodes, edges)),
-                trend=markupsafe.Markup(graphs.trend_svg(window, row.model_id)),
-                trend_count=len(window),
-                has_card_page=row.model_id in card_pages.pages,
-                withheld=card_pages.withheld.get(row.model_id, ""),
-                index_page=self.site.index_of.get(row.model_id, "index.html"),
-            )
-            name = f"models/{row.model_id}.html"
+        for job in self.jobs[worker::workers]:
+            if isinstance(job, int):
+                first = (job - 1) * INDEX_PAGE_ROWS
+                name = self.site.index_files[job - 1]
+                page = index_template.render(
+                    rows=self.site.rows[first : first + INDEX_PAGE_ROWS],
+                    page=job,
+                    first=first,
+                    **index_context,
+                )
+            else:
+                row, window = job
+                nodes, edges = graphs.lineage_nodes(state, row)
+                name = f"models/{row.model_id}.html"
+                page = model_template.render(
+                    r=row,
+                    flag_labels=overview.FLAGS,
+                    lineage=markupsafe.Markup(graphs.lineage_svg(nodes, edges)),
+                    trend=markupsafe.Markup(graphs.trend_svg(window, row.model_id)),
+                    trend_count=len(window),
+                    has_card_page=row.model_id in card_pages.pages,
+                    withheld=card_pages.withheld.get(row.model_id, ""),
+                    index_page=self.site.index_of.get(row.model_id, "index.html"),
+                )
             page = cards.with_content_security_policy(page)
             if self.folder is None:
                 pages[name] = page
@@ -243,12 +258,12 @@ class _ModelPages:
         return pages
 
 
-_PAGES: _ModelPages | None = None
+_PAGES: _Pages | None = None
 
 
-def _render_span(start: int, stop: int) -> dict[str, str]:
+def _render_share(worker: int, workers: int) -> dict[str, str]:
     assert _PAGES is not None  # set by the parent before it forked this worker
-    return _PAGES.render(start, stop)
+    return _PAGES.render(worker, workers)
 
 
 def _can_fork() -> bool:
