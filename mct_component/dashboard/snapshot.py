@@ -197,9 +197,11 @@ def _connect_mysql(config: Any) -> Any:
 
 
 def _rows(connection: Any, query: str) -> Iterable[tuple[Any, ...]]:
+    """The query's rows, one at a time where the driver can (a large store's events do
+    not all need to be held twice, as rows and as edges)."""
     cursor = connection.cursor()
     cursor.execute(query)
-    return cursor.fetchall()
+    return cursor
 
 
 def _read(connection: Any) -> Snapshot:
@@ -224,21 +226,30 @@ def _read(connection: Any) -> Snapshot:
     )
     type_names = {i: name for i, (name, _) in types.items()}
     no_properties = _NO_PROPERTIES
+    # Nodes and edges are made as tuples of their type directly: a large store has
+    # millions, and the named tuples' own constructors double the time.
+    make = tuple.__new__
     artifacts = {
-        i: Node(
-            i,
-            type_names[t],
-            created or 0,
-            uri or "",
-            state or 0,
-            artifact_properties.get(i, no_properties),
+        i: make(
+            Node,
+            (
+                i,
+                type_names[t],
+                created or 0,
+                uri or "",
+                state or 0,
+                artifact_properties.get(i, no_properties),
+            ),
         )
         for i, t, uri, state, created in _rows(
             connection, "SELECT id, type_id, uri, state, create_time_since_epoch FROM Artifact"
         )
     }
     executions = {
-        i: Node(i, type_names[t], created or 0, "", 0, execution_properties.get(i, no_properties))
+        i: make(
+            Node,
+            (i, type_names[t], created or 0, "", 0, execution_properties.get(i, no_properties)),
+        )
         for i, t, created in _rows(
             connection, "SELECT id, type_id, create_time_since_epoch FROM Execution"
         )
@@ -254,7 +265,7 @@ def _read(connection: Any) -> Snapshot:
         f"WHERE e.type IN ({kinds})",
     ):
         role = roles.setdefault(role or "", role or "")
-        edge = Edge(artifact_id, execution_id, kind in INPUT_EVENTS, role)
+        edge = make(Edge, (artifact_id, execution_id, kind in INPUT_EVENTS, role))
         by_artifact[artifact_id].append(edge)
         by_execution[execution_id].append(edge)
     # Only the contexts a page names: pipelines and their runs (not TFX's per-node ones).
