@@ -7,6 +7,7 @@ repeats the other's logic.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -26,8 +27,12 @@ _BASELINE_BASES = {
 Record = Mapping[str, Any]
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def format_number(value: float | int | None, digits: int = 4) -> str:
-    """A metric for display: integers as is, floats to `digits` significant digits."""
+    """A metric for display: integers as is, floats to `digits` significant digits.
+
+    Remembered: the HTML and the Markdown show a large card's thousands of numbers each.
+    """
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     if isinstance(value, int) or float(value).is_integer():
