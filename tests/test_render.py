@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from unittest import mock
 
 import pytest
@@ -403,3 +406,40 @@ def test_a_card_of_very_many_features_lists_them_as_text_without_charts(monkeypa
     assert "Biscoe (114), Dream (80)" in page and "\u202e" not in page
     # The Markdown keeps its chart per feature.
     assert len([name for name in outputs if name.startswith("charts/")]) == 3
+
+
+def _render_in_a_process(cache_home: str) -> str:
+    script = (
+        "from mct_component import render; from tests.factories import make_card; "
+        "import sys; sys.stdout.write(render.render(make_card().to_dict(), ['html'])"
+        "['model_card.html'])"
+    )
+    environment = {**os.environ, "XDG_CACHE_HOME": cache_home}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=environment, check=True
+    )
+    return done.stdout
+
+
+def test_compiled_templates_are_kept_for_the_next_process(tmp_path):
+    first = _render_in_a_process(str(tmp_path))
+    cached = sorted((tmp_path / "mct-component" / "templates").iterdir())
+    assert cached and all(p.stat().st_mode & 0o077 == 0 for p in cached)
+    assert _render_in_a_process(str(tmp_path)) == first
+
+
+@pytest.mark.parametrize("damage", ["garbage", "not a folder", "others may write"])
+def test_a_template_cache_that_cannot_serve_is_no_cache(tmp_path, damage):
+    expected = _render_in_a_process(str(tmp_path / "fresh"))
+    folder = tmp_path / "cache" / "mct-component" / "templates"
+    if damage == "not a folder":
+        folder.parent.mkdir(parents=True)
+        folder.write_text("a file")
+    else:
+        _render_in_a_process(str(tmp_path / "cache"))
+        if damage == "garbage":
+            for entry in folder.iterdir():
+                entry.write_bytes(entry.read_bytes()[:40] + b"\x00garbage")
+        else:
+            folder.chmod(0o777)
+    assert _render_in_a_process(str(tmp_path / "cache")) == expected
