@@ -265,6 +265,11 @@ def _read(connection: Any) -> Snapshot:
         f"WHERE e.type IN ({kinds})",
     ):
         role = roles.setdefault(role or "", role or "")
+        # The ids held by the nodes, not the rows' copies (two fewer objects an edge).
+        artifact = artifacts.get(artifact_id)
+        execution = executions.get(execution_id)
+        artifact_id = artifact.id if artifact is not None else artifact_id
+        execution_id = execution.id if execution is not None else execution_id
         edge = make(Edge, (artifact_id, execution_id, kind in INPUT_EVENTS, role))
         by_artifact[artifact_id].append(edge)
         by_execution[execution_id].append(edge)
@@ -278,6 +283,7 @@ def _read(connection: Any) -> Snapshot:
             f"WHERE t.name IN ({wanted})",
         )
     }
+    context_ids_held = {i: i for i in contexts}
     contexts_by_execution: dict[int, list[int]] = collections.defaultdict(list)
     for context_id, execution_id in _rows(
         connection,
@@ -285,7 +291,9 @@ def _read(connection: Any) -> Snapshot:
         "JOIN Context c ON c.id = a.context_id JOIN Type t ON t.id = c.type_id "
         f"WHERE t.name IN ({wanted})",
     ):
-        contexts_by_execution[execution_id].append(context_id)
+        execution = executions.get(execution_id)
+        context_ids = contexts_by_execution[execution.id if execution else execution_id]
+        context_ids.append(context_ids_held.get(context_id, context_id))
     return Snapshot(
         artifacts, executions, by_artifact, by_execution, contexts, contexts_by_execution
     )
