@@ -51,6 +51,8 @@ setup(
         "starlette>=0.40",
         "uvicorn>=0.30",
         "python-multipart>=0.0.9",
+        # TFMA's TFRecord outputs are read without TensorFlow; records carry CRC32C sums.
+        "google-crc32c>=1.5",
     ],
     # The `pdf` output format lays the HTML card out with WeasyPrint.
     extras_require={"pdf": ["weasyprint>=60"]},

@@ -55,6 +55,8 @@ METRICS = ("ExampleCount", "BinaryAccuracy", "AUC", "Precision", "Recall")
 PLOTS = ("CalibrationPlot", "ConfusionMatrixPlot")
 FEATURE_KINDS = ("float", "int", "cat", "longcat", "skewed")
 FIXED_COLUMNS = ("label", "region", "channel")
+# Columns TFDV is given at once (see `write_statistics`).
+STATISTICS_BLOCK = 2500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,11 +205,25 @@ def with_predictions(frame: Any) -> Any:
 
 
 def write_statistics(frames: Mapping[str, Any], uri: str) -> None:
-    """TFDV statistics of each split, written as StatisticsGen does (binary proto per split)."""
+    """TFDV statistics of each split, written as StatisticsGen does (binary proto per split).
+
+    Wide data (above `STATISTICS_BLOCK` columns) goes through TFDV in blocks of columns,
+    whose feature statistics are put together: each feature's statistics are its own,
+    and TFDV's memory grows with the columns it holds at once.
+    """
     import tensorflow_data_validation as tfdv
 
     for split, frame in frames.items():
-        stats = tfdv.generate_statistics_from_dataframe(frame)
+        stats = None
+        for start in range(0, frame.shape[1], STATISTICS_BLOCK):
+            block = tfdv.generate_statistics_from_dataframe(
+                frame.iloc[:, start : start + STATISTICS_BLOCK]
+            )
+            if stats is None:
+                stats = block
+            else:
+                stats.datasets[0].features.extend(block.datasets[0].features)
+        assert stats is not None
         split_dir = pathlib.Path(uri) / f"Split-{split}"
         split_dir.mkdir(parents=True)
         (split_dir / "FeatureStats.pb").write_bytes(stats.SerializeToString())

@@ -15,8 +15,9 @@ import functools
 import os
 import shutil
 import stat
+import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mct_component.errors import OutputError, SourceError, TemplateNotFoundError
@@ -138,8 +139,16 @@ def write_files(output_dir: str, files: Mapping[str, str | bytes]) -> None:
         raise
 
 
-def replace_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None:
+def replace_directory(
+    output_dir: str,
+    files: Mapping[str, str | bytes],
+    fill: Callable[[str], None] | None = None,
+) -> None:
     """Makes `output_dir` hold exactly `files`, switched in at once on a local disk.
+
+    `fill`, when given, writes more files: it is called with the new directory's local
+    path once `files` are in it (for a site too large to hold in memory), before the
+    switch; what it raises fails the write like any other error.
 
     The files are written into a new sibling directory, which then takes the place of
     `output_dir` in one atomic step (Linux `renameat2(RENAME_EXCHANGE)`; a rename when
@@ -156,7 +165,7 @@ def replace_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None
             was changed then.
     """
     if "://" in output_dir:
-        _replace_remote_directory(output_dir, files)
+        _replace_remote_directory(output_dir, {**files, **_filled(fill)})
         return
     output_dir = os.path.abspath(output_dir)
     parent, name = os.path.split(output_dir)
@@ -180,6 +189,8 @@ def replace_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
                 f.write(_bytes(data))
+        if fill is not None:
+            fill(staging)
         _switch(staging, output_dir)
     except OSError as e:
         vanished = e.errno == errno.ENOENT and held >= 0 and not os.path.lexists(staging)
@@ -344,6 +355,21 @@ def remove_directory(path: str) -> None:
     fs = filesystem(path)
     if fs.exists(path):
         fs.rmtree(path)
+
+
+def _filled(fill: Callable[[str], None] | None) -> dict[str, bytes]:
+    """What `fill` writes, read back from a local temporary folder (then removed)."""
+    if fill is None:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="mct-component-") as folder:
+        fill(folder)
+        found = {}
+        for parent, _, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(parent, name)
+                with open(path, "rb") as f:
+                    found[os.path.relpath(path, folder)] = f.read()
+        return found
 
 
 def _replace_remote_directory(output_dir: str, files: Mapping[str, str | bytes]) -> None:

@@ -159,3 +159,38 @@ def test_a_failed_write_removes_the_folders_it_made(tmp_path, write):
     with pytest.raises(mct.OutputError):
         write(str(tmp_path / "new" / "deeper" / too_long / "site"), {"x.txt": "x"})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fill_writes_into_the_new_folder_before_the_switch(tmp_path):
+    """A dashboard too large for memory writes its pages as it renders them."""
+    target = tmp_path / "site"
+    files.replace_directory(str(target), {"old.html": "old"})
+    seen = []
+
+    def fill(folder: str) -> None:
+        seen.append(os.listdir(folder))
+        os.makedirs(os.path.join(folder, "models"))
+        with open(os.path.join(folder, "models", "1.html"), "w") as f:
+            f.write("page")
+        assert (target / "old.html").exists()  # not switched yet
+
+    files.replace_directory(str(target), {"index.html": "index"}, fill=fill)
+    assert seen == [["index.html"]]
+    assert sorted(os.listdir(target)) == ["index.html", "models"]
+    assert (target / "models" / "1.html").read_text() == "page"
+
+
+def test_a_failing_fill_changes_nothing_and_leaves_nothing(tmp_path):
+    target = tmp_path / "site"
+    files.replace_directory(str(target), {"index.html": "before"})
+
+    def fill(folder: str) -> None:
+        with open(os.path.join(folder, "half.html"), "w") as f:
+            f.write("half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(mct.OutputError, match="No space left on device"):
+        files.replace_directory(str(target), {"index.html": "after"}, fill=fill)
+    assert os.listdir(target) == ["index.html"]
+    assert (target / "index.html").read_text() == "before"
+    assert sorted(os.listdir(tmp_path)) == ["site"]

@@ -59,24 +59,62 @@ def test_each_tool_builds_a_card_with_charts(tool, tiny_inputs, tmp_path):
         assert measured.charts > 2 * N_FEATURES
 
 
-def test_report_compares_and_checks_targets():
-    def fake(tool: str, n: int, seconds: float, html: int) -> run.Measurement:
-        return run.Measurement(tool, n, (seconds,), 1.0, 100, 300 * run.MIB, html, 3, "/x")
+def test_report_compares_rounds_and_checks_targets():
+    def fake(tool: str, n: int, seconds: float, html: int, round_number: int = 1):
+        return run.Measurement(
+            tool, n, (seconds,), 1.0, 100, 300 * run.MIB, html, 3, "/x", round_number, (1.0, 2.0)
+        )
 
     measurements = [
-        fake("ours", 200, 0.5, 1_000),
-        fake("mct", 200, 20.0, 50_000),
+        fake("ours", 200, 0.4, 1_000),
+        fake("mct", 200, 60.0, 50_000),
+        fake("ours", 200, 0.6, 1_000, round_number=2),
+        fake("mct", 200, 50.0, 50_000, round_number=2),
         fake("ours", 2000, 12.0, 9_000),
+        fake("mct", 2000, 700.0, 900_000),
     ]
     comparisons = run.compare(measurements)
-    assert comparisons[0]["speedup"] == pytest.approx(40.0)
+    assert comparisons[0]["speedup"] == pytest.approx(110.0)  # medians: 55 s / 0.5 s
+    assert [r["speedup"] for r in comparisons[0]["rounds"]] == [
+        pytest.approx(150.0),
+        pytest.approx(50.0 / 0.6),
+    ]
     assert comparisons[0]["html_ratio"] == pytest.approx(0.02)
-    verdicts = {t["target"]: t["met"] for t in run.check_targets(measurements, comparisons)}
-    assert list(verdicts.values()) == [True, True, False, True]
+    fresh = [
+        run.FreshMeasurement("fresh", 2000, (1.5, 1.7, 1.6), 200 * run.MIB, (), (1.0, 1.5)),
+        run.FreshMeasurement("executor", 2000, (2.5,), 900 * run.MIB, ("tensorflow",), (1.0, 1.0)),
+        run.FreshMeasurement("fresh", run.LARGE_FEATURES, (15.0,), 3 * run.GIB, (), (1.0, 1.0)),
+    ]
+    verdicts = [t["met"] for t in run.check_targets(measurements, comparisons, fresh)]
+    # 200: 110x, HTML; 2,000: 58x; fresh 1.6 s; executor 2.5 s; 20,000: 3 GiB
+    assert verdicts == [True, True, False, True, False, False]
     table = run.markdown_tables(
-        measurements, comparisons, run.check_targets(measurements, comparisons)
+        measurements, comparisons, run.check_targets(measurements, comparisons, fresh), fresh
     )
-    assert "| 200 | 40.0x | 0.020 |" in table
+    assert "| 200 | 110.0x | 150.0x (1.0 / 1.0); 83.3x (1.0 / 1.0) | 0.020 |" in table
+    assert (
+        "| 2,000 | fresh process, beyond interpreter start | 3 | 1.60 | 1.50–1.70 | 200 |" in table
+    )
+
+
+def test_fresh_executor_and_profiled_builds_on_tiny_inputs(tiny_inputs, tmp_path):
+    fresh = run.measure_fresh("fresh", tiny_inputs, 1, str(tmp_path / "fresh"))
+    assert fresh.heavy_modules == () and fresh.times_s[0] > 0 and fresh.html_bytes > 1000
+    executor = run.measure_fresh("executor", tiny_inputs, 1, str(tmp_path / "executor"))
+    assert "tensorflow" in executor.heavy_modules and executor.html_bytes > 1000
+    from bench import profile_build
+
+    job = {
+        "model": tiny_inputs.model_uri,
+        "statistics": tiny_inputs.statistics_uri,
+        "evaluation": tiny_inputs.evaluation_uri,
+        "output_dir": str(tmp_path / "profiled"),
+    }
+    profiled = profile_build.measure(job)
+    assert set(profiled["parts"]) == set(profile_build.PARTS)
+    assert profiled["parts"]["reading TFDV statistics"] > 0 and profiled["gc_collections"] == 0
+    table = profile_build.markdown(profiled, N_FEATURES, (1.0, 1.0, 1.0))
+    assert "| SVG drawing |" in table and "| writing files |" in table
 
 
 def test_lineage_scale_on_a_small_store(tmp_path):
@@ -103,8 +141,9 @@ def test_page_report_compares_and_checks_targets():
     ]
     (row,) = run.compare_pages(pages)
     assert (row["weight_ratio"], row["load_ratio"]) == (pytest.approx(0.05), pytest.approx(0.25))
+    pages.append(fake("ours", run.LARGE_FEATURES, 2.5, 40_000_000))
     verdicts = [t["met"] for t in run.check_page_targets(pages)]
-    assert verdicts == [False, True]  # 1.5 s is not under 1 s; 3 MB is under 4 MB
+    assert verdicts == [False, True, False]  # 1.5 s is not under 1 s; 3 MB is under 4 MB
     assert "| 200 | 0.05 | 0.25 | 1.00 |" in run.page_tables(pages)
 
 

@@ -295,3 +295,33 @@ def test_a_dashboard_folder_with_other_files_is_kept(tmp_path):
     with pytest.raises(OutputError, match=r"holds 'notes\.txt'"):
         site.build_dashboard(str(tmp_path / "elsewhere.sqlite"), str(tmp_path / "site"))
     assert (tmp_path / "site" / "notes.txt").read_text() == "mine"
+
+
+def test_a_large_store_has_its_index_in_linked_pages(tmp_path, monkeypatch):
+    from bench import lineage_scale
+    from mct_component import build_dashboard
+
+    store, _ = lineage_scale.ensure_store(12, tmp_path / "stores")
+    monkeypatch.setattr(site, "INDEX_PAGE_ROWS", 5)
+    monkeypatch.setattr(site, "PARALLEL_FROM", 1)  # the index pages in the workers too
+    monkeypatch.setattr(site.os, "cpu_count", lambda: 2)
+    output = tmp_path / "site"
+    summary = build_dashboard(str(store), str(output))
+    assert summary.models == 12
+    names = ["index.html", "index-2.html", "index-3.html"]
+    assert sorted(p.name for p in output.glob("index*.html")) == sorted(names)
+    pages = {name: (output / name).read_text() for name in names}
+    listed = {name: re.findall(r'<tr role="row" id="m(\d+)"', page) for name, page in pages.items()}
+    assert [len(ids) for ids in listed.values()] == [5, 5, 2]
+    assert "12 models in runs-12.sqlite" in pages["index-2.html"]
+    assert "page 2 of 3: models 6 to 10" in pages["index-2.html"]
+    assert (
+        '<a href="index.html">1</a> <strong>2</strong> <a href="index-3.html">3</a>'
+        in (pages["index-2.html"])
+    )
+    assert f"No card: <strong>{12}</strong>" in pages["index-3.html"]  # the store's count
+    for name, ids in listed.items():
+        for model_id in ids:
+            page = (output / "models" / f"{model_id}.html").read_text()
+            assert f'href="../{name}#m{model_id}"' in page
+    build_dashboard(str(store), str(output))  # its own pages: replaced without --overwrite

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from unittest import mock
 
 import pytest
@@ -275,3 +278,168 @@ def markdown_html(text: str) -> str:
     from markdown_it import MarkdownIt
 
     return html.unescape(MarkdownIt("commonmark", {"html": True}).enable("table").render(text))
+
+
+def _card_with_features_in_both_splits() -> card.Card:
+    base = make_card()
+    train, evaluation = base.datasets
+    return base.replace(datasets=(train, evaluation.replace(features=train.features)))
+
+
+def test_markdown_links_one_chart_file_per_feature_comparing_its_splits():
+    """As the HTML draws it: one chart per feature, each split a series in its legend."""
+    model_card = _card_with_features_in_both_splits()
+    outputs = render.render(model_card.to_dict(), ["md"])
+    files = sorted(name for name in outputs if name.startswith("charts/"))
+    features = [f.name for f in model_card.datasets[0].features]
+    assert len(files) == len(features) + len(model_card.quantitative_analysis.charts)
+    markdown = outputs["model_card.md"]
+    for name in features:
+        (path,) = [f for f in files if name.replace("_", "-") in f]
+        assert markdown.count(f"[chart]({path})") == 2  # both splits' rows link it
+        drawing = outputs[path]
+        assert drawing.startswith('<svg xmlns="http://www.w3.org/2000/svg" class="sc" width="480"')
+        assert "<style>.sc{" in drawing and drawing.endswith("</svg>\n")
+        assert ">train</text>" in drawing and ">eval</text>" in drawing
+    assert markdown_html(markdown).count("<a href=") == 2 * len(features)
+
+
+def test_a_feature_chart_file_is_the_pages_chart_standalone():
+    outputs = render.render(_card_with_features_in_both_splits().to_dict(), ["html", "md"])
+    page = outputs["model_card.html"]
+    inline = re.findall(r'<svg class="sc" viewBox="[^"]*" role="img">.*?</svg>', page)
+    files = [text for name, text in outputs.items() if name.startswith("charts/")]
+    for drawing in inline:
+        body = re.sub("<style>.*?</style>", "", drawing).split('role="img">', 1)[1]
+        assert any(body in re.sub("<style>.*?</style>", "", f) for f in files)
+
+
+def test_a_card_is_turned_into_its_dictionary_once_and_its_charts_never_read_back(tmp_path):
+    """Content applied (completeness assessed), then every format written."""
+    from mct_component import api, content
+    from mct_component.card import charts
+
+    built = _card_with_features_in_both_splits()
+    with (
+        mock.patch.object(card, "_jsonable", wraps=card._jsonable) as converted,
+        mock.patch.object(charts, "chart_from_dict", wraps=charts.chart_from_dict) as decoded,
+    ):
+        model_card = content.apply_card_content(built, {"limitations": ["Three islands."]})
+        api.write_card(model_card, str(tmp_path / "card"), ["json", "html", "md", "pdf"])
+    converted_cards = [c.args[0] for c in converted.call_args_list if type(c.args[0]) is card.Card]
+    with_features = [c for c in converted_cards if any(s.features for s in c.datasets)]
+    assert len(converted_cards) == 2 and len(with_features) == 1  # completeness reads no feature
+    assert decoded.call_count == 0
+
+
+def test_charts_of_a_card_dictionary_are_each_read_back_once():
+    from mct_component.card import charts
+
+    card_dict = _card_with_features_in_both_splits().to_dict()
+    with mock.patch.object(charts, "chart_from_dict", wraps=charts.chart_from_dict) as decoded:
+        render.render(card_dict, ["html", "md"])
+    assert decoded.call_count == len(render.iter_charts(card_dict))
+
+
+def test_one_jinja_environment_per_format_and_process():
+    render._default_environment.cache_clear()
+    with mock.patch.object(render, "_new_environment", wraps=render._new_environment) as made:
+        for _ in range(3):
+            render.render(make_card().to_dict(), ["html", "md"])
+    assert sorted(c.args[0] for c in made.call_args_list) == ["html", "md"]
+
+
+def test_a_custom_template_is_read_again_for_each_render(tmp_path):
+    template = tmp_path / "card.md.jinja"
+    for text in ("first {{ card.model_details.name }}", "second {{ card.model_details.name }}"):
+        template.write_text(text)
+        outputs = render.render(make_card().to_dict(), ["md"], {"md": str(template)})
+        assert outputs["model_card.md"] == text.split()[0] + " Penguin classifier"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_markdown_texts_shortcut_escapes_as_the_whole_procedure_does(seed):
+    """Plain words and numbers skip the escaping; anything else takes all of it."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = "ab1 ._%/-#|*`[]()<>&\\~=+\n\t\u200b"
+    for _ in range(3000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        with mock.patch.object(formatting, "_PLAIN", re.compile(r"(?!)")):
+            expected = formatting.markdown_text(value)
+        assert formatting.markdown_text(value) == expected, repr(value)
+
+
+def test_dict_lookups_in_templates_find_items_attributes_and_nothing_as_jinja_does():
+    env = render._default_environment("html")
+    data = {"name": "x", "values": [1], "items": "shadowed by dict.items"}
+    assert env.getattr(data, "name") == "x"
+    assert env.getattr(data, "values") == data.values  # an attribute wins, as in Jinja
+    assert callable(env.getattr(data, "items"))
+    assert isinstance(env.getattr(data, "missing"), type(env.undefined()))
+
+
+def test_a_card_of_very_many_features_lists_them_as_text_without_charts(monkeypatch):
+    """Each feature's table and chart cost a browser dozens of elements: from
+    `FEATURE_TEXT_FROM` features the page lists their statistics as lines of text."""
+    model_card = _card_with_features_in_both_splits()
+    hostile = model_card.datasets[0].features[1].replace(name="<b>is\u202eland\nx</b>")
+    splits = tuple(s.replace(features=(s.features[0], hostile)) for s in model_card.datasets)
+    monkeypatch.setattr(render, "FEATURE_TEXT_FROM", 2)
+    render._default_environment.cache_clear()
+    try:
+        outputs = render.render(model_card.replace(datasets=splits).to_dict(), ["html", "md"])
+    finally:
+        render._default_environment.cache_clear()
+    page = outputs["model_card.html"]
+    assert '<svg class="sc"' not in page and "<details>" not in page
+    text = "\n".join(re.findall(r"<pre>(.*?)</pre>", page, re.DOTALL))
+    rows = [re.split(r"  +", line) for line in text.splitlines()[1:]]
+    assert [row[:2] for row in rows] == [
+        ["bill_length_mm", "train"],
+        ["bill_length_mm", "eval"],
+        ["&lt;b&gt;island x&lt;/b&gt;", "train"],
+        ["&lt;b&gt;island x&lt;/b&gt;", "eval"],
+    ]
+    assert "43.9        5.4       32.1       59.6" in page
+    assert "Biscoe (114), Dream (80)" in page and "\u202e" not in page
+    # The Markdown keeps its chart per feature.
+    assert len([name for name in outputs if name.startswith("charts/")]) == 3
+
+
+def _render_in_a_process(cache_home: str) -> str:
+    script = (
+        "from mct_component import render; from tests.factories import make_card; "
+        "import sys; sys.stdout.write(render.render(make_card().to_dict(), ['html'])"
+        "['model_card.html'])"
+    )
+    environment = {**os.environ, "XDG_CACHE_HOME": cache_home}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=environment, check=True
+    )
+    return done.stdout
+
+
+def test_compiled_templates_are_kept_for_the_next_process(tmp_path):
+    first = _render_in_a_process(str(tmp_path))
+    cached = sorted((tmp_path / "mct-component" / "templates").iterdir())
+    assert cached and all(p.stat().st_mode & 0o077 == 0 for p in cached)
+    assert _render_in_a_process(str(tmp_path)) == first
+
+
+@pytest.mark.parametrize("damage", ["garbage", "not a folder", "others may write"])
+def test_a_template_cache_that_cannot_serve_is_no_cache(tmp_path, damage):
+    expected = _render_in_a_process(str(tmp_path / "fresh"))
+    folder = tmp_path / "cache" / "mct-component" / "templates"
+    if damage == "not a folder":
+        folder.parent.mkdir(parents=True)
+        folder.write_text("a file")
+    else:
+        _render_in_a_process(str(tmp_path / "cache"))
+        if damage == "garbage":
+            for entry in folder.iterdir():
+                entry.write_bytes(entry.read_bytes()[:40] + b"\x00garbage")
+        else:
+            folder.chmod(0o777)
+    assert _render_in_a_process(str(tmp_path / "cache")) == expected

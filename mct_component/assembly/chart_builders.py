@@ -42,7 +42,7 @@ def feature_chart(name: str, distribution: Distribution) -> Chart | None:
     if distribution.buckets:
         # TFDV gives infinite bucket bounds when the data holds inf; charts need finite numbers.
         buckets = tuple(
-            Bucket(low=low, high=high, count=count)
+            Bucket(low, high, count)
             for low, high, count in distribution.buckets
             if math.isfinite(low) and math.isfinite(high)
         )
@@ -62,7 +62,7 @@ def feature_chart(name: str, distribution: Distribution) -> Chart | None:
             description=f"Most frequent values of {name} ({distribution.unique} distinct).",
             x_label="count",
             y_label="",  # the title already names the feature
-            bars=tuple(Bar(label=label, value=count) for label, count in pairs),
+            bars=tuple(Bar(label, count) for label, count in pairs),
         )
     return None
 

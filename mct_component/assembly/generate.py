@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mct_component import card, constants, files, render
@@ -28,10 +30,11 @@ def build(
 
     The SavedModel is parsed once, for both.
     """
-    saved_model = savedmodel.read_model_artifact(inputs.model.uri)
-    model_card = assemble.build_card(inputs, card_content, notes, saved_model, label_vocabulary)
-    refinements = (card_content or {}).get("explanation")
-    return model_card, _explanation_metadata(saved_model, refinements)
+    with collector_paused():
+        saved_model = savedmodel.read_model_artifact(inputs.model.uri)
+        model_card = assemble.build_card(inputs, card_content, notes, saved_model, label_vocabulary)
+        refinements = (card_content or {}).get("explanation")
+        return model_card, _explanation_metadata(saved_model, refinements)
 
 
 def card_files(
@@ -55,13 +58,33 @@ def card_files(
         CardValidationError: the card does not match the card schema.
         TemplateError: a template does not compile or render.
     """
-    card_dict = model_card.to_dict()
-    validation.validate_card_dict(card_dict)
-    outputs = render.render(card_dict, formats, templates)
+    with collector_paused():
+        card_dict, drawings = model_card.to_dict_with_charts()
+        validation.validate_card_dict(card_dict)
+        outputs = render.render(card_dict, formats, templates, drawings)
     if explanation_metadata is not None:
         text = json.dumps(explanation_metadata, indent=2, sort_keys=True) + "\n"
         outputs[constants.EXPLANATION_METADATA_FILE] = text
     return outputs
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pauses Python's cyclic garbage collector while a card is built or rendered.
+
+    A card of thousands of features is hundreds of thousands of objects that all live
+    until its files are written, and hold no reference cycles: the collector would scan
+    them again and again as they are made (a tenth of a 2,000-feature build) and free
+    nothing. Whatever cycles the build leaves are collected once it is resumed.
+    """
+    if not gc.isenabled():  # paused already, by the caller or another thread
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # What a card directory holds; anything else in it means it is not (only) a card.

@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import operator
 import os
 import types
 import typing
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, Union
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar, Union, cast
 
 from mct_component import constants, files
 from mct_component.card import validation
@@ -524,7 +525,16 @@ class Card(Record):
 
     def to_dict(self) -> dict[str, Any]:
         """The card as JSON-ready data (lists, dicts, scalars), in field order."""
-        return _jsonable(self)
+        return _jsonable(self, None)
+
+    def to_dict_with_charts(self) -> tuple[dict[str, Any], dict[int, Chart]]:
+        """`to_dict()`, and each chart of the card by the `id` of its dictionary in it.
+
+        Renderers take the dictionary (templates render it) and draw each chart from the
+        object it was made of, instead of reading it back from its dictionary.
+        """
+        charts: dict[int, Chart] = {}
+        return _jsonable(self, charts), charts
 
     def to_json(self, indent: int | None = None) -> str:
         """The card as `model_card.json` holds it (compact and key-sorted by default)."""
@@ -627,20 +637,73 @@ def dumps(card_dict: Mapping[str, Any], indent: int | None = None) -> str:
     """
     separators = (",", ":") if indent is None else None
     text = json.dumps(
-        card_dict, sort_keys=True, allow_nan=False, indent=indent, separators=separators
+        card_dict,
+        sort_keys=True,
+        allow_nan=False,
+        indent=indent,
+        separators=separators,
+        check_circular=False,  # a card is a tree (from `to_dict` or JSON)
     )
     return text + "\n"
 
 
-def _jsonable(value: Any) -> Any:
-    # Like dataclasses.asdict, without its deep copies (a third of a large card's build).
-    if dataclasses.is_dataclass(value):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+def _jsonable(value: Any, charts: dict[int, Chart] | None) -> Any:
+    """Like dataclasses.asdict, without its deep copies (a third of a large card's build);
+    into `charts` (when given) goes each chart by the id of its dictionary."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is tuple or kind is list:
+        return [_jsonable(v, charts) for v in value]
+    layout = _layout(cast(Hashable, kind))
+    if layout is not None:
+        names, values_of, nested = layout
+        values: Sequence[Any] = values_of(value)
+        if nested:
+            converted = list(values)
+            for i in nested:
+                converted[i] = _jsonable(converted[i], charts)
+            values = converted
+        data = dict(zip(names, values, strict=True))
+        if charts is not None and kind in _CHART_TYPES:
+            charts[id(data)] = value
+        return data
     if isinstance(value, Mapping):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: _jsonable(v, charts) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, charts) for v in value]
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _layout(
+    cls: type,
+) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]] | None:
+    """How `_jsonable` takes a dataclass apart: its field names in order, a function
+    returning their values, and the positions of the fields whose type is not a scalar
+    (those are converted in turn). None for any other type."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    hints = _field_types(cls)
+    nested = tuple(i for i, name in enumerate(names) if not _is_scalar(hints[name]))
+    getter = operator.attrgetter(*names)
+    values_of = getter if len(names) > 1 else lambda value: (getter(value),)
+    return names, values_of, nested
+
+
+def _is_scalar(annotation: Any) -> bool:
+    """Whether a field's annotation is a JSON scalar type, or one of them or None."""
+    options = (
+        typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else (annotation,)
+    )
+    return all(option in _SCALARS for option in options)
+
+
+_UNIONS = (typing.Union, types.UnionType)
 
 
 @functools.cache

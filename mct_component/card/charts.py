@@ -57,7 +57,10 @@ class Histogram:
 
     def __post_init__(self) -> None:
         _check_texts(self, "title", "description", "x_label")
-        for i, bucket in enumerate(_items(self, "buckets", Bucket)):
+        buckets = _items(self, "buckets", Bucket)
+        if _all_finite([v for b in buckets for v in (b.low, b.high, b.count)]):
+            return
+        for i, bucket in enumerate(buckets):
             for name in ("low", "high", "count"):
                 _check_number(self, f"buckets[{i}].{name}", getattr(bucket, name))
 
@@ -78,7 +81,12 @@ class BarChart:
 
     def __post_init__(self) -> None:
         _check_texts(self, "title", "description", "x_label", "y_label")
-        for i, bar in enumerate(_items(self, "bars", Bar)):
+        bars = _items(self, "bars", Bar)
+        if all(type(b.label) is str for b in bars) and _all_finite(
+            [v for b in bars for v in (b.value, b.lower, b.upper) if v is not None]
+        ):
+            return
+        for i, bar in enumerate(bars):
             _check_text(self, f"bars[{i}].label", bar.label)
             _check_number(self, f"bars[{i}].value", bar.value)
             for name in ("lower", "upper"):
@@ -132,6 +140,9 @@ class Curve:
         _check_texts(self, "title", "description", "x_label", "y_label")
         for i, series in enumerate(_items(self, "series", Series)):
             _check_text(self, f"series[{i}].name", series.name)
+            pairs = all(len(point) == 2 for point in series.points)
+            if pairs and _all_finite([v for point in series.points for v in point]):
+                continue
             for j, point in enumerate(series.points):
                 if len(point) != 2:
                     raise CardValidationError(
@@ -160,6 +171,17 @@ def _items(chart: Chart, field: str, item_type: type) -> tuple[Any, ...]:
                 f"{_name(chart)}: {field}[{i}] must be a {item_type.__name__}, got {item!r}"
             )
     return items
+
+
+def _all_finite(values: list[Any]) -> bool:
+    """Whether every value is a finite int or float (not a bool): a quick pass for the
+    thousands of numbers of a large card's charts, before any message is worth making."""
+    if not all(type(v) is float or type(v) is int for v in values):
+        return False
+    try:
+        return math.isfinite(math.fsum(values))  # an infinity or NaN makes it not finite
+    except OverflowError:  # finite values too large to add up: check them one by one
+        return False
 
 
 def _check_number(chart: Chart, where: str, value: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import os
 import posixpath
@@ -90,13 +91,20 @@ def content_security_policy(page: str, form_action: str = "'none'") -> str:
     scripts and styles (by SHA-256), forms posting only to `form_action`."""
     digests: dict[str, list[str]] = {"script": [], "style": []}
     for kind, body in _INLINE_CODE.findall(page):
-        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
-        if f"'sha256-{digest}'" not in digests[kind]:
-            digests[kind].append(f"'sha256-{digest}'")
+        source = _source_digest(body)
+        if source not in digests[kind]:
+            digests[kind].append(source)
     directives = ["default-src 'none'", "img-src data:", "base-uri 'none'"]
     directives.append(f"form-action {form_action}")
     directives += [f"{kind}-src {' '.join(hashes)}" for kind, hashes in digests.items() if hashes]
     return "; ".join(directives)
+
+
+@functools.lru_cache(maxsize=256)
+def _source_digest(body: str) -> str:
+    """A CSP source allowing inline code by its SHA-256 (a site's pages share theirs)."""
+    digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+    return f"'sha256-{digest}'"
 
 
 class Withheld(Exception):
@@ -138,7 +146,7 @@ def card_page(model_card: card.Card) -> str:
         Withheld: the card cannot be rendered.
     """
     try:
-        return str(render.render(model_card.to_dict(), ("html",))[constants.CARD_HTML_FILE])
+        return render.card_html(model_card)
     except ModelCardError as e:
         raise Withheld(f"its card cannot be rendered: {e}") from None
 

@@ -129,40 +129,21 @@ def lineage_svg(nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str]]) ->
     """The graph top to bottom: each node one row below its deepest parent."""
     if not nodes:
         return ""
-    parents: dict[str, list[str]] = {n.key: [] for n in nodes}
-    for source, target in edges:
-        parents[target].append(source)
-    depth: dict[str, int] = {}
-
-    def depth_of(key: str, seen: frozenset[str] = frozenset()) -> int:
-        if key not in depth:
-            ups = [p for p in parents[key] if p not in seen]
-            depth[key] = 1 + max((depth_of(p, seen | {key}) for p in ups), default=-1)
-        return depth[key]
-
-    layers: dict[int, list[GraphNode]] = {}
-    for node in nodes:
-        layers.setdefault(depth_of(node.key), []).append(node)
-    positions: dict[str, tuple[float, float]] = {}
-    widest = max(len(layer) for layer in layers.values())
-    width = widest * (_BOX_WIDTH + _GAP) + _GAP
-    for level, layer in sorted(layers.items()):
-        offset = (width - len(layer) * (_BOX_WIDTH + _GAP) + _GAP) / 2
-        for i, node in enumerate(layer):
-            positions[node.key] = (offset + i * (_BOX_WIDTH + _GAP), 8 + level * _ROW_HEIGHT)
-    height = 8 + len(layers) * _ROW_HEIGHT
+    index = {node.key: i for i, node in enumerate(nodes)}
+    width, height, positions = _layout(
+        len(nodes), tuple((index[source], index[target]) for source, target in edges)
+    )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage" viewBox="0 0 {width:.0f} {height}" '
         f'width="{width:.0f}" height="{height}" role="img" aria-label="Lineage graph">'
     ]
     for source, target in edges:
-        (x1, y1), (x2, y2) = positions[source], positions[target]
+        (x1, y1), (x2, y2) = positions[index[source]], positions[index[target]]
         parts.append(
             f'<line x1="{x1 + _BOX_WIDTH / 2:.0f}" y1="{y1 + _BOX_HEIGHT:.0f}" '
             f'x2="{x2 + _BOX_WIDTH / 2:.0f}" y2="{y2:.0f}"/>'
         )
-    for node in nodes:
-        x, y = positions[node.key]
+    for node, (x, y) in zip(nodes, positions, strict=True):
         kind = "exec" if node.is_execution else "art"
         subject = " subject" if node.is_subject else ""
         box = (
@@ -178,6 +159,40 @@ def lineage_svg(nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str]]) ->
         parts.append(f'<a href="{html.escape(href)}">{box}</a>' if href else box)
     parts.append("</svg>")
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout(
+    count: int, edges: tuple[tuple[int, int], ...]
+) -> tuple[float, int, tuple[tuple[float, float], ...]]:
+    """Width, height and each node's position of a graph of `count` nodes (by index).
+
+    Runs of one pipeline share their graph's shape, so a store's thousands of model
+    pages lay out a handful of shapes.
+    """
+    parents: list[list[int]] = [[] for _ in range(count)]
+    for source, target in edges:
+        parents[target].append(source)
+    depth: dict[int, int] = {}
+
+    def depth_of(node: int, seen: frozenset[int] = frozenset()) -> int:
+        if node not in depth:
+            ups = [p for p in parents[node] if p not in seen]
+            depth[node] = 1 + max((depth_of(p, seen | {node}) for p in ups), default=-1)
+        return depth[node]
+
+    layers: dict[int, list[int]] = {}
+    for node in range(count):
+        layers.setdefault(depth_of(node), []).append(node)
+    positions: dict[int, tuple[float, float]] = {}
+    widest = max(len(layer) for layer in layers.values())
+    width = widest * (_BOX_WIDTH + _GAP) + _GAP
+    for level, layer in sorted(layers.items()):
+        offset = (width - len(layer) * (_BOX_WIDTH + _GAP) + _GAP) / 2
+        for i, node in enumerate(layer):
+            positions[node] = (offset + i * (_BOX_WIDTH + _GAP), 8 + level * _ROW_HEIGHT)
+    height = 8 + len(layers) * _ROW_HEIGHT
+    return width, height, tuple(positions[node] for node in range(count))
 
 
 def trend_svg(rows: Sequence[ModelRow], current: int) -> str:

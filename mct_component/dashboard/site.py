@@ -5,8 +5,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
+import functools
+import gc
 import multiprocessing
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,12 +25,16 @@ from mct_component.render import formatting
 # Marks a folder as a dashboard, which a new build may replace.
 MARKER_FILE = ".mct-dashboard"
 SITE_ENTRIES = frozenset({MARKER_FILE, "index.html", "models", "cards"})
+_INDEX_PAGE = re.compile(r"index-[1-9][0-9]*\.html")
 # A model page shows its pipeline's headline metric for at most this many models.
 TREND_MODELS = 30
 # Index rows per <tbody>: the browser lays out only the chunks in view.
 INDEX_CHUNK = 200
-# Stores with at least this many models render their model pages in up to MAX_WORKERS
-# forked processes.
+# Models per index page: a larger store's index is split over `index-<n>.html` pages,
+# each opening as fast as the first.
+INDEX_PAGE_ROWS = 5000
+# Stores with at least this many models render their pages in up to MAX_WORKERS forked
+# processes.
 PARALLEL_FROM = 2000
 MAX_WORKERS = 4
 
@@ -77,8 +84,9 @@ def build_dashboard(
     rules = policies.load(policy)
     state = snapshot.read_snapshot(store)
     rows = overview.model_rows(state, completeness_gate, trust.verify_store(state, rules))
-    site = render_site(state, rows, store_name(store), output_roots)
-    files.replace_directory(output_dir, site)
+    site = _Site(state, rows, store_name(store), output_roots)
+    # The model pages are written as they are rendered: a large store's do not fit in memory.
+    files.replace_directory(output_dir, site.front_pages(), fill=site.write_pages)
     counts = _flag_counts(rows)
     return DashboardSummary(os.path.join(output_dir, "index.html"), len(rows), counts)
 
@@ -89,28 +97,68 @@ def render_site(
     store_name: str,
     output_roots: Sequence[str] = (),
 ) -> dict[str, str | bytes]:
-    """Every file of the site, by relative path."""
-    env = environment()
-    card_pages = cards.card_pages(rows, output_roots)
-    site: dict[str, str | bytes] = {MARKER_FILE: "mct-component dashboard\n"}
-    site.update((f"cards/{model_id}.html", page) for model_id, page in card_pages.pages.items())
-    index = env.get_template("dashboard_index.html.jinja").render(
-        rows=rows,
-        store=store_name,
-        generated=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        flag_labels=overview.FLAGS,
-        flag_counts=_flag_counts(rows),
-        pipelines=sorted({r.pipeline for r in rows if r.pipeline}),
-        statuses=sorted({r.card.status if r.card else "none" for r in rows}),
-        risks=sorted({(r.card.risk_rating if r.card else "") or "unrated" for r in rows}),
-        card_pages=card_pages.pages,
-        withheld=card_pages.withheld,
-        chunk=INDEX_CHUNK,
-    )
-    site["index.html"] = cards.with_content_security_policy(index)
-    pages = _ModelPages(state, _trend_windows(rows), card_pages)
-    site.update(pages.render_all())
-    return site
+    """Every file of the site, by relative path, in memory."""
+    site = _Site(state, rows, store_name, output_roots)
+    return {**site.front_pages(), **site.pages()}
+
+
+def index_pages(count: int) -> list[str]:
+    """The index's files for `count` models: `index.html`, then `index-2.html`, ..."""
+    pages = max(1, -(-count // INDEX_PAGE_ROWS))
+    return ["index.html", *(f"index-{n}.html" for n in range(2, pages + 1))]
+
+
+class _Site:
+    """The site's pages over a store's rows: the marker and card pages (`front_pages`),
+    then the index pages and a page per model (`pages`, or `write_pages` straight to
+    disk), rendered in forked workers for a large store."""
+
+    def __init__(
+        self,
+        state: snapshot.Snapshot,
+        rows: Sequence[overview.ModelRow],
+        store_name: str,
+        output_roots: Sequence[str],
+    ) -> None:
+        self.state, self.rows, self.store_name = state, rows, store_name
+        self.generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        self.card_pages = cards.card_pages(rows, output_roots)
+        self.index_files = index_pages(len(rows))
+        # The index page that lists each model, for its page's link back.
+        self.index_of = {
+            row.model_id: self.index_files[i // INDEX_PAGE_ROWS] for i, row in enumerate(rows)
+        }
+
+    def front_pages(self) -> dict[str, str | bytes]:
+        site: dict[str, str | bytes] = {MARKER_FILE: "mct-component dashboard\n"}
+        site.update(
+            (f"cards/{model_id}.html", page) for model_id, page in self.card_pages.pages.items()
+        )
+        return site
+
+    def pages(self) -> dict[str, str]:
+        return _Pages(self).render_all()
+
+    def write_pages(self, folder: str) -> None:
+        _Pages(self, folder).render_all()
+
+    def index_context(self) -> dict[str, Any]:
+        """What every index page shows of the whole store."""
+        rows = self.rows
+        return dict(
+            store=self.store_name,
+            generated=self.generated,
+            flag_labels=overview.FLAGS,
+            flag_counts=_flag_counts(rows),
+            pipelines=sorted({r.pipeline for r in rows if r.pipeline}),
+            statuses=sorted({r.card.status if r.card else "none" for r in rows}),
+            risks=sorted({(r.card.risk_rating if r.card else "") or "unrated" for r in rows}),
+            card_pages=self.card_pages.pages,
+            withheld=self.card_pages.withheld,
+            chunk=INDEX_CHUNK,
+            total=len(rows),
+            pages=self.index_files if len(self.index_files) > 1 else [],
+        )
 
 
 def _trend_windows(
@@ -130,72 +178,102 @@ def _trend_windows(
     return windows
 
 
-class _ModelPages:
-    """Renders the model pages, split over forked worker processes for large stores.
+class _Pages:
+    """Renders the index pages and the model pages, over forked workers for large stores.
 
-    A page takes about half a millisecond of CPU; a 10,000-model store's pages are most
-    of a build. Workers inherit the snapshot by `fork` (nothing is copied in) and send
-    back only the pages.
+    A model page takes about half a millisecond of CPU, an index page of 5,000 rows a
+    few tenths of a second: a large store's pages are most of a build. Each worker takes
+    every n-th page (index pages first), so that they share the index pages too.
+    Workers inherit the snapshot by `fork` (nothing is copied in). Given a `folder`,
+    each page is written there as it is rendered (workers write their own); otherwise
+    the pages are returned.
     """
 
-    def __init__(
-        self,
-        state: snapshot.Snapshot,
-        windows: list[tuple[overview.ModelRow, list[overview.ModelRow]]],
-        card_pages: cards.CardPages,
-    ) -> None:
-        self.state, self.windows, self.card_pages = state, windows, card_pages
+    def __init__(self, site: _Site, folder: str | None = None) -> None:
+        self.site, self.folder = site, folder
+        windows = _trend_windows(site.rows)
+        # A job is an index page's number, or a model's row and trend window.
+        self.jobs: list[int | tuple[overview.ModelRow, list[overview.ModelRow]]] = [
+            *range(1, len(site.index_files) + 1),
+            *windows,
+        ]
 
     def render_all(self) -> dict[str, str]:
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if len(self.windows) < PARALLEL_FROM or workers < 2 or not _can_fork():
-            return self.render(0, len(self.windows))
+        if len(self.site.rows) < PARALLEL_FROM or workers < 2 or not _can_fork():
+            return self.render(0, 1)
         global _PAGES
         _PAGES = self
-        step = -(-len(self.windows) // workers)
-        spans = [
-            (start, min(start + step, len(self.windows)))
-            for start in range(0, len(self.windows), step)
-        ]
+        # Out of the collector's sight: a collection in a worker would write to every
+        # object of the snapshot, copying the whole parent's memory into each worker.
+        gc.freeze()
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.starmap(_render_span, spans)
+                parts = pool.starmap(_render_share, [(i, workers) for i in range(workers)])
         finally:
             _PAGES = None
+            gc.unfreeze()
         return {name: page for part in parts for name, page in part.items()}
 
-    def render(self, start: int, stop: int) -> dict[str, str]:
-        template = environment().get_template("dashboard_model.html.jinja")
+    def render(self, worker: int, workers: int) -> dict[str, str]:
+        """The pages of every `workers`-th job from the `worker`-th."""
+        env = environment()
+        model_template = env.get_template("dashboard_model.html.jinja")
+        index_template = env.get_template("dashboard_index.html.jinja")
+        index_context = self.site.index_context()
+        state, card_pages = self.site.state, self.site.card_pages
         pages = {}
-        for row, window in self.windows[start:stop]:
-            nodes, edges = graphs.lineage_nodes(self.state, row)
-            page = template.render(
-                r=row,
-                flag_labels=overview.FLAGS,
-                lineage=markupsafe.Markup(graphs.lineage_svg(nodes, edges)),
-                trend=markupsafe.Markup(graphs.trend_svg(window, row.model_id)),
-                trend_count=len(window),
-                has_card_page=row.model_id in self.card_pages.pages,
-                withheld=self.card_pages.withheld.get(row.model_id, ""),
-            )
-            pages[f"models/{row.model_id}.html"] = cards.with_content_security_policy(page)
+        if self.folder is not None:
+            os.makedirs(os.path.join(self.folder, "models"), exist_ok=True)
+        for job in self.jobs[worker::workers]:
+            if isinstance(job, int):
+                first = (job - 1) * INDEX_PAGE_ROWS
+                name = self.site.index_files[job - 1]
+                page = index_template.render(
+                    rows=self.site.rows[first : first + INDEX_PAGE_ROWS],
+                    page=job,
+                    first=first,
+                    **index_context,
+                )
+            else:
+                row, window = job
+                nodes, edges = graphs.lineage_nodes(state, row)
+                name = f"models/{row.model_id}.html"
+                page = model_template.render(
+                    r=row,
+                    flag_labels=overview.FLAGS,
+                    lineage=markupsafe.Markup(graphs.lineage_svg(nodes, edges)),
+                    trend=markupsafe.Markup(graphs.trend_svg(window, row.model_id)),
+                    trend_count=len(window),
+                    has_card_page=row.model_id in card_pages.pages,
+                    withheld=card_pages.withheld.get(row.model_id, ""),
+                    index_page=self.site.index_of.get(row.model_id, "index.html"),
+                )
+            page = cards.with_content_security_policy(page)
+            if self.folder is None:
+                pages[name] = page
+            else:
+                with open(os.path.join(self.folder, name), "w", encoding="utf-8") as f:
+                    f.write(page)
         return pages
 
 
-_PAGES: _ModelPages | None = None
+_PAGES: _Pages | None = None
 
 
-def _render_span(start: int, stop: int) -> dict[str, str]:
+def _render_share(worker: int, workers: int) -> dict[str, str]:
     assert _PAGES is not None  # set by the parent before it forked this worker
-    return _PAGES.render(start, stop)
+    return _PAGES.render(worker, workers)
 
 
 def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
-    """The Jinja environment of the dashboard's pages (and the review console's)."""
+    """The Jinja environment of the dashboard's pages (and the review console's), one
+    per process (its templates compile once)."""
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(render.package_template),
         autoescape=True,
@@ -227,9 +305,9 @@ def _refuse_foreign_folder(output_dir: str) -> None:
     if not fs.isdir(output_dir):
         return
     entries = {name.rstrip("/") for name in fs.listdir(output_dir)}
-    if not entries or (MARKER_FILE in entries and entries <= SITE_ENTRIES):
+    others = sorted(e for e in entries - SITE_ENTRIES if not _INDEX_PAGE.fullmatch(e))
+    if not entries or (MARKER_FILE in entries and not others):
         return
-    others = sorted(entries - SITE_ENTRIES)
     what = f"holds {others[0]!r}" if MARKER_FILE in entries else "holds files"
     raise OutputError(
         f"{output_dir!r} {what} and is not a dashboard alone: choose an empty or new "

@@ -206,9 +206,11 @@ def connect_mysql(config: Any, timeout: int = 10) -> Any:
 
 
 def _rows(connection: Any, query: str) -> Iterable[tuple[Any, ...]]:
+    """The query's rows, one at a time where the driver can (a large store's events do
+    not all need to be held twice, as rows and as edges)."""
     cursor = connection.cursor()
     cursor.execute(query)
-    return cursor.fetchall()
+    return cursor
 
 
 def _read(connection: Any) -> Snapshot:
@@ -233,21 +235,30 @@ def _read(connection: Any) -> Snapshot:
     )
     type_names = {i: name for i, (name, _) in types.items()}
     no_properties = _NO_PROPERTIES
+    # Nodes and edges are made as tuples of their type directly: a large store has
+    # millions, and the named tuples' own constructors double the time.
+    make = tuple.__new__
     artifacts = {
-        i: Node(
-            i,
-            type_names[t],
-            created or 0,
-            uri or "",
-            state or 0,
-            artifact_properties.get(i, no_properties),
+        i: make(
+            Node,
+            (
+                i,
+                type_names[t],
+                created or 0,
+                uri or "",
+                state or 0,
+                artifact_properties.get(i, no_properties),
+            ),
         )
         for i, t, uri, state, created in _rows(
             connection, "SELECT id, type_id, uri, state, create_time_since_epoch FROM Artifact"
         )
     }
     executions = {
-        i: Node(i, type_names[t], created or 0, "", 0, execution_properties.get(i, no_properties))
+        i: make(
+            Node,
+            (i, type_names[t], created or 0, "", 0, execution_properties.get(i, no_properties)),
+        )
         for i, t, created in _rows(
             connection, "SELECT id, type_id, create_time_since_epoch FROM Execution"
         )
@@ -255,13 +266,20 @@ def _read(connection: Any) -> Snapshot:
     by_artifact: dict[int, list[Edge]] = collections.defaultdict(list)
     by_execution: dict[int, list[Edge]] = collections.defaultdict(list)
     kinds = ", ".join(str(k) for k in sorted(INPUT_EVENTS | OUTPUT_EVENTS))
+    roles: dict[str, str] = {}  # one string per role: a large store has millions of edges
     for artifact_id, execution_id, kind, role in _rows(
         connection,
         "SELECT e.artifact_id, e.execution_id, e.type, p.step_key FROM Event e "
         "LEFT JOIN EventPath p ON p.event_id = e.id AND p.is_index_step = 0 "
         f"WHERE e.type IN ({kinds})",
     ):
-        edge = Edge(artifact_id, execution_id, kind in INPUT_EVENTS, role or "")
+        role = roles.setdefault(role or "", role or "")
+        # The ids held by the nodes, not the rows' copies (two fewer objects an edge).
+        artifact = artifacts.get(artifact_id)
+        execution = executions.get(execution_id)
+        artifact_id = artifact.id if artifact is not None else artifact_id
+        execution_id = execution.id if execution is not None else execution_id
+        edge = make(Edge, (artifact_id, execution_id, kind in INPUT_EVENTS, role))
         by_artifact[artifact_id].append(edge)
         by_execution[execution_id].append(edge)
     # Only the contexts a page names: pipelines and their runs (not TFX's per-node ones).
@@ -274,12 +292,17 @@ def _read(connection: Any) -> Snapshot:
             f"WHERE t.name IN ({wanted})",
         )
     }
+    context_ids_held = {i: i for i in contexts}
     contexts_by_execution: dict[int, list[int]] = collections.defaultdict(list)
     for context_id, execution_id in _rows(
-        connection, "SELECT context_id, execution_id FROM Association"
+        connection,
+        "SELECT a.context_id, a.execution_id FROM Association a "
+        "JOIN Context c ON c.id = a.context_id JOIN Type t ON t.id = c.type_id "
+        f"WHERE t.name IN ({wanted})",
     ):
-        if context_id in contexts:
-            contexts_by_execution[execution_id].append(context_id)
+        execution = executions.get(execution_id)
+        context_ids = contexts_by_execution[execution.id if execution else execution_id]
+        context_ids.append(context_ids_held.get(context_id, context_id))
     return Snapshot(
         artifacts, executions, by_artifact, by_execution, contexts, contexts_by_execution
     )

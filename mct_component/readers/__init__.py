@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 import warnings
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from mct_component import card
+from mct_component import card, files
 from mct_component.errors import SourceError
 from mct_component.readers.refs import ArtifactRef
 
@@ -34,13 +35,52 @@ def source_of(ref: ArtifactRef) -> card.Source:
 
 
 def read_tfrecords(path: str) -> Iterator[bytes]:
-    """Yields the records of an uncompressed TFRecord file, checksums verified by TF."""
-    import tensorflow as tf
+    """Yields the records of an uncompressed TFRecord file, checking their CRC32C checksums.
 
-    try:
-        yield from tf.data.TFRecordDataset(path).as_numpy_iterator()
-    except tf.errors.OpError as e:
-        raise SourceError(f"cannot read TFRecord file {path}: {e.message}") from None
+    Each record is framed as TensorFlow writes it: its length (8 bytes, little-endian),
+    the masked CRC32C of those 8 bytes, the data, and the masked CRC32C of the data.
+
+    Raises:
+        SourceError: the file is truncated or a checksum does not match.
+    """
+    data = files.read_bytes(path)
+    offset, end = 0, len(data)
+    while offset < end:
+        if end - offset < _FRAME:
+            raise SourceError(
+                f"cannot read TFRecord file {path}: truncated record at byte {offset}"
+            )
+        header = data[offset : offset + 8]
+        (length,) = struct.unpack("<Q", header)
+        (length_crc,) = struct.unpack_from("<I", data, offset + 8)
+        start, stop = offset + 12, offset + 12 + length
+        if _masked_crc(header) != length_crc:
+            raise SourceError(
+                f"cannot read TFRecord file {path}: corrupted record length at byte {offset}"
+            )
+        if stop + 4 > end:
+            raise SourceError(
+                f"cannot read TFRecord file {path}: truncated record at byte {offset}"
+            )
+        record = data[start:stop]
+        (record_crc,) = struct.unpack_from("<I", data, stop)
+        if _masked_crc(record) != record_crc:
+            raise SourceError(
+                f"cannot read TFRecord file {path}: corrupted record at byte {offset}"
+            )
+        yield record
+        offset = stop + 4
+
+
+_FRAME = 16  # length, its checksum, the data's checksum
+
+
+def _masked_crc(data: bytes) -> int:
+    """TFRecord's masked CRC32C (`tensorflow/core/lib/hash/crc32c.h`)."""
+    import google_crc32c
+
+    crc = google_crc32c.value(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
 Message = TypeVar("Message")

@@ -10,19 +10,27 @@ from typing import Any
 
 from mct_component import card, constants, files
 from mct_component.errors import SourceError
-from mct_component.readers import finite, parse_proto, read_tfrecords, source_of
+from mct_component.readers import finite, parse_proto, protos, read_tfrecords, source_of
 from mct_component.readers.refs import ArtifactRef
 
 METRICS_PREFIX = "metrics"
 EVAL_CONFIG_FILE = "eval_config.json"
+# TFMA's protos, read without importing TFMA (see `protos`).
+METRICS_PROTO = "tensorflow_model_analysis/proto/metrics_for_slice.proto"
+VALIDATION_PROTO = "tensorflow_model_analysis/proto/validation_result.proto"
+
+
+def _output_files(folder: str, prefix: str) -> list[str]:
+    """TFMA's output files named `prefix*` in `folder` (its shards), sorted."""
+    return sorted(files.filesystem(folder).glob(os.path.join(folder, f"{prefix}*")))
 
 
 def read_metrics(ref: ArtifactRef) -> list[Any]:
     """Reads the `MetricsForSlice` records a TFMA evaluation wrote (all shards)."""
-    from tensorflow_model_analysis.proto import metrics_for_slice_pb2
-    from tfx.dsl.io import fileio
-
-    paths = sorted(fileio.glob(os.path.join(ref.uri, f"{METRICS_PREFIX}*")))
+    metrics_for_slice = protos.message_class(
+        METRICS_PROTO, "tensorflow_model_analysis.MetricsForSlice"
+    )
+    paths = _output_files(ref.uri, METRICS_PREFIX)
     if not paths:
         raise SourceError(
             f"ModelEvaluation artifact {ref.id} at {ref.uri} has no {METRICS_PREFIX}* files; "
@@ -31,9 +39,7 @@ def read_metrics(ref: ArtifactRef) -> list[Any]:
     records = []
     for path in paths:
         for raw in read_tfrecords(path):
-            metrics = parse_proto(
-                metrics_for_slice_pb2.MetricsForSlice(), raw, path, "a TFMA output record"
-            )
+            metrics = parse_proto(metrics_for_slice(), raw, path, "a TFMA output record")
             records.append(metrics)
     return records
 
@@ -154,10 +160,8 @@ def eval_config(evaluation: ArtifactRef) -> dict[str, Any]:
     Raises:
         SourceError: the evaluation has no `eval_config.json`, or it is not one.
     """
-    from tfx.dsl.io import fileio
-
     path = os.path.join(evaluation.uri, EVAL_CONFIG_FILE)
-    if not fileio.exists(path):
+    if not files.filesystem(path).exists(path):
         raise SourceError(f"the evaluation at {evaluation.uri} has no {EVAL_CONFIG_FILE}")
     try:
         saved = json.loads(files.read_bytes(path).decode("utf-8"))
@@ -223,21 +227,18 @@ def _metric_name(metric_config: Mapping[str, Any]) -> str:
 
 
 def _validation_files(evaluation: ArtifactRef) -> list[str]:
-    from tfx.dsl.io import fileio
-
-    return sorted(fileio.glob(os.path.join(evaluation.uri, "validations*")))
+    return _output_files(evaluation.uri, "validations")
 
 
 def _failed_metrics(evaluation: ArtifactRef) -> set[tuple[str, str]]:
     """(metric name, "value" or "change") of every threshold TFMA's validation failed."""
-    from tensorflow_model_analysis.proto import validation_result_pb2
-
+    validation_result = protos.message_class(
+        VALIDATION_PROTO, "tensorflow_model_analysis.ValidationResult"
+    )
     failed: set[tuple[str, str]] = set()
     for path in _validation_files(evaluation):
         for raw in read_tfrecords(path):
-            result = parse_proto(
-                validation_result_pb2.ValidationResult(), raw, path, "a TFMA output record"
-            )
+            result = parse_proto(validation_result(), raw, path, "a TFMA output record")
             for per_slice in result.metric_validations_per_slice:
                 for failure in per_slice.failures:
                     threshold = failure.metric_threshold
@@ -282,16 +283,12 @@ Plot = ConfusionMatrix | ThresholdSweep | Calibration
 
 def read_plots(evaluation: ArtifactRef, config: Mapping[str, Any]) -> tuple[Plot, ...]:
     """The plots TFMA computed for the candidate model on the overall slice, in file order."""
-    from tensorflow_model_analysis.proto import metrics_for_slice_pb2
-    from tfx.dsl.io import fileio
-
+    plots_for_slice = protos.message_class(METRICS_PROTO, "tensorflow_model_analysis.PlotsForSlice")
     baselines = baseline_model_names(config)
     result: list[Plot] = []
-    for path in sorted(fileio.glob(os.path.join(evaluation.uri, "plots*"))):
+    for path in _output_files(evaluation.uri, "plots"):
         for raw in read_tfrecords(path):
-            plots = parse_proto(
-                metrics_for_slice_pb2.PlotsForSlice(), raw, path, "a TFMA output record"
-            )
+            plots = parse_proto(plots_for_slice(), raw, path, "a TFMA output record")
             if plots.slice_key.single_slice_keys:
                 continue
             for kv in plots.plot_keys_and_values:

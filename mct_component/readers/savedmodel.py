@@ -1,8 +1,9 @@
 """Reads a SavedModel's metadata: its serving signatures and the TensorFlow that saved it.
 
-Only `saved_model.pb` is parsed, through `tfx.dsl.io.fileio` (so `gs://`, `s3://` and
-`ram://` paths work); the model is never loaded, which keeps this fast and free of the
-model's custom ops and assets.
+Only `saved_model.pb` is parsed (local files directly, `gs://`, `s3://` and `ram://`
+paths through `tfx.dsl.io.fileio`), with TensorFlow's proto classes but without importing
+TensorFlow (see `protos`); the model is never loaded, which keeps this fast and free of
+the model's custom ops and assets.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Any
 
 from mct_component import card, files
 from mct_component.errors import SourceError
+from mct_component.readers import protos
 
 logger = logging.getLogger(__name__)
 
 SAVED_MODEL_FILE = "saved_model.pb"
+SAVED_MODEL_PROTO = "tensorflow/core/protobuf/saved_model.proto"
 # Where the Trainer puts the SavedModel in its Model artifact (TFX's path_utils).
 SERVING_DIR = "Format-Serving"
 _SERVE_TAG = "serve"
@@ -103,14 +106,13 @@ def read_model_artifact(model_uri: str) -> SavedModelInfo | None:
 def _serving_meta_graph(path: str) -> Any:
     """The MetaGraphDef tagged "serve" (else the first) of the SavedModel in `path`."""
     pb_path = os.path.join(path, SAVED_MODEL_FILE)
-    if not files.filesystem(pb_path).exists(pb_path):  # before TensorFlow is imported
+    if not files.filesystem(pb_path).exists(pb_path):
         raise SourceError(
             f"expected a SavedModel directory at {path}, but it has no {SAVED_MODEL_FILE}"
         )
     from google.protobuf import message
-    from tensorflow.core.protobuf import saved_model_pb2
 
-    saved_model = saved_model_pb2.SavedModel()
+    saved_model = protos.message_class(SAVED_MODEL_PROTO, "tensorflow.SavedModel")()
     try:
         saved_model.ParseFromString(files.read_bytes(pb_path))
     except message.DecodeError as e:
@@ -140,10 +142,21 @@ def _tensor_spec(key: str, info: Any) -> card.TensorInfo:
 
 
 def _dtype_name(dtype: int) -> str:
-    import tensorflow as tf
-    from tensorflow.core.framework import types_pb2
+    """TensorFlow's name of a `DataType` (`tf.dtypes.as_dtype(dtype).name`): "float32",
+    "string", "int64_ref"; "invalid" for DT_INVALID, as composite tensors' TensorInfo has."""
+    value = _data_types().values_by_number.get(dtype)
+    if value is None:
+        return f"unknown dtype {dtype}"
+    name = value.name.removeprefix("DT_").lower()
+    base, ref, _ = name.partition("_ref")
+    return _NUMPY_NAMES.get(base, base) + ref
 
-    try:
-        return tf.dtypes.as_dtype(dtype).name
-    except TypeError:  # DT_INVALID, as composite tensors' TensorInfo has
-        return types_pb2.DataType.Name(dtype).removeprefix("DT_").lower()
+
+# TensorFlow names these types after their NumPy counterparts.
+_NUMPY_NAMES = {"float": "float32", "double": "float64", "half": "float16"}
+
+
+def _data_types() -> Any:
+    """The `tensorflow.DataType` enum's descriptor."""
+    saved_model = protos.message_class(SAVED_MODEL_PROTO, "tensorflow.SavedModel")
+    return saved_model.DESCRIPTOR.file.pool.FindEnumTypeByName("tensorflow.DataType")

@@ -74,9 +74,8 @@ def read_statistics(ref: ArtifactRef) -> dict[str, Any]:
         Split name -> `DatasetFeatureStatistics` proto (the first dataset of the split's
         `DatasetFeatureStatisticsList`), in the artifact's split order.
     """
-    from tfx.dsl.io import fileio
-
-    if "split_names" not in ref.properties and not fileio.isdir(ref.uri):
+    fs = files.filesystem(ref.uri)
+    if "split_names" not in ref.properties and not fs.isdir(ref.uri):
         folder, name = os.path.split(ref.uri)
         split = os.path.basename(folder).removeprefix("Split-")
         if not os.path.basename(folder).startswith("Split-"):
@@ -86,11 +85,11 @@ def read_statistics(ref: ArtifactRef) -> dict[str, Any]:
     for split in split_names(ref):
         split_dir = os.path.join(ref.uri, f"Split-{split}")
         binary_path = os.path.join(split_dir, STATS_FILE)
-        if fileio.exists(binary_path):
+        if fs.exists(binary_path):
             stats = _parse_statistics(binary_path)
         else:
             legacy_path = os.path.join(split_dir, LEGACY_STATS_FILE)
-            records = list(read_tfrecords(legacy_path)) if fileio.exists(legacy_path) else []
+            records = list(read_tfrecords(legacy_path)) if fs.exists(legacy_path) else []
             if not records:
                 raise SourceError(
                     f"statistics for split {split!r} not found: expected {binary_path}"
@@ -199,12 +198,12 @@ def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
     """
     from google.protobuf import text_format
     from tensorflow_metadata.proto.v0 import schema_pb2
-    from tfx.dsl.io import fileio
 
-    if ref.uri.endswith(".pbtxt") and not fileio.isdir(ref.uri):
+    fs = files.filesystem(ref.uri)
+    if ref.uri.endswith(".pbtxt") and not fs.isdir(ref.uri):
         paths = [ref.uri]
     else:
-        paths = fileio.glob(os.path.join(ref.uri, "*.pbtxt"))
+        paths = fs.glob(os.path.join(ref.uri, "*.pbtxt"))
     if not paths:
         raise SourceError(f"Schema artifact {ref.id} at {ref.uri} has no .pbtxt file")
     schema = schema_pb2.Schema()

@@ -13,9 +13,7 @@ from mct_component.readers.refs import ArtifactRef, ExecutionRef
 
 def hyperparameters(ref: ArtifactRef) -> dict[str, Any]:
     """Best hyperparameters a Tuner wrote (`best_hyperparameters.txt`, Keras Tuner JSON)."""
-    from tfx.dsl.io import fileio
-
-    paths = sorted(fileio.glob(os.path.join(ref.uri, "*.txt")))
+    paths = sorted(files.filesystem(ref.uri).glob(os.path.join(ref.uri, "*.txt")))
     if not paths:
         raise SourceError(f"HyperParameters artifact {ref.id} at {ref.uri} has no .txt file")
     config = json_object(files.read_bytes(paths[0]).decode("utf-8"))

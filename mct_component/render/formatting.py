@@ -7,6 +7,7 @@ repeats the other's logic.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -26,8 +27,12 @@ _BASELINE_BASES = {
 Record = Mapping[str, Any]
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def format_number(value: float | int | None, digits: int = 4) -> str:
-    """A metric for display: integers as is, floats to `digits` significant digits."""
+    """A metric for display: integers as is, floats to `digits` significant digits.
+
+    Remembered: the HTML and the Markdown show a large card's thousands of numbers each.
+    """
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     if isinstance(value, int) or float(value).is_integer():
@@ -147,6 +152,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_]))")
 # What starts a block when it opens a line (a list item's text included): list and
 # numbered-list markers, setext underlines.
 _BLOCK_START = re.compile(r"^([-+=]|\d{1,9}[.)](?=\s|$))")
+# Text that `markdown_text` leaves as it is: nothing, or letters and digits joined by
+# single spaces, dots, underscores, slashes or percent signs, maybe ending in "%" (no
+# dot ends it: "1." would start a list; an underscore between letters or digits
+# emphasises nothing).
+_PLAIN = re.compile(r"(?:[A-Za-z0-9]+(?:[ .%_/][A-Za-z0-9]+)*%?)?")
 
 
 # C0 and C1 control characters (but tab and line breaks), the bidirectional formatting
@@ -162,6 +172,8 @@ _INVISIBLE = re.compile(
 def visible_text(value: str) -> str:
     """The text without control, bidirectional or hiding characters (see `_INVISIBLE`);
     a vertical tab or form feed becomes a space."""
+    if value.isascii() and value.isprintable():  # most text: nothing to remove
+        return value
     return _INVISIBLE.sub("", value.translate(_PAGE_BREAKS))
 
 
@@ -176,7 +188,10 @@ def markdown_text(value: Any) -> str:
     script nor add a heading, a list item or a table cell. Links only come from the
     templates themselves.
     """
-    text = _LINE_BREAKS.sub(" ", visible_text(str(value))).strip()
+    text = value if type(value) is str else str(value)
+    if _PLAIN.fullmatch(text):  # words and numbers (most cells): nothing to escape
+        return text
+    text = _LINE_BREAKS.sub(" ", visible_text(text)).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return _BLOCK_START.sub(lambda m: m[0][:-1] + "\\" + m[0][-1], text)

@@ -8,6 +8,7 @@ because a card may hold hundreds of charts (one per feature and split).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import re
@@ -497,10 +498,15 @@ def _simplify(
         dx, dy = x1 - x0, y1 - y0
         length = dx * dx + dy * dy
         worst, at = tolerance, -1
-        for k in range(first + 1, last):
-            x, y = points[k]
-            t = min(1.0, max(0.0, ((x - x0) * dx + (y - y0) * dy) / length)) if length else 0.0
-            distance = math.hypot(x - x0 - t * dx, y - y0 - t * dy)
+        hypot = math.hypot
+        # The distance to the segment, written out: this loop is most of a card's curves.
+        for k, (x, y) in enumerate(points[first + 1 : last], start=first + 1):
+            if length:
+                t = ((x - x0) * dx + (y - y0) * dy) / length
+                t = 0.0 if t < 0.0 else 1.0 if t > 1.0 else t
+            else:
+                t = 0.0
+            distance = hypot(x - x0 - t * dx, y - y0 - t * dy)
             if distance > worst:
                 worst, at = distance, k
         if at >= 0:
@@ -509,9 +515,57 @@ def _simplify(
     return [p for p, kept in zip(points, keep, strict=True) if kept]
 
 
+@dataclasses.dataclass(frozen=True)
+class SplitComparison:
+    """One feature's distribution in every split, drawn once (`draw_split_comparison`),
+    to be wrapped inline for an HTML page or as a standalone SVG file."""
+
+    width: int
+    height: int
+    head: str  # <title> and <desc>
+    body: str
+
+    def inline(self, *, css: bool = True) -> str:
+        """SVG markup for HTML: no `xmlns`, no size (CSS gives the width; the viewBox
+        keeps the shape), with the CSS of its classes as a <style> when `css`."""
+        style = f"<style>{_SPLIT_CSS}</style>" if css else ""
+        return (
+            f'<svg class="sc" viewBox="0 0 {self.width} {self.height}" role="img">'
+            f"{self.head}{style}{self.body}</svg>"
+        )
+
+    def standalone(self) -> str:
+        """A standalone SVG document (a file the Markdown card links), CSS included."""
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="sc" width="{self.width}" '
+            f'height="{self.height}" viewBox="0 0 {self.width} {self.height}" role="img">'
+            f"{self.head}<style>{_SPLIT_CSS}</style>{self.body}</svg>\n"
+        )
+
+
 def split_comparison(
     charts: Sequence[tuple[str, Histogram | BarChart]], *, width: int = 480, css: bool = True
 ) -> str:
+    """Draws one feature's distribution in every split as one chart, for an HTML page.
+
+    See `draw_split_comparison`; this is its `inline` markup.
+
+    Args:
+        charts: (split name, that split's chart) pairs, all histograms or all bar charts.
+        width: width in px.
+        css: include the CSS of the classes, as a <style> in the chart. Leave it out
+            only where the page already has it: a browser applies an inline SVG's
+            <style> to the whole page, but WeasyPrint (the PDF) only to that SVG.
+
+    Raises:
+        ParameterError: no charts, or charts of different kinds or not feature charts.
+    """
+    return draw_split_comparison(charts, width=width).inline(css=css)
+
+
+def draw_split_comparison(
+    charts: Sequence[tuple[str, Histogram | BarChart]], *, width: int = 480
+) -> SplitComparison:
     """Draws one feature's distribution in every split as one chart, splits side by side.
 
     A card has a chart per feature and split: drawn apart, 2,000 features make 6,000
@@ -529,14 +583,10 @@ def split_comparison(
         charts: (split name, that split's chart) pairs, all histograms or all bar charts
             (the charts `chart_builders.feature_chart` makes), in split order.
         width: width in px.
-        css: include the CSS of the classes, as a <style> in the chart. Leave it out
-            only where the page already has it: a browser applies an inline SVG's
-            <style> to the whole page, but WeasyPrint (the PDF) only to that SVG.
 
     Returns:
-        SVG markup for HTML (no `xmlns`, no size: CSS gives the width); its <title> is
-        the first chart's title (not drawn), its <desc> says what is drawn for which
-        splits.
+        The drawing; its <title> is the first chart's title (not drawn), its <desc> says
+        what is drawn for which splits.
 
     Raises:
         ParameterError: no charts, or charts of different kinds or not feature charts.
@@ -564,12 +614,8 @@ def split_comparison(
     what = "Distribution" if kinds == {Histogram} else "Most frequent values"
     names = ", ".join(name for name, _ in charts)
     desc = f"{what}, in % of each split's examples: {names}."
-    # Inline in HTML only: no xmlns, and CSS sizes it (the viewBox keeps its shape).
-    style = f"<style>{_SPLIT_CSS}</style>" if css else ""
-    return (
-        f'<svg class="sc" viewBox="0 0 {width} {height}" role="img">'
-        f"<title>{_esc(title)}</title><desc>{_esc(desc)}</desc>{style}{''.join(parts)}</svg>"
-    )
+    head = f"<title>{_esc(title)}</title><desc>{_esc(desc)}</desc>"
+    return SplitComparison(width, height, head, "".join(parts))
 
 
 def _share(values: Iterable[float]) -> Callable[[float], float]:
