@@ -157,6 +157,7 @@ async def _load(
     kinds = ("index", "model", "card")
     latencies: dict[str, list[float]] = {kind: [] for kind in kinds}
     errors: dict[str, int] = {kind: 0 for kind in kinds}
+    samples: list[str] = []  # the first few failures, for the report
     deadline = time.perf_counter() + seconds
 
     async def read(number: int) -> None:
@@ -174,14 +175,17 @@ async def _load(
             else:
                 path = f"/models/{chooser.choice(carded)}/versions/1"
             started = time.perf_counter()
+            failure = ""
             try:
                 status = await asyncio.wait_for(connection.get(path), REQUEST_TIMEOUT)
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
-                status = 0
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
+                status, failure = 0, type(e).__name__
                 connection = _Reader(port)
             latencies[kind].append(time.perf_counter() - started)
             if status != 200:
                 errors[kind] += 1
+                if len(samples) < 10:
+                    samples.append(f"{path}: {failure or status}")
 
     started = time.perf_counter()
     await asyncio.gather(*(read(n) for n in range(readers)))
@@ -193,7 +197,11 @@ async def _load(
             **_percentiles(latencies[kind]),
         }
         for kind in kinds
-    } | {"seconds": elapsed, "requests_per_second": sum(map(len, latencies.values())) / elapsed}
+    } | {
+        "seconds": elapsed,
+        "requests_per_second": sum(map(len, latencies.values())) / elapsed,
+        "error_samples": samples,
+    }
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -225,7 +233,8 @@ def measure(folder: pathlib.Path, readers: int, seconds: float) -> dict[str, Any
     server = subprocess.Popen(
         [mct_card, "serve", "--metadata", manifest["store"], "--policy", manifest["policy"],
          "--output-root", manifest["output_root"], "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        # Its access log is not read here: a pipe nobody empties would stall the server.
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         started = time.perf_counter()

@@ -225,6 +225,7 @@ def test_events_follow_the_record_and_a_sink_that_is_down_is_recorded(governed, 
         "old_status": "draft",
         "new_status": "pending_review",
         "by": "ann",
+        "identity": "",  # made on the command line, not by a console login
         "note": "",
         "at": None,
         "card_uri": version.uri,
