@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mct_component import content as content_module
@@ -94,12 +94,7 @@ def set_status(
         StoreUnavailable: the store cannot be written now.
     """
 
-    def change(store: Any) -> registry.CardVersion:
-        return registry.set_status(
-            store, model_id, status, None, note, None, settings.sinks, settings.key,
-            settings.policy, identity=_login(settings, identity),
-        )  # fmt: skip
-
+    change = _signed_change(settings, identity, registry.set_status, model_id, status, note)
     return _change(settings, identity, model_id, seen_version, change)
 
 
@@ -119,12 +114,7 @@ def edit(
     """
     checked = content_module.load_card_content(dict(content))
 
-    def change(store: Any) -> registry.CardVersion:
-        return registry.edit(
-            store, model_id, checked, None, note, None, settings.sinks, settings.key,
-            settings.policy, identity=_login(settings, identity),
-        )  # fmt: skip
-
+    change = _signed_change(settings, identity, registry.edit, model_id, checked, note)
     return _change(settings, identity, model_id, seen_version, change)
 
 
@@ -144,13 +134,29 @@ def clone(
         and as `set_status`.
     """
 
+    change = _signed_change(settings, identity, registry.clone, model_id, target_model_id, note)
+    return _change(settings, identity, model_id, seen_version, change, (target_model_id,))
+
+
+def _signed_change(
+    settings: ConsoleSettings,
+    identity: Identity,
+    make: Callable[..., registry.CardVersion],
+    model_id: int,
+    value: Any,
+    note: str,
+) -> Callable[[Any], registry.CardVersion]:
+    """The change `make(store, model_id, value, ...)` (`registry.set_status`, `edit` or
+    `clone`), signed with the console's key for the signed-in person."""
+    login = _login(settings, identity)
+
     def change(store: Any) -> registry.CardVersion:
-        return registry.clone(
-            store, model_id, target_model_id, None, note, None, settings.sinks,
-            settings.key, settings.policy, identity=_login(settings, identity),
+        return make(
+            store, model_id, value, None, note, None, settings.sinks, settings.key,
+            settings.policy, identity=login,
         )  # fmt: skip
 
-    return _change(settings, identity, model_id, seen_version, change, (target_model_id,))
+    return change
 
 
 def _login(settings: ConsoleSettings, identity: Identity) -> str:
@@ -165,7 +171,7 @@ def _change(
     identity: Identity,
     model_id: int,
     seen_version: int,
-    make: Any,
+    make: Callable[[Any], registry.CardVersion],
     also: tuple[int, ...] = (),
 ) -> registry.CardVersion:
     """Makes a change of `model_id`'s card (and reads those of `also`) only on cards the

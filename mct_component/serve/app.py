@@ -477,35 +477,36 @@ async def _api_verify(console: Console, request: Request, identity: Identity) ->
 
 
 async def _api_status(console: Console, request: Request, identity: Identity) -> Response:
-    model_id, status, note, seen = await _api_change(console, request, identity, "status", str)
-    made = await console.blocking(
-        lambda: actions.set_status(console.settings, identity, model_id, seen, status, note)
-    )
-    await console.blocking(console.watch.refresh)
-    return JSONResponse(made.as_dict())
+    return await _api_change(console, request, identity, "status", str, actions.set_status)
 
 
 async def _api_content(console: Console, request: Request, identity: Identity) -> Response:
-    model_id, content, note, seen = await _api_change(console, request, identity, "content", dict)
-    made = await console.blocking(
-        lambda: actions.edit(console.settings, identity, model_id, seen, content, note)
-    )
-    await console.blocking(console.watch.refresh)
-    return JSONResponse(made.as_dict())
+    return await _api_change(console, request, identity, "content", dict, actions.edit)
 
 
 async def _api_change(
-    console: Console, request: Request, identity: Identity, field: str, kind: type
-) -> tuple[int, Any, str, int]:
-    """A JSON change's model, `field` (of type `kind`), note and the version it was made
-    from: `{"status": ..., "note": ..., "version": N}` or `{"content": {...}, ...}`."""
+    console: Console,
+    request: Request,
+    identity: Identity,
+    field: str,
+    kind: type,
+    act: Callable[..., Any],
+) -> Response:
+    """Makes a JSON change with `act(settings, identity, model_id, seen_version, value, note)`
+    from `{"status": ..., "note": ..., "version": N}` or `{"content": {...}, ...}` (`field`,
+    of type `kind`), and answers with the new version."""
     body = await _json_body(console, request, identity)
     value, note = body.get(field), body.get("note", "")
     if not isinstance(value, kind) or not isinstance(note, str):
         shape = '"..."' if kind is str else "{...}"
         raise _Refused(400, f'expected {{"{field}": {shape}, "note": "...", "version": N}}')
     seen = _whole(str(body.get("version", "")), "version")
-    return _model_id(request), value, note, seen
+    model_id = _model_id(request)
+    made = await console.blocking(
+        lambda: act(console.settings, identity, model_id, seen, value, note)
+    )
+    await console.blocking(console.watch.refresh)
+    return JSONResponse(made.as_dict())
 
 
 # Helpers.
