@@ -137,7 +137,9 @@ def _quantitative_analysis(
     for note in missing:
         logger.warning("%s", note)
     return analysis.replace(
-        thresholds=evaluation.thresholds(artifact, config),
+        thresholds=evaluation.thresholds(
+            artifact, config, evaluation.configured_eval_config(inputs.evaluator)
+        ),
         charts=(
             *chart_builders.slice_charts(analysis.slices),
             *chart_builders.plot_charts(evaluation.read_plots(artifact, config), class_names),
