@@ -126,9 +126,21 @@ class TopValue(Record):
     frequency: float
 
 
+FEATURE_KINDS = ("numeric", "categorical", "free_text", "bytes", "")
+FEATURE_ROLES = ("label", "weight", "")
+
+
 @dataclasses.dataclass(frozen=True)
 class FeatureSummary(Record):
-    """TFDV statistics of one feature in one split; numeric or categorical fields are set."""
+    """TFDV statistics of one feature in one split; numeric or categorical fields are set.
+
+    `kind` says how the card shows it (`FEATURE_KINDS`): "numeric" (a histogram),
+    "categorical" (bars per value, `top_values` in the chart's order; an integer with
+    few values too), "free_text" (mostly unique strings, or the schema's natural-language
+    domain: lengths, unique share and a few examples, no chart) or "bytes" (TFDV's bytes
+    statistics). `role` marks the label or the example weight (`FEATURE_ROLES`).
+    Lengths are in characters for free text (TFDV's average) and bytes for bytes.
+    """
 
     name: str
     type: str
@@ -140,6 +152,12 @@ class FeatureSummary(Record):
     unique: int | None = None
     top_values: tuple[TopValue, ...] = ()
     chart: Chart | None = None
+    kind: str = ""
+    role: str = ""
+    unique_ratio: float | None = None
+    avg_length: float | None = None
+    min_length: float | None = None
+    max_length: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -117,6 +117,11 @@ NON_NEGATIVE_METRICS = frozenset(
 EXAMPLE_COUNT = "example_count"
 
 
+def _weighted(key: Any) -> bool:
+    """Whether a MetricKey is of example-weighted values (unset: unknown, taken as not)."""
+    return key.HasField("example_weighted") and key.example_weighted.value
+
+
 def metric_range(name: str) -> tuple[float | None, float | None]:
     """The lowest and highest value a metric can take (None: unbounded on that side)."""
     if name in UNIT_INTERVAL_METRICS or name.endswith("_accuracy"):
@@ -165,10 +170,17 @@ def slice_metrics(
         for kv in metrics_for_slice.metric_keys_and_values
         if not kv.key.is_diff and kv.key.model_name not in baseline_models
     ]
+    # The unweighted count where TFMA computed both (weighted ones sort first, are replaced).
     counts = {
         kv.key.output_name: _scalar(kv.value)
-        for kv in candidates
-        if kv.key.name == EXAMPLE_COUNT and not kv.key.HasField("sub_key")
+        for kv in sorted(
+            (
+                kv
+                for kv in candidates
+                if kv.key.name == EXAMPLE_COUNT and not kv.key.HasField("sub_key")
+            ),
+            key=lambda kv: not _weighted(kv.key),
+        )
     }
     metrics = []
     for kv in candidates:
@@ -236,6 +248,29 @@ def baseline_model_names(config: Mapping[str, Any]) -> frozenset[str]:
     """Names of the baseline models in an EvalConfig (TFX calls it "baseline")."""
     specs = config.get("modelSpecs", [])
     return frozenset(spec.get("name", "") for spec in specs if spec.get("isBaseline"))
+
+
+def feature_roles(config: Mapping[str, Any]) -> dict[str, str]:
+    """Feature name -> "label" or "weight", from the candidate models' specs of an
+    EvalConfig (`labelKey`/`labelKeys`, `exampleWeightKey`/`exampleWeightKeys`).
+
+    A key ending in "_xf" (TFX's name for a Transform output) also marks the raw
+    feature it was made from.
+    """
+    roles: dict[str, str] = {}
+    for spec in config.get("modelSpecs", []):
+        if spec.get("isBaseline"):
+            continue
+        for role, single, several in (
+            ("weight", "exampleWeightKey", "exampleWeightKeys"),
+            ("label", "labelKey", "labelKeys"),
+        ):
+            keys = [spec.get(single, ""), *spec.get(several, {}).values()]
+            for key in filter(None, keys):
+                roles[key] = role
+                if key.endswith("_xf"):
+                    roles.setdefault(key.removesuffix("_xf"), role)
+    return roles
 
 
 def read_blessing(ref: ArtifactRef) -> bool:
@@ -367,15 +402,19 @@ def thresholds(
         elif not validated:
             note = NO_VALIDATION
         else:
-            found = [
-                message
-                for failed_name, failed_output, failed_kind, slice_text, message in failures
-                if (failed_name, failed_output, failed_kind) == (name, output, kind)
-                and _applies(slices, slice_text)
+            found_in = [
+                failure
+                for failure in failures
+                if failure[:3] == (name, output, kind) and _applies(slices, failure[3])
             ]
+            found = [message for *_, message in found_in]
             passed = not found
             if found and all(m == "Metric not found." for m in found):
                 note = METRIC_NOT_FOUND
+            elif found:
+                where = sorted({slice_text for *_, slice_text, _ in found_in})
+                more = f" and {len(where) - 10} more slices" if len(where) > 10 else ""
+                note = f"failed on {', '.join(where[:10])}{more}"
         result.append(
             card.Threshold(
                 metric=name,

@@ -194,11 +194,80 @@ def tensor_type(tensor: Record) -> str:
     return f"{tensor['dtype']}[{', '.join('?' if d is None else str(d) for d in shape)}]"
 
 
+# How many examples of a free-text feature the tables show, and their length.
+TEXT_EXAMPLES_SHOWN = 3
+TEXT_EXAMPLE_CHARS = 40
+# The longest value a tooltip holds (a review may run to thousands of characters).
+TOOLTIP_CHARS = 2000
+_WHITESPACE = re.compile(r"(?:\s|<br\s*/?>)+", re.IGNORECASE)
+
+
+def one_line(value: Any, limit: int = TEXT_EXAMPLE_CHARS) -> str:
+    """Text on one line: invisible characters removed, line breaks (and HTML `<br />`
+    in the data) and runs of spaces made one space, cut to `limit` characters with "…"."""
+    text = _WHITESPACE.sub(" ", visible_text(str(value))).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def tooltip(value: Any) -> str:
+    """A value for a title attribute: one line, at most `TOOLTIP_CHARS` characters."""
+    return one_line(value, TOOLTIP_CHARS)
+
+
+def text_examples(feature: Record) -> list[str]:
+    """A free-text feature's first example values, each cut to one short line."""
+    return [one_line(t["value"]) for t in feature["top_values"][:TEXT_EXAMPLES_SHOWN]]
+
+
 def top_values(feature: Record, limit: int = TOP_VALUES_SHOWN) -> str:
-    """A categorical feature's most frequent values with their counts: "a (3), b (2)"."""
+    """A categorical feature's most frequent values with their counts: "a (3), b (2)";
+    a free-text feature's examples, each one short line: "e.g. “A fine film…”"; a bytes
+    feature's sizes."""
+    kind = feature.get("kind", "")
+    if kind == "free_text":
+        examples = ", ".join(f"“{e}”" for e in text_examples(feature))
+        return (
+            f"{length_summary(feature)}; e.g. {examples}" if examples else length_summary(feature)
+        )
+    if kind == "bytes":
+        return length_summary(feature)
     return ", ".join(
         f"{t['value']} ({format_number(t['frequency'])})" for t in feature["top_values"][:limit]
     )
+
+
+def length_summary(feature: Record) -> str:
+    """ "average 1144 characters, 98% unique" (free text) or "average 10 bytes (3 – 40)"."""
+    if feature.get("kind") == "bytes":
+        sizes = ""
+        if feature.get("min_length") is not None and feature.get("max_length") is not None:
+            sizes = (
+                f" ({format_number(feature['min_length'])} – "
+                f"{format_number(feature['max_length'])})"
+            )
+        return f"average {format_number(feature.get('avg_length'))} bytes{sizes}"
+    ratio = feature.get("unique_ratio")
+    unique = f", {ratio:.0%} unique" if ratio is not None else ""
+    return f"average {format_number(feature.get('avg_length'))} characters{unique}"
+
+
+def class_balance(splits: Iterable[Record]) -> list[dict[str, Any]]:
+    """Per label feature: its name and, per split, its classes' counts and shares.
+
+    Returns:
+        [{"name": ..., "splits": [(split name, [(class, count, share)], total)]}], for
+        each feature marked `role` "label" that has counted values (a categorical label).
+    """
+    found: dict[str, list[Any]] = {}
+    for split in splits:
+        for feature in split["features"]:
+            if feature.get("role") != "label" or not feature["top_values"]:
+                continue
+            values = feature["top_values"]
+            total = sum(t["frequency"] for t in values)
+            classes = [(t["value"], t["frequency"], t["frequency"] / total) for t in values]
+            found.setdefault(feature["name"], []).append((split["name"], classes, total))
+    return [{"name": name, "splits": rows} for name, rows in found.items()]
 
 
 def baseline_basis(comparison: Record) -> str:
@@ -321,6 +390,11 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "threshold_result": threshold_result,
     "tensor_type": tensor_type,
     "top_values": top_values,
+    "one_line": one_line,
+    "tooltip": tooltip,
+    "text_examples": text_examples,
+    "length_summary": length_summary,
+    "class_balance": class_balance,
     "baseline_basis": baseline_basis,
     "status_label": status_label,
     "owners": owners,
