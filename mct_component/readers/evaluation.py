@@ -392,7 +392,9 @@ def thresholds(
     """
     failures = _failures(evaluation)
     validated = bool(_validation_files(evaluation))
-    checked = {(n, o, s, k) for n, o, s, k, _ in _threshold_entries(config)}
+    # What TFMA was given: its saved config (when unreadable, take the Evaluator's).
+    given = config if config.get("metricsSpecs") else (configured or {})
+    checked = {(n, o, s, k) for n, o, s, k, _ in _threshold_entries(given)}
     result = []
     for name, output, slices, kind, body in _threshold_entries(configured or config):
         passed: bool | None = None
