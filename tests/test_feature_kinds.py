@@ -115,6 +115,8 @@ def test_rendered_cards_show_kinds_in_one_line_cells(reviews_card, reviews_run):
     assert '<span class="badge">label</span>' in html and f"{shares}" in unescape(html)
     for text in (unescape(html), markdown_html(md)):
         assert "Label: label" in text
+    readme = mct.export_card(reviews_card, "hf").text
+    assert "Label `label`, class balance per split" in readme and f"| train | {shares} |" in readme
 
 
 @pytest.fixture(scope="module")
