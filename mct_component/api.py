@@ -22,7 +22,7 @@ from mct_component import render
 from mct_component.assembly import generate
 from mct_component.card import Card
 from mct_component.content import ContentInput, excerpt
-from mct_component.errors import CardContentError, ParameterError
+from mct_component.errors import CardContentError, LineageError, ParameterError
 from mct_component.exports import Export
 from mct_component.generator import parameters
 from mct_component.governance.events import Sinks
@@ -398,6 +398,50 @@ def edit_card(
     return registry.edit(
         connection, _model_id(model_id), human, by, note, output_root, events, key, rules
     )
+
+
+def record_push(
+    store: StoreLike,
+    model_id: int,
+    *,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    events: Sinks | None = None,
+    signing_key: str | None = None,
+    signing_certificate: str | None = None,
+    certificate_chain: Sequence[str] = (),
+    policy: str | None = None,
+) -> CardVersion:
+    """Records where the Pusher put a model as the next version of its card.
+
+    A card that gates the push (`from_components(..., completeness_gate=...)` with the
+    Pusher taking the generator's `push_blessing`) is made before the push, so it cannot
+    say where the model went. Run this after the pipeline: it reads the Pusher's
+    `PushedModel` from the model's lineage and records a "pushed" version whose
+    `deployment` says where (or that the model was not pushed). The version the gate
+    judged stays in the history unchanged; content and status are kept.
+
+    Raises:
+        LineageError: no such model, no card, or no Pusher took the model.
+        ParameterError: the card is approved or archived, or records this push already.
+        ConflictError: someone changed the card meanwhile.
+    """
+    from mct_component.governance import registry
+    from mct_component.mlmd import lineage
+    from mct_component.mlmd import store as stores
+    from mct_component.readers import deployment
+
+    key, rules = _trust(signing_key, signing_certificate, certificate_chain, policy)
+    connection = stores.connect(store, read_only=False)
+    model_id = _model_id(model_id)
+    pushed = lineage.resolve_lineage(connection, model_id).pushed_model
+    if pushed is None:
+        raise LineageError(f"no Pusher took model {model_id}: there is no push to record")
+    return registry.record_push(
+        connection, model_id, deployment.from_push(pushed), by, note, output_root, events,
+        key, rules,
+    )  # fmt: skip
 
 
 def _model_id(model_id: Any) -> int:

@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     edit.add_argument("--card-content", required=True, help="content (.json, .yaml, .yml)")
     _change_options(edit)
 
+    record_push = _command(
+        commands, "record-push", "record where the Pusher put the model (a new version)"
+    )
+    _model(record_push)
+    _change_options(record_push)
+
     clone = _command(commands, "clone", "copy a card's human-written content to another model")
     _model(clone)
     clone.add_argument("--to-model", type=int, required=True, help="MLMD id of the target model")
@@ -460,6 +466,14 @@ def edit(args: argparse.Namespace) -> str:
     return _new_version(version)
 
 
+def record_push(args: argparse.Namespace) -> str:
+    """Runs `mct-card record-push`."""
+    import mct_component as mct
+
+    version = mct.record_push(_store(args), args.model_id, **_change(args))
+    return _new_version(version)
+
+
 def clone(args: argparse.Namespace) -> str:
     """Runs `mct-card clone`."""
     import mct_component as mct
@@ -691,6 +705,7 @@ COMMANDS = {
     "generate": generate,
     "status": status,
     "edit": edit,
+    "record-push": record_push,
     "history": history,
     "show": show,
     "diff": diff,

@@ -72,13 +72,30 @@ def report_model_card(metadata_path: str) -> int:
     return 0
 
 
+def record_push(metadata_path: str, pipeline_name: str = PIPELINE_NAME) -> str:
+    """Records where the Pusher put the newest model as the next version of its card.
+
+    The demo's card gates the push, so it is made before the push; this adds the
+    version that says where the model went (`mct.record_push`), so that the card and
+    the dashboard agree. Returns a line saying what was recorded.
+    """
+    import mct_component as mct
+    from mct_component.mlmd import lineage, store
+
+    model_id = lineage.newest_model_id(store.connect(metadata_path), pipeline_name)
+    version = mct.record_push(metadata_path, model_id, by="pipelines.run_local")
+    return f"Recorded the push as version {version.version} of model {model_id}'s card"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", default="build/demo", help="where all outputs go")
     parser.add_argument("--train-steps", type=int, default=200)
     args = parser.parse_args(argv)
     run(args.output_dir, args.train_steps)
-    return report_model_card(demo_paths(args.output_dir)["metadata_path"])
+    metadata_path = demo_paths(args.output_dir)["metadata_path"]
+    print(record_push(metadata_path))
+    return report_model_card(metadata_path)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,47 @@ def penguin_run(tmp_path_factory) -> PipelineRun:
 
 
 @pytest.fixture(scope="session")
+def reviews_run(tmp_path_factory) -> PipelineRun:
+    """The free-text pipeline (`pipelines/reviews_pipeline.py`) run once on generated reviews."""
+    from pipelines import reviews_data, reviews_pipeline, run_local
+
+    folder, done = _cached_or_new(tmp_path_factory, "reviews")
+    paths = run_local.demo_paths(folder)
+    if not done:
+        from tfx import v1 as tfx
+
+        reviews_data.write_reviews_csv(paths["data_root"])
+        tfx.orchestration.LocalDagRunner().run(
+            reviews_pipeline.create_pipeline(
+                paths["pipeline_root"], paths["data_root"], paths["metadata_path"]
+            )
+        )
+        _mark_done(folder)
+    return PipelineRun(folder, paths["metadata_path"], reviews_pipeline.PIPELINE_NAME)
+
+
+@pytest.fixture(scope="session")
+def regression_run(tmp_path_factory) -> PipelineRun:
+    """The regression pipeline (`pipelines/penguin_regression.py`): a body-mass model and
+    a model of two outputs, each evaluated and carded."""
+    from pipelines import penguin_data, penguin_regression, run_local
+
+    folder, done = _cached_or_new(tmp_path_factory, "regression")
+    paths = run_local.demo_paths(folder)
+    if not done:
+        from tfx import v1 as tfx
+
+        penguin_data.write_penguins_csv(paths["data_root"])
+        tfx.orchestration.LocalDagRunner().run(
+            penguin_regression.create_pipeline(
+                paths["pipeline_root"], paths["data_root"], paths["metadata_path"]
+            )
+        )
+        _mark_done(folder)
+    return PipelineRun(folder, paths["metadata_path"], penguin_regression.PIPELINE_NAME)
+
+
+@pytest.fixture(scope="session")
 def mysql_server(tmp_path_factory):
     """A MariaDB server of the tests' own on 127.0.0.1 (see `tests/mysql_server.py`)."""
     from tests.mysql_server import MySQLServer

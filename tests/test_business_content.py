@@ -36,7 +36,7 @@ def test_content_fills_the_new_sections_and_reads_back():
     assert cons.training_observations == BUSINESS["training_observations"]
     assert cons.evaluation_observations == BUSINESS["evaluation_observations"]
     assert cons.custom_details == BUSINESS["custom_details"]
-    assert written.schema_version == card.SCHEMA_VERSION == "1.3"
+    assert written.schema_version == card.SCHEMA_VERSION == "1.4"
     assert card.Card.from_json(written.to_json()) == written
     assert {k: v for k, v in content.human_content(written).items() if k in BUSINESS} == BUSINESS
 

@@ -44,6 +44,7 @@ ENUM_KEYS = {
     "sha256",
     "parent_sha256",
     "function",
+    "role",
 }
 
 

@@ -64,7 +64,7 @@ def test_html_shows_training_thresholds_and_comparison(outputs):
     html = outputs["model_card.html"]
     assert "<h2>Training</h2>" in html and "hidden_units" in html
     assert '<span class="passed">passed</span>' in html
-    assert "change (higher is better)</td><td>change -1e-10</td>" in html
+    assert "change (higher is better)</td><td>Δ ≥ −1e-10</td>" in html
     assert "Changes since the baseline model" in html and "+0.02" in html
     assert "the model the Evaluator compared this one with" in html
 
@@ -89,16 +89,20 @@ def test_html_shows_metrics_with_intervals_and_slices(outputs):
     assert "<td>island=Biscoe</td>" in html
     assert "blessed" in html
     # a slice lacking a metric gets a dash, not a crash
-    assert re.search(r"<td>sex=female</td><td class=\"num\">50</td><td class=\"num\">–</td>", html)
+    assert re.search(
+        r"<td>sex=female</td><td class=\"num\">50 \(small\)</td><td class=\"num\">50</td>"
+        r"<td class=\"num\">–</td>",
+        html,
+    )
 
 
 def test_markdown_tables(outputs):
     md = outputs["model_card.md"]
     assert md.startswith("# Model card: Penguin classifier")
     assert "| eval | 103 | 7 |" in md
-    assert "| sparse_categorical_accuracy | 0.9903 (0.9699 – 1.011) |" in md
-    assert "| Slice | example_count | sparse_categorical_accuracy |" in md
-    assert "| island=Biscoe | – | 0.98 (0.95 – 1) |" in md
+    assert "| sparse_categorical_accuracy | 0.9903 (0.9699 – 1.011) | 103 |" in md
+    assert "| Slice | Examples | example_count | sparse_categorical_accuracy |" in md
+    assert "| island=Biscoe | unknown | – | 0.98 (0.95 – 1) |" in md
 
 
 def test_missing_inputs_are_announced():
@@ -257,7 +261,7 @@ def test_html_and_markdown_format_the_same_values_alike():
         "v0 (10), v1 (9), v2 (8), v3 (7), v4 (6)",  # the five most frequent, in both
         "float32[?, 3]",
         "≥ 0.6",
-        "change -1e-10",
+        "Δ ≥ −1e-10",
         "change (higher is better)",
         "https://example.com/paper",
         "(0.9699 – 1.011)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -57,9 +58,21 @@ def build_card(
             None if it has none.
         label_vocabulary: the Transform vocabulary that names the label's classes.
     """
-    split_statistics = statistics.read_splits(inputs.statistics) if inputs.statistics else ()
+    config, config_problem = (
+        evaluation.read_eval_config(inputs.evaluation) if inputs.evaluation else ({}, "")
+    )
+    configured = evaluation.configured_eval_config(inputs.evaluator)
+    schema, hints = (
+        statistics.read_schema(inputs.schema)
+        if inputs.schema
+        else (None, statistics.FeatureHints())
+    )
+    hints = dataclasses.replace(hints, roles=evaluation.feature_roles(configured or config))
+    split_statistics = statistics.read_splits(inputs.statistics, hints) if inputs.statistics else ()
     names, names_missing = _class_names(inputs.transform_graph, label_vocabulary)
-    analysis, analysis_missing = _quantitative_analysis(inputs, names)
+    analysis, analysis_missing = _quantitative_analysis(
+        inputs, config, config_problem, configured, names
+    )
     compared, comparison_missing = (
         comparison.comparison(
             inputs,
@@ -73,7 +86,7 @@ def build_card(
     auto = card.Card(
         model_details=_model_details(inputs, saved_model),
         datasets=tuple(chart_builders.with_feature_charts(s) for s in split_statistics),
-        schema=statistics.schema_summary(inputs.schema) if inputs.schema else None,
+        schema=schema,
         data_validation=_data_validation(inputs),
         training=_training(inputs),
         quantitative_analysis=analysis,
@@ -118,14 +131,21 @@ def _class_names(
 
 
 def _quantitative_analysis(
-    inputs: CardInputs, class_names: tuple[str, ...] = ()
+    inputs: CardInputs,
+    config: Mapping[str, Any],
+    problem: str,
+    configured: Mapping[str, Any] | None,
+    class_names: tuple[str, ...] = (),
 ) -> tuple[card.QuantitativeAnalysis, tuple[str, ...]]:
-    """The analysis, and notes for `card.missing` on what of it could not be read."""
+    """The analysis, and notes for `card.missing` on what of it could not be read.
+
+    `config` is the EvalConfig TFMA saved (`problem` says why it could not be read),
+    `configured` the one the Evaluator was given.
+    """
     artifact = inputs.evaluation
     if artifact is None:
         return evaluation.quantitative_analysis(None, inputs.blessing, {}), ()
     missing = []
-    config, problem = evaluation.read_eval_config(artifact)
     if problem:
         missing.append(f"Thresholds and plots not read: {problem}.")
     analysis = evaluation.quantitative_analysis(artifact, inputs.blessing, config)
@@ -137,7 +157,7 @@ def _quantitative_analysis(
     for note in missing:
         logger.warning("%s", note)
     return analysis.replace(
-        thresholds=evaluation.thresholds(artifact, config),
+        thresholds=evaluation.thresholds(artifact, config, configured),
         charts=(
             *chart_builders.slice_charts(analysis.slices),
             *chart_builders.plot_charts(evaluation.read_plots(artifact, config), class_names),

@@ -32,7 +32,7 @@ from mct_component.errors import CardValidationError
 # mapping, or the path of a JSON or YAML file.
 ContentInput = Union[Mapping[str, Any], str, "os.PathLike[str]", None]
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 RISK_RATINGS = ("low", "medium", "high", "unknown")
 OBJECTIVE_FUNCTIONS = ("minimize", "maximize")
 STATUSES = ("draft", "pending_review", "approved", "archived")
@@ -126,9 +126,21 @@ class TopValue(Record):
     frequency: float
 
 
+FEATURE_KINDS = ("numeric", "categorical", "free_text", "bytes", "")
+FEATURE_ROLES = ("label", "weight", "")
+
+
 @dataclasses.dataclass(frozen=True)
 class FeatureSummary(Record):
-    """TFDV statistics of one feature in one split; numeric or categorical fields are set."""
+    """TFDV statistics of one feature in one split; numeric or categorical fields are set.
+
+    `kind` says how the card shows it (`FEATURE_KINDS`): "numeric" (a histogram),
+    "categorical" (bars per value, `top_values` in the chart's order; an integer with
+    few values too), "free_text" (mostly unique strings, or the schema's natural-language
+    domain: lengths, unique share and a few examples, no chart) or "bytes" (TFDV's bytes
+    statistics). `role` marks the label or the example weight (`FEATURE_ROLES`).
+    Lengths are in characters for free text (TFDV's average) and bytes for bytes.
+    """
 
     name: str
     type: str
@@ -140,6 +152,12 @@ class FeatureSummary(Record):
     unique: int | None = None
     top_values: tuple[TopValue, ...] = ()
     chart: Chart | None = None
+    kind: str = ""
+    role: str = ""
+    unique_ratio: float | None = None
+    avg_length: float | None = None
+    min_length: float | None = None
+    max_length: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,11 +237,19 @@ class Training(Record):
     source: Source | None = None
 
 
+# A metric resting on fewer examples than this gets a caveat in the card.
+SMALL_SAMPLE = 100
+
+
 @dataclasses.dataclass(frozen=True)
 class Metric(Record):
     """One scalar TFMA metric; bounds are set when TFMA computed confidence intervals.
 
     `value` is None when TFMA reported NaN (e.g. a metric undefined on a small slice).
+    `interval_clipped` says the bounds were cut to the metric's possible range (e.g. an
+    accuracy's interval past 1); `example_count` is TFMA's `example_count` of the same
+    slice and output (None when TFMA did not compute it); `output` names the model's
+    output for a model with several ("" for one).
     """
 
     name: str
@@ -231,16 +257,21 @@ class Metric(Record):
     lower_bound: float | None = None
     upper_bound: float | None = None
     sub_key: str = ""
+    interval_clipped: bool = False
+    example_count: int | None = None
+    output: str = ""
 
     @property
     def label(self) -> str:
         """The display name: the TFMA name, plus the sub key if any."""
-        return metric_label(self.name, self.sub_key)
+        return metric_label(self.name, self.sub_key, self.output)
 
 
-def metric_label(name: str, sub_key: str) -> str:
-    """A metric's display name: its TFMA name, plus the sub key (e.g. a class id) if any."""
-    return f"{name} [{sub_key}]" if sub_key else name
+def metric_label(name: str, sub_key: str, output: str = "") -> str:
+    """A metric's display name: its TFMA name, plus the sub key (e.g. a class id) if any,
+    after its output's name for a model of several outputs."""
+    label = f"{name} [{sub_key}]" if sub_key else name
+    return f"{output}: {label}" if output else label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,7 +284,12 @@ class SliceMetrics(Record):
 
 @dataclasses.dataclass(frozen=True)
 class Threshold(Record):
-    """A metric gate from the EvalConfig; `passed` is None when TFMA did not validate it."""
+    """A metric gate from the EvalConfig; `passed` is None when TFMA did not check it.
+
+    `note` says why a threshold was not checked (e.g. a change threshold without a
+    baseline model), or what failed when the metric was missing; `slices` the slices
+    it is for ("" for every slice), `output` the model output ("" for the only one).
+    """
 
     metric: str
     kind: str  # "value" or "change"
@@ -263,6 +299,9 @@ class Threshold(Record):
     absolute: float | None = None
     relative: float | None = None
     passed: bool | None = None
+    note: str = ""
+    slices: str = ""
+    output: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

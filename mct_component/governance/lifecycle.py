@@ -35,6 +35,9 @@ CLONED = "cloned"
 # An approval collected while the policy asks for more approvers (the status stays).
 APPROVAL_RECORDED = "approval_recorded"
 DELETED = "deleted"
+# The Pusher's result recorded on the card the push gate judged: only `deployment`
+# changes, never the content or the status.
+PUSHED = "pushed"
 
 
 def check_transition(current: str, new: str, note: str = "") -> None:

@@ -31,6 +31,7 @@ from mct_component.assembly import generate
 from mct_component.card import (
     Approval,
     Card,
+    Deployment,
     Governance,
     Inheritance,
     StatusChange,
@@ -487,6 +488,60 @@ def edit(
     who = _who(by, key, policy, identity)
     change = _Change(
         current, changed, lifecycle.EDITED, who, now_iso(), note, key=key, identity=identity
+    )
+    return _record(store, change, output_root, sinks, policy)
+
+
+def record_push(
+    store: Any,
+    model_id: int,
+    deployment: Deployment,
+    by: str | None = None,
+    note: str = "",
+    output_root: str | None = None,
+    sinks: events.Sinks | None = None,
+    key: signing.SigningKey | None = None,
+    policy: Policy | None = None,
+) -> CardVersion:
+    """Records where the Pusher put the model as the next version of its card (change
+    `lifecycle.PUSHED`): the card of the newest version with `deployment` set and the
+    missing-PushedModel note gone; content and status unchanged. The version the push
+    gate judged stays in the history as it was, and the note names it.
+
+    Raises:
+        ParameterError: the newest version is approved or archived (a new version would
+            not be the one approved), or it records the same push already.
+        ConflictError: someone changed the newest version meanwhile.
+    """
+    from mct_component.assembly.assemble import MISSING_NOTES
+
+    _check_change(by, note)
+    current, card = _newest_for_change(store, model_id)
+    if current.status in (lifecycle.APPROVED, lifecycle.ARCHIVED):
+        raise ParameterError(
+            f"model {model_id}'s card is {current.status} (version {current.version}): a push "
+            "record would be a new version nobody approved; record pushes before approval"
+        )
+    if card.deployment == deployment:
+        raise ParameterError(
+            f"version {current.version} of model {model_id}'s card records this push already"
+        )
+    where = (
+        f"pushed to {shorten(deployment.destination, 300)} (version "
+        f"{shorten(deployment.version, 100)})"
+        if deployment.pushed
+        else "not pushed"
+    )
+    changed = dataclasses.replace(
+        card,
+        deployment=deployment,
+        missing=tuple(m for m in card.missing if m != MISSING_NOTES["pushed_model"]),
+    )
+    note = note or (
+        f"The Pusher's result: {where}. The push gate judged version {current.version}."
+    )
+    change = _Change(
+        current, changed, lifecycle.PUSHED, _who(by, key, policy), now_iso(), note, key=key
     )
     return _record(store, change, output_root, sinks, policy)
 

@@ -254,6 +254,8 @@ def _lifecycle_break(record: Any) -> str:
         return f"an approval cannot be recorded on a {before} version"
     if kind == lifecycle.DELETED and before != after:
         return "a deletion cannot change the status"
+    if kind == lifecycle.PUSHED and before != after:
+        return "a push record cannot change the status"
     if kind == lifecycle.STATUS_CHANGED:
         try:
             lifecycle.check_transition(before, after, record.note)

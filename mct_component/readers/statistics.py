@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -113,12 +114,27 @@ def _first_dataset(split: str, stats: Any) -> Any:
     return stats.datasets[0]
 
 
-def read_splits(ref: ArtifactRef) -> tuple[SplitStatistics, ...]:
+@dataclasses.dataclass(frozen=True)
+class FeatureHints:
+    """What the schema and the EvalConfig say of features beyond their statistics.
+
+    `natural_language`: features of the schema's natural-language domain (free text);
+    `categorical`: integer features the schema marks categorical; `roles`: feature name
+    -> "label" or "weight".
+    """
+
+    natural_language: frozenset[str] = frozenset()
+    categorical: frozenset[str] = frozenset()
+    roles: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def read_splits(ref: ArtifactRef, hints: FeatureHints | None = None) -> tuple[SplitStatistics, ...]:
     """Every split of a statistics artifact: its summary and its features' distributions."""
     source = source_of(ref)
+    hints = hints or FeatureHints()
     result = []
     for split, stats in read_statistics(ref).items():
-        features = sorted((_feature(f) for f in stats.features), key=lambda f: f[0].name)
+        features = sorted((_feature(f, hints) for f in stats.features), key=lambda f: f[0].name)
         summary = card.DatasetSplit(
             name=split,
             num_examples=int(stats.num_examples),
@@ -145,12 +161,24 @@ def _missing_pct(common: Any) -> float:
     return 100.0 * common.num_missing / total if total else 0.0
 
 
-def _feature(feature: Any) -> tuple[card.FeatureSummary, Distribution | None]:
+# A string feature with at least this share of distinct values is free text.
+FREE_TEXT_UNIQUE_RATIO = 0.5
+# An integer feature with at most this many distinct values gets bars per value.
+SMALL_CATEGORICAL = 20
+
+
+def _ranked(pairs: Any) -> tuple[tuple[str, float], ...]:
+    """(value, count) pairs largest first, ties by value: the order of the chart's bars."""
+    return tuple(sorted(pairs, key=lambda p: (-p[1], p[0])))
+
+
+def _feature(feature: Any, hints: FeatureHints) -> tuple[card.FeatureSummary, Distribution | None]:
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     name = _feature_name(feature)
     type_name = statistics_pb2.FeatureNameStatistics.Type.Name(feature.type)
     kind = feature.WhichOneof("stats")
+    role = hints.roles.get(name, "")
     if kind == "num_stats":
         num = feature.num_stats
         summary = card.FeatureSummary(
@@ -161,6 +189,8 @@ def _feature(feature: Any) -> tuple[card.FeatureSummary, Distribution | None]:
             std_dev=finite(num.std_dev),
             min=finite(num.min),
             max=finite(num.max),
+            kind="numeric",
+            role=role,
         )
         standard = [h for h in num.histograms if h.type == h.STANDARD]
         buckets = (
@@ -168,27 +198,104 @@ def _feature(feature: Any) -> tuple[card.FeatureSummary, Distribution | None]:
             if standard
             else ()
         )
+        values = _integer_counts(type_name, num, buckets)
+        if values is not None and (
+            name in hints.categorical or role == "label" or len(values) <= SMALL_CATEGORICAL
+        ):
+            top = tuple(card.TopValue(v, c) for v, c in values[:TOP_VALUES])
+            return summary.replace(kind="categorical", unique=len(values), top_values=top), (
+                Distribution(ranked_values=values, unique=len(values))
+            )
         return summary, Distribution(buckets=buckets, minimum=num.min, maximum=num.max)
     if kind == "string_stats":
         strings = feature.string_stats
-        top = tuple(card.TopValue(v.value, v.frequency) for v in strings.top_values)
+        common = strings.common_stats
+        values_seen = common.tot_num_values or common.num_non_missing
+        ratio = strings.unique / values_seen if values_seen else None
+        free_text = name in hints.natural_language or (
+            ratio is not None and ratio >= FREE_TEXT_UNIQUE_RATIO and strings.unique > TOP_VALUES
+        )
+        if free_text and role != "label":
+            examples = tuple(card.TopValue(v.value, v.frequency) for v in strings.top_values)
+            summary = card.FeatureSummary(
+                name=name,
+                type=type_name,
+                missing_pct=_missing_pct(common),
+                unique=int(strings.unique),
+                top_values=examples[:TOP_VALUES],
+                kind="free_text",
+                role=role,
+                unique_ratio=finite(ratio),
+                avg_length=finite(strings.avg_length),
+            )
+            return summary, None
+        # rank_histogram holds every value TFDV ranked; top_values may be truncated.
+        ranked = _ranked(
+            [(b.label, b.sample_count) for b in strings.rank_histogram.buckets]
+            or [(v.value, v.frequency) for v in strings.top_values]
+        )
         summary = card.FeatureSummary(
             name=name,
             type=type_name,
-            missing_pct=_missing_pct(strings.common_stats),
+            missing_pct=_missing_pct(common),
             unique=int(strings.unique),
-            top_values=top[:TOP_VALUES],
-        )
-        # rank_histogram holds every value TFDV ranked; top_values may be truncated.
-        ranked = tuple((b.label, b.sample_count) for b in strings.rank_histogram.buckets) or tuple(
-            (v.value, v.frequency) for v in strings.top_values
+            top_values=tuple(card.TopValue(v, c) for v, c in ranked[:TOP_VALUES]),
+            kind="categorical",
+            role=role,
         )
         return summary, Distribution(ranked_values=ranked, unique=int(strings.unique))
+    if kind == "bytes_stats":
+        raw = feature.bytes_stats
+        summary = card.FeatureSummary(
+            name=name,
+            type=type_name,
+            missing_pct=_missing_pct(raw.common_stats),
+            unique=int(raw.unique),
+            kind="bytes",
+            role=role,
+            avg_length=finite(raw.avg_num_bytes),
+            min_length=finite(raw.min_num_bytes),
+            max_length=finite(raw.max_num_bytes),
+        )
+        return summary, None
     common = getattr(feature, kind).common_stats if kind else None
     summary = card.FeatureSummary(
-        name=name, type=type_name, missing_pct=_missing_pct(common) if common else 0.0
+        name=name,
+        type=type_name,
+        missing_pct=_missing_pct(common) if common else 0.0,
+        role=role,
     )
     return summary, None
+
+
+def _integer_counts(
+    type_name: str, num: Any, buckets: tuple[tuple[float, float, float], ...]
+) -> tuple[tuple[str, float], ...] | None:
+    """An integer feature's count per value, largest first (`_ranked`), when its
+    histogram tells them: each bucket holds at most one integer. Else None.
+
+    TFDV builds the histogram from a quantiles sketch, so a bucket without an integer may
+    hold a small fraction of a count; under 1% of all such leaks are dropped and each
+    value's count rounded to a whole number.
+    """
+    if type_name != "INT" or not buckets or not (math.isfinite(num.min) and math.isfinite(num.max)):
+        return None
+    counts: dict[int, float] = {}
+    leaked = 0.0
+    for low, high, count in buckets:
+        if not (math.isfinite(low) and math.isfinite(high)):
+            return None
+        inside = range(math.ceil(low), math.floor(high) + 1)
+        if len(inside) > 1:
+            return None
+        if inside:
+            counts[inside[0]] = counts.get(inside[0], 0.0) + count
+        else:
+            leaked += count
+    total = leaked + sum(counts.values())
+    if not total or leaked >= 0.01 * total:
+        return None
+    return _ranked((str(v), float(round(c))) for v, c in counts.items() if round(c))
 
 
 def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
@@ -196,6 +303,11 @@ def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
 
     `ref.uri` is the Schema artifact's directory, or the `.pbtxt` file itself.
     """
+    return read_schema(ref)[0]
+
+
+def read_schema(ref: ArtifactRef) -> tuple[card.SchemaSummary, FeatureHints]:
+    """`schema_summary`, and the features the schema marks free text or categorical."""
     from google.protobuf import text_format
     from tensorflow_metadata.proto.v0 import schema_pb2
 
@@ -219,10 +331,16 @@ def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
         reason = " ".join(str(e).split())[:200]
         raise SourceError(f"schema file {path} is not a valid Schema: {reason}") from None
     features = []
+    natural_language = set()
+    categorical = set()
     for feature in schema.feature:
         domain = feature.WhichOneof("domain_info") or ""
         if domain == "domain":
             domain = f"string domain {feature.domain}"
+        elif domain == "natural_language_domain":
+            natural_language.add(feature.name)
+        elif domain == "int_domain" and feature.int_domain.is_categorical:
+            categorical.add(feature.name)
         features.append(
             card.SchemaFeature(
                 name=feature.name,
@@ -231,4 +349,5 @@ def schema_summary(ref: ArtifactRef) -> card.SchemaSummary:
                 domain=domain,
             )
         )
-    return card.SchemaSummary(features=tuple(features), source=source_of(ref))
+    hints = FeatureHints(frozenset(natural_language), frozenset(categorical))
+    return card.SchemaSummary(features=tuple(features), source=source_of(ref)), hints

@@ -41,11 +41,88 @@ def format_number(value: float | int | None, digits: int = 4) -> str:
 
 
 def confidence_interval(metric: Record) -> str:
-    """ "(lower – upper)" when both bounds are known, else ""."""
+    """ "(lower – upper)" when both bounds are known, else ""; "(lower – 1, clipped)"
+    when the interval was cut to the metric's possible range."""
     lower, upper = metric["lower_bound"], metric["upper_bound"]
     if lower is None or upper is None:
         return ""
-    return f"({format_number(lower)} – {format_number(upper)})"
+    clipped = ", clipped" if metric.get("interval_clipped") else ""
+    return f"({format_number(lower)} – {format_number(upper)}{clipped})"
+
+
+def _all_metrics(analysis: Record) -> Iterable[Record]:
+    yield from analysis["overall"]
+    for entry in analysis["slices"]:
+        yield from entry["metrics"]
+
+
+def intervals_note(analysis: Record) -> str:
+    """What the card says of confidence intervals: only where TFMA computed some."""
+    shown = [m for m in _all_metrics(analysis) if confidence_interval(m)]
+    if not shown:
+        return "TFMA computed no confidence intervals for these metrics."
+    note = "Values with the confidence intervals TFMA computed."
+    if any(m.get("interval_clipped") for m in shown):
+        note += (
+            " An interval that ran past the metric's possible range (e.g. an accuracy"
+            ' above 1) is cut to that range and marked "clipped".'
+        )
+    return note
+
+
+def examples_of(metrics: Iterable[Record]) -> int | None:
+    """The number of examples a slice's metrics rest on (TFMA's example_count), or None.
+
+    A card made before schema 1.4 has no `example_count` field: its `example_count`
+    metric then says it.
+    """
+    metrics = list(metrics)
+    found = next((m["example_count"] for m in metrics if m.get("example_count") is not None), None)
+    if found is None:
+        found = next(
+            (
+                m["value"]
+                for m in metrics
+                if m["name"] == "example_count" and not m["sub_key"] and m["value"] is not None
+            ),
+            None,
+        )
+    return None if found is None else round(found)
+
+
+def example_count(count: int | None) -> str:
+    """An example count for a table: "11 (small)" under `card.SMALL_SAMPLE`, "unknown"."""
+    if count is None:
+        return "unknown"
+    return f"{count} (small)" if count < card.SMALL_SAMPLE else str(count)
+
+
+def sample_caveat(analysis: Record) -> str:
+    """A caveat when metrics rest on fewer than `card.SMALL_SAMPLE` examples, else ""."""
+    overall = examples_of(analysis["overall"])
+    small = [
+        s
+        for s in analysis["slices"]
+        if (examples_of(s["metrics"]) or card.SMALL_SAMPLE) < card.SMALL_SAMPLE
+    ]
+    parts = []
+    if overall is not None and overall < card.SMALL_SAMPLE:
+        parts.append(
+            f"The overall metrics rest on {overall} evaluation example"
+            f"{'' if overall == 1 else 's'}, fewer than {card.SMALL_SAMPLE}: "
+            "they may differ widely on other data."
+        )
+    if small:
+        parts.append(
+            f"{len(small)} of {len(analysis['slices'])} slices rest on fewer than "
+            f'{card.SMALL_SAMPLE} examples (marked "small"): read their metrics with care.'
+        )
+    if overall is None and analysis["overall"]:
+        parts.append(
+            "TFMA did not count the examples (no example_count metric): how many the "
+            "metrics rest on is unknown."
+        )
+    return " ".join(parts)
 
 
 def percent(value: float) -> str:
@@ -59,23 +136,38 @@ def signed(value: float | None) -> str:
 
 
 def threshold_bounds(threshold: Record) -> str:
-    """A threshold's gate: "≥ 0.6, ≤ 1", "change +0", "relative change -0.1"."""
+    """A threshold's gate: "≥ 0.6, ≤ 1"; a change against the baseline as "Δ ≥ −0.01"
+    (Δ = this model's value minus the baseline's) or "Δ/baseline ≤ 0.1"."""
     parts = []
     if threshold["lower_bound"] is not None:
         parts.append(f"≥ {format_number(threshold['lower_bound'])}")
     if threshold["upper_bound"] is not None:
         parts.append(f"≤ {format_number(threshold['upper_bound'])}")
+    direction = str(threshold.get("direction", ""))
+    relation = "≤" if direction == "LOWER_IS_BETTER" else "≥"
     if threshold["absolute"] is not None:
-        parts.append(f"change {threshold['absolute']:+g}")
+        parts.append(f"Δ {relation} {_signed_value(threshold['absolute'])}")
     if threshold["relative"] is not None:
-        parts.append(f"relative change {threshold['relative']:+g}")
+        parts.append(f"Δ/baseline {relation} {_signed_value(threshold['relative'])}")
     return ", ".join(parts)
 
 
+def _signed_value(value: float) -> str:
+    """A bound with a true minus sign: "−0.01", "0"."""
+    text = f"{value:g}"
+    return f"−{text[1:]}" if text.startswith("-") else text
+
+
 def threshold_gate(threshold: Record) -> str:
-    """ "value", or "change (higher is better)"."""
+    """ "value", or "change (higher is better)"; with the slices and output it is for."""
     direction = threshold["direction"].lower().replace("_", " ")
-    return f"{threshold['kind']} ({direction})" if direction else threshold["kind"]
+    gate = f"{threshold['kind']} ({direction})" if direction else threshold["kind"]
+    where = [
+        f"{label} {threshold[key]}"
+        for key, label in (("slices", "slices"), ("output", "output"))
+        if threshold.get(key)
+    ]
+    return f"{gate}, {', '.join(where)}" if where else gate
 
 
 def verdict(passed: bool | None) -> str:
@@ -83,6 +175,15 @@ def verdict(passed: bool | None) -> str:
     if passed is None:
         return "not validated"
     return "passed" if passed else "failed"
+
+
+def threshold_result(threshold: Record) -> str:
+    """ "passed", "failed", or why it was not checked ("not checked: …")."""
+    note = str(threshold.get("note", ""))
+    if threshold["passed"] is None:
+        return note or "not checked"
+    result = verdict(threshold["passed"])
+    return note if note.startswith(result) else result
 
 
 def tensor_type(tensor: Record) -> str:
@@ -93,11 +194,80 @@ def tensor_type(tensor: Record) -> str:
     return f"{tensor['dtype']}[{', '.join('?' if d is None else str(d) for d in shape)}]"
 
 
+# How many examples of a free-text feature the tables show, and their length.
+TEXT_EXAMPLES_SHOWN = 3
+TEXT_EXAMPLE_CHARS = 40
+# The longest value a tooltip holds (a review may run to thousands of characters).
+TOOLTIP_CHARS = 2000
+_WHITESPACE = re.compile(r"(?:\s|<br\s*/?>)+", re.IGNORECASE)
+
+
+def one_line(value: Any, limit: int = TEXT_EXAMPLE_CHARS) -> str:
+    """Text on one line: invisible characters removed, line breaks (and HTML `<br />`
+    in the data) and runs of spaces made one space, cut to `limit` characters with "…"."""
+    text = _WHITESPACE.sub(" ", visible_text(str(value))).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def tooltip(value: Any) -> str:
+    """A value for a title attribute: one line, at most `TOOLTIP_CHARS` characters."""
+    return one_line(value, TOOLTIP_CHARS)
+
+
+def text_examples(feature: Record) -> list[str]:
+    """A free-text feature's first example values, each cut to one short line."""
+    return [one_line(t["value"]) for t in feature["top_values"][:TEXT_EXAMPLES_SHOWN]]
+
+
 def top_values(feature: Record, limit: int = TOP_VALUES_SHOWN) -> str:
-    """A categorical feature's most frequent values with their counts: "a (3), b (2)"."""
+    """A categorical feature's most frequent values with their counts: "a (3), b (2)";
+    a free-text feature's examples, each one short line: "e.g. “A fine film…”"; a bytes
+    feature's sizes."""
+    kind = feature.get("kind", "")
+    if kind == "free_text":
+        examples = ", ".join(f"“{e}”" for e in text_examples(feature))
+        return (
+            f"{length_summary(feature)}; e.g. {examples}" if examples else length_summary(feature)
+        )
+    if kind == "bytes":
+        return length_summary(feature)
     return ", ".join(
         f"{t['value']} ({format_number(t['frequency'])})" for t in feature["top_values"][:limit]
     )
+
+
+def length_summary(feature: Record) -> str:
+    """ "average 1144 characters, 98% unique" (free text) or "average 10 bytes (3 – 40)"."""
+    if feature.get("kind") == "bytes":
+        sizes = ""
+        if feature.get("min_length") is not None and feature.get("max_length") is not None:
+            sizes = (
+                f" ({format_number(feature['min_length'])} – "
+                f"{format_number(feature['max_length'])})"
+            )
+        return f"average {format_number(feature.get('avg_length'))} bytes{sizes}"
+    ratio = feature.get("unique_ratio")
+    unique = f", {ratio:.0%} unique" if ratio is not None else ""
+    return f"average {format_number(feature.get('avg_length'))} characters{unique}"
+
+
+def class_balance(splits: Iterable[Record]) -> list[dict[str, Any]]:
+    """Per label feature: its name and, per split, its classes' counts and shares.
+
+    Returns:
+        [{"name": ..., "splits": [(split name, [(class, count, share)], total)]}], for
+        each feature marked `role` "label" that has counted values (a categorical label).
+    """
+    found: dict[str, list[Any]] = {}
+    for split in splits:
+        for feature in split["features"]:
+            if feature.get("role") != "label" or not feature["top_values"]:
+                continue
+            values = feature["top_values"]
+            total = sum(t["frequency"] for t in values)
+            classes = [(t["value"], t["frequency"], t["frequency"] / total) for t in values]
+            found.setdefault(feature["name"], []).append((split["name"], classes, total))
+    return [{"name": name, "splits": rows} for name, rows in found.items()]
 
 
 def baseline_basis(comparison: Record) -> str:
@@ -125,7 +295,7 @@ def framework_versions(details: Record) -> str:
 
 def metric_label(metric: Record) -> str:
     """The display label of a metric in its JSON form."""
-    return card.metric_label(metric["name"], metric["sub_key"])
+    return card.metric_label(metric["name"], metric["sub_key"], metric.get("output", ""))
 
 
 def metric_columns(slices: Iterable[Record]) -> list[str]:
@@ -208,13 +378,23 @@ def markdown_code(value: Any) -> str:
 FILTERS: dict[str, Callable[..., Any]] = {
     "num": format_number,
     "ci": confidence_interval,
+    "intervals_note": intervals_note,
+    "examples_of": examples_of,
+    "example_count": example_count,
+    "sample_caveat": sample_caveat,
     "signed": signed,
     "percent": percent,
     "threshold_bounds": threshold_bounds,
     "threshold_gate": threshold_gate,
     "verdict": verdict,
+    "threshold_result": threshold_result,
     "tensor_type": tensor_type,
     "top_values": top_values,
+    "one_line": one_line,
+    "tooltip": tooltip,
+    "text_examples": text_examples,
+    "length_summary": length_summary,
+    "class_balance": class_balance,
     "baseline_basis": baseline_basis,
     "status_label": status_label,
     "owners": owners,
