@@ -4,6 +4,8 @@ test_honest_metrics.py, test_feature_kinds.py and test_regression_cards.py."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mct_component.readers import evaluation, statistics
@@ -125,3 +127,44 @@ def test_one_line_text():
         "top_values": [{"value": "a\nb", "frequency": 1.0}],
     }
     assert formatting.top_values(free_text) == ("average 1144 characters, 98% unique; e.g. “a b”")
+
+
+def _integer_statistics(folder, buckets_by_split):
+    """A StatisticsGen-shaped folder: one INT feature per split with these histogram
+    buckets ((low, high, count), ...)."""
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    for split, buckets in buckets_by_split.items():
+        stats = statistics_pb2.DatasetFeatureStatisticsList()
+        dataset = stats.datasets.add(num_examples=int(sum(c for _, _, c in buckets)))
+        feature = dataset.features.add(type=statistics_pb2.FeatureNameStatistics.INT)
+        feature.path.step.append("rating")
+        numbers = feature.num_stats
+        numbers.min, numbers.max, numbers.mean = buckets[0][0], buckets[-1][1], 1.0
+        histogram = numbers.histograms.add(type=statistics_pb2.Histogram.STANDARD)
+        for low, high, count in buckets:
+            histogram.buckets.add(low_value=low, high_value=high, sample_count=count)
+        (folder / f"Split-{split}").mkdir(parents=True)
+        (folder / f"Split-{split}" / "FeatureStats.pb").write_bytes(stats.SerializeToString())
+    return ArtifactRef(
+        "ExampleStatistics", str(folder), 1, {"split_names": json.dumps(list(buckets_by_split))}
+    )
+
+
+def test_an_integer_feature_is_shown_as_bars_in_every_split_or_in_none(tmp_path):
+    separated = [(0, 0, 40.0), (1, 1, 30.0), (2, 2, 30.0)]
+    # eval's histogram has a bucket over two integers: its values cannot be counted.
+    merged = [(0, 0, 20.0), (1, 2, 30.0)]
+    both = statistics.read_splits(
+        _integer_statistics(tmp_path / "a", {"train": separated, "eval": separated})
+    )
+    assert [s.split.features[0].kind for s in both] == ["categorical", "categorical"]
+    assert [t.value for t in both[0].split.features[0].top_values] == ["0", "1", "2"]
+    mixed = statistics.read_splits(
+        _integer_statistics(tmp_path / "b", {"train": separated, "eval": merged})
+    )
+    # Before, train had bars and top values while eval had a histogram: the card's table
+    # (chosen by the first split) showed eval's row empty and its chart drawn apart.
+    assert [s.split.features[0].kind for s in mixed] == ["numeric", "numeric"]
+    assert all(s.split.features[0].top_values == () for s in mixed)
+    assert all(s.distributions["rating"].buckets for s in mixed)

@@ -132,9 +132,26 @@ def read_splits(ref: ArtifactRef, hints: FeatureHints | None = None) -> tuple[Sp
     """Every split of a statistics artifact: its summary and its features' distributions."""
     source = source_of(ref)
     hints = hints or FeatureHints()
+    parsed = {
+        split: (stats, [_feature(f, hints) for f in stats.features])
+        for split, stats in read_statistics(ref).items()
+    }
+    # A numeric feature gets bars per value in every split or in none: a split whose
+    # histogram does not separate the values (a wider range, say) makes it numeric in all.
+    as_bars: dict[str, set[bool]] = {}
+    for _, features in parsed.values():
+        for described, _ in features:
+            if described.kind in ("numeric", "categorical") and described.mean is not None:
+                as_bars.setdefault(described.name, set()).add(described.kind == "categorical")
+    mixed = {name for name, kinds in as_bars.items() if len(kinds) > 1}
     result = []
-    for split, stats in read_statistics(ref).items():
-        features = sorted((_feature(f, hints) for f in stats.features), key=lambda f: f[0].name)
+    for split, (stats, features) in parsed.items():
+        if mixed:
+            features = [
+                _feature(f, hints, numeric=True) if parsed_f[0].name in mixed else parsed_f
+                for f, parsed_f in zip(stats.features, features, strict=True)
+            ]
+        features.sort(key=lambda f: f[0].name)
         summary = card.DatasetSplit(
             name=split,
             num_examples=int(stats.num_examples),
@@ -172,7 +189,11 @@ def _ranked(pairs: Any) -> tuple[tuple[str, float], ...]:
     return tuple(sorted(pairs, key=lambda p: (-p[1], p[0])))
 
 
-def _feature(feature: Any, hints: FeatureHints) -> tuple[card.FeatureSummary, Distribution | None]:
+def _feature(
+    feature: Any, hints: FeatureHints, numeric: bool = False
+) -> tuple[card.FeatureSummary, Distribution | None]:
+    """A feature's summary and distribution; `numeric`: an integer feature stays numeric
+    (a histogram) even where its values could be counted one by one."""
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     name = _feature_name(feature)
@@ -198,7 +219,7 @@ def _feature(feature: Any, hints: FeatureHints) -> tuple[card.FeatureSummary, Di
             if standard
             else ()
         )
-        values = _integer_counts(type_name, num, buckets)
+        values = None if numeric else _integer_counts(type_name, num, buckets)
         if values is not None and (
             name in hints.categorical or role == "label" or len(values) <= SMALL_CATEGORICAL
         ):
