@@ -72,7 +72,12 @@ def test_mariadb_killed_and_restarted_under_load(tmp_path, mysql_server):
                 else:
                     action, who = "edit", "ann"
                 client = clients[who]
-                fields = form_values(client.get(f"{url}/models/{model}").text)
+                form_page = client.get(f"{url}/models/{model}", timeout=TIMEOUT_S * 3)
+                if form_page.status_code != 200:  # the store went away since the last read
+                    note(sent, form_page.status_code, "page")
+                    time.sleep(0.2)
+                    continue
+                fields = form_values(form_page.text)
                 if action == "edit":
                     fields |= {"section": "limitations", "tradeoffs": "",
                                "limitations": f"Edited at {time.monotonic():.3f}."}  # fmt: skip
@@ -105,7 +110,8 @@ def test_mariadb_killed_and_restarted_under_load(tmp_path, mysql_server):
     slowest = max(seconds for _, seconds, _, _ in answers)
     assert slowest < TIMEOUT_S + 3, f"a request took {slowest:.1f} s"
     statuses = {status for _, _, status, _ in answers}
-    assert statuses <= {200, 303, 409, 503}, sorted(statuses)
+    failed = [(round(at, 1), kind) for at, _, status, kind in answers if status == -1]
+    assert statuses <= {200, 303, 409, 503}, (sorted(statuses), failed[:5])
     during = {s for at, _, s, _ in answers if killed + 0.5 < at < restarted - 0.5}
     after = [s for at, _, s, kind in answers if at > restarted + 4 and kind == "read"]
     assert 503 in during and 200 in after, (during, after[-10:])
