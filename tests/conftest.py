@@ -109,42 +109,42 @@ def penguin_run(tmp_path_factory) -> PipelineRun:
 @pytest.fixture(scope="session")
 def reviews_run(tmp_path_factory) -> PipelineRun:
     """The free-text pipeline (`pipelines/reviews_pipeline.py`) run once on generated reviews."""
-    from pipelines import reviews_data, reviews_pipeline, run_local
+    from pipelines import reviews_data, reviews_pipeline
 
-    folder, done = _cached_or_new(tmp_path_factory, "reviews")
-    paths = run_local.demo_paths(folder)
-    if not done:
-        from tfx import v1 as tfx
-
-        reviews_data.write_reviews_csv(paths["data_root"])
-        tfx.orchestration.LocalDagRunner().run(
-            reviews_pipeline.create_pipeline(
-                paths["pipeline_root"], paths["data_root"], paths["metadata_path"]
-            )
-        )
-        _mark_done(folder)
-    return PipelineRun(folder, paths["metadata_path"], reviews_pipeline.PIPELINE_NAME)
+    return _example_run(
+        tmp_path_factory, "reviews", reviews_data.write_reviews_csv, reviews_pipeline
+    )
 
 
 @pytest.fixture(scope="session")
 def regression_run(tmp_path_factory) -> PipelineRun:
     """The regression pipeline (`pipelines/penguin_regression.py`): a body-mass model and
     a model of two outputs, each evaluated and carded."""
-    from pipelines import penguin_data, penguin_regression, run_local
+    from pipelines import penguin_data, penguin_regression
 
-    folder, done = _cached_or_new(tmp_path_factory, "regression")
+    return _example_run(
+        tmp_path_factory, "regression", penguin_data.write_penguins_csv, penguin_regression
+    )
+
+
+def _example_run(tmp_path_factory, name, write_data, pipeline_module) -> PipelineRun:
+    """`pipeline_module.create_pipeline` run once on LocalDagRunner over `write_data`'s
+    dataset (or the run cached under `name`)."""
+    from pipelines import run_local
+
+    folder, done = _cached_or_new(tmp_path_factory, name)
     paths = run_local.demo_paths(folder)
     if not done:
         from tfx import v1 as tfx
 
-        penguin_data.write_penguins_csv(paths["data_root"])
+        write_data(paths["data_root"])
         tfx.orchestration.LocalDagRunner().run(
-            penguin_regression.create_pipeline(
+            pipeline_module.create_pipeline(
                 paths["pipeline_root"], paths["data_root"], paths["metadata_path"]
             )
         )
         _mark_done(folder)
-    return PipelineRun(folder, paths["metadata_path"], penguin_regression.PIPELINE_NAME)
+    return PipelineRun(folder, paths["metadata_path"], pipeline_module.PIPELINE_NAME)
 
 
 @pytest.fixture(scope="session")
