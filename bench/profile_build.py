@@ -42,23 +42,31 @@ PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "schema validation": (("card/validation.py", "validate_card_dict"),),
     "JSON text": (("card/__init__.py", "dumps"),),
-    "SVG drawing": (
+    "SVG drawing: feature charts": (
         ("render/svg.py", "draw_split_comparison"),
         ("render/svg.py", "split_comparison"),
-        ("render/svg.py", "to_svg"),
     ),
+    "SVG drawing: other charts": (("render/svg.py", "to_svg"),),
     "reading charts back from dicts": (("card/charts.py", "chart_from_dict"),),
-    "Jinja (compiling and rendering the templates, without SVG)": (
+    "feature tables (HTML and Markdown, written in Python)": (
+        ("render/feature_rows.py", "html_feature_blocks"),
+        ("render/feature_rows.py", "markdown_feature_rows"),
+    ),
+    "Jinja (compiling and rendering the templates, without the above)": (
         ("render/__init__.py", "_render_template"),
     ),
     "writing files": (("files.py", "replace_directory"),),
 }
-# Parts drawn inside another part's functions, taken out of its time.
+# Parts drawn inside another part's functions, taken out of its time (in this order: the
+# feature tables draw the feature charts, the templates call the feature tables).
 _INSIDE = {
-    "Jinja (compiling and rendering the templates, without SVG)": (
-        "SVG drawing",
+    "feature tables (HTML and Markdown, written in Python)": ("SVG drawing: feature charts",),
+    "Jinja (compiling and rendering the templates, without the above)": (
+        "SVG drawing: feature charts",
+        "SVG drawing: other charts",
         "reading charts back from dicts",
-    )
+        "feature tables (HTML and Markdown, written in Python)",
+    ),
 }
 
 _WORKER = """

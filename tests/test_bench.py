@@ -82,6 +82,7 @@ def test_report_compares_rounds_and_checks_targets():
     assert comparisons[0]["html_ratio"] == pytest.approx(0.02)
     fresh = [
         run.FreshMeasurement("fresh", 2000, (1.5, 1.7, 1.6), 200 * run.MIB, (), (1.0, 1.5)),
+        run.FreshMeasurement("replace", 2000, (2.5, 2.7, 2.6), 200 * run.MIB, (), (1.0, 1.5)),
         run.FreshMeasurement("executor", 2000, (2.5,), 900 * run.MIB, ("tensorflow",), (1.0, 1.0)),
         run.FreshMeasurement("fresh", run.LARGE_FEATURES, (15.0,), 3 * run.GIB, (), (1.0, 1.0)),
     ]
@@ -95,11 +96,16 @@ def test_report_compares_rounds_and_checks_targets():
     assert (
         "| 2,000 | fresh process, beyond interpreter start | 3 | 1.60 | 1.50–1.70 | 200 |" in table
     )
+    assert "| 2,000 | fresh process, over the previous card | 3 | 2.60 | 2.50–2.70 | 200 |" in table
 
 
 def test_fresh_executor_and_profiled_builds_on_tiny_inputs(tiny_inputs, tmp_path):
     fresh = run.measure_fresh("fresh", tiny_inputs, 1, str(tmp_path / "fresh"))
     assert fresh.heavy_modules == () and fresh.times_s[0] > 0 and fresh.html_bytes > 1000
+    # Each timed build wrote into a new folder; the last card is left, the others are gone.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh"]
+    replaced = run.measure_fresh("replace", tiny_inputs, 1, str(tmp_path / "fresh"))
+    assert replaced.heavy_modules == () and replaced.html_bytes == fresh.html_bytes
     executor = run.measure_fresh("executor", tiny_inputs, 1, str(tmp_path / "executor"))
     assert "tensorflow" in executor.heavy_modules and executor.html_bytes > 1000
     from bench import profile_build
@@ -116,7 +122,7 @@ def test_fresh_executor_and_profiled_builds_on_tiny_inputs(tiny_inputs, tmp_path
     # Reported, not asserted: how often the collector runs depends on what the process did before.
     assert profiled["gc_collections"] >= 0 and profiled["gc_s"] >= 0
     table = profile_build.markdown(profiled, N_FEATURES, (1.0, 1.0, 1.0))
-    assert "| SVG drawing |" in table and "| writing files |" in table
+    assert "| SVG drawing: feature charts |" in table and "| writing files |" in table
 
 
 def test_lineage_scale_on_a_small_store(tmp_path):

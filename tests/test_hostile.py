@@ -62,9 +62,40 @@ def hostile(data, payloads):
     return data
 
 
+# Features of every kind the feature tables show differently (see `FeatureSummary.kind`).
+KINDS_FEATURES = (
+    card.FeatureSummary(
+        name="review",
+        type="STRING",
+        missing_pct=0.0,
+        unique=950,
+        top_values=(card.TopValue("A fine film.<br />Really.", 1.0), card.TopValue("Bad", 1.0)),
+        kind="free_text",
+        unique_ratio=0.95,
+        avg_length=1143.6,
+    ),
+    card.FeatureSummary(
+        name="image",
+        type="BYTES",
+        missing_pct=1.5,
+        unique=40,
+        kind="bytes",
+        avg_length=2048.0,
+        min_length=100.0,
+        max_length=4096.0,
+    ),
+)
+
+
 def full_card() -> card.Card:
     base = make_card()
+    train, *rest = base.datasets
+    labelled = tuple(
+        f.replace(role="label", kind="categorical") if f.name == "island" else f
+        for f in train.features
+    )
     return base.replace(
+        datasets=(train.replace(features=labelled + KINDS_FEATURES), *rest),
         model_details=base.model_details.replace(
             references=("https://example.com/paper",),
             pipeline_name="penguins",

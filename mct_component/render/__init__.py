@@ -8,8 +8,9 @@ string in a card is untrusted (human content, feature and category names, slice 
 paths): both formats escape all they print, and custom templates run in Jinja's sandbox
 with a loader confined to the default templates and the custom template's own folder.
 
-The package holds `formatting` (template filters), `svg` (charts drawn), `pdf`; it may
-import `card` and the leaf modules only.
+The package holds `formatting` (template filters), `feature_rows` (the feature tables,
+written in Python), `svg` (charts drawn), `pdf`; it may import `card` and the leaf
+modules only.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from mct_component import card, constants, files
 from mct_component.card import charts
 from mct_component.card.charts import Chart
 from mct_component.errors import ParameterError, TemplateError, TemplateNotFoundError
-from mct_component.render import formatting, svg
+from mct_component.render import feature_rows, formatting, svg
 from mct_component.render.svg import SplitComparison
 
 FILE_NAMES = {
@@ -222,10 +223,16 @@ def _new_environment(
         env.filters["md"] = env.filters["md_cell"] = lambda v: safe(formatting.markdown_text(v))
         env.filters["md_code"] = lambda v: safe(formatting.markdown_code(v))
         env.filters["chart_path"] = lambda chart: safe(_CHARTS.get().path(chart))
+        env.filters["feature_rows"] = lambda features: feature_rows.markdown_feature_rows(
+            features, _CHARTS.get().path
+        )
     else:
         env.filters["chart_path"] = lambda chart: _CHARTS.get().path(chart)
         env.filters["feature_svg"] = lambda name: _CHARTS.get().feature_svg(name)
         env.filters["feature_text"] = feature_text
+        env.filters["feature_blocks"] = lambda splits: feature_rows.html_feature_blocks(
+            splits, _CHARTS.get().feature_svg
+        )
         env.globals["feature_text_from"] = FEATURE_TEXT_FROM
     env.filters["svg"] = lambda chart: _CHARTS.get().inline_svg(chart)
     return env

@@ -435,7 +435,8 @@ def _box(x: float, y: float, width: float, height: float) -> str:
 
 
 def _esc(text: str) -> str:
-    text = _BIDI.sub("", _NOT_XML.sub("\ufffd", text))
+    if not (text.isascii() and text.isprintable()):  # printable ASCII: nothing to remove
+        text = _BIDI.sub("", _NOT_XML.sub("\ufffd", text))
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
@@ -720,13 +721,18 @@ def _grouped_bars(charts: Sequence[tuple[str, BarChart]], width: int, parts: lis
     # Each bar is a line as thick as the bar (butt ends: the same rectangle), half
     # the path data of its outline.
     parts.append(f'<g stroke-width="{thickness}">')
+    zero = round(px(0))
     for i, row in enumerate(values):
         bars = []
+        # Twice the bar's middle y, a whole number: the y is whole or ends in .5.
+        twice_y = 2 * (top + 4) + (2 * i + 1) * thickness
         for j, label in enumerate(labels):
             if label in row:
-                x0, x1 = sorted((round(px(0)), round(px(row[label]))))
+                x0, x1 = sorted((zero, round(px(row[label]))))
                 w = max(x1 - x0, 1 if row[label] else 0)
-                bars.append(f"M{x0} {_n(top + 4 + j * _ROW + (i + 0.5) * thickness)}h{w}")
+                y2 = twice_y + 2 * j * _ROW
+                y = str(y2 // 2) if y2 % 2 == 0 else f"{y2 // 2}.5"
+                bars.append(f"M{x0} {y}h{w}")
         if bars:  # the split's colour, without its dashes
             parts.append(f'<path d="{"".join(bars)}" class="s{i % len(_PALETTE)}"/>')
     parts.append("</g>")
