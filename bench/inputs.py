@@ -9,7 +9,9 @@ For a dataset of N features, `ensure_inputs` writes under `<root>/features-<N>/`
 
 The data has N columns (the label, two slicing columns `region` and `channel`, then a mix
 of float, integer, short categorical and long-named categorical features, some with
-missing values), deterministic for a given N. Statistics come from TFDV; the evaluation
+missing values), deterministic for a given N. With `text_every=k`, every k-th column is
+free text instead (mostly unique sentences of 3 to 60 words, some with the HTML line
+breaks review data has), under `features-<N>-text<k>/`. Statistics come from TFDV; the evaluation
 from TFMA run model-agnostically on the eval split, whose predictions are made by a fixed
 noisy scoring rule. Inputs are reused while `manifest.json` matches the parameters.
 
@@ -66,6 +68,7 @@ class BenchInputs:
     n_features: int
     directory: str
     rows: Mapping[str, int]
+    text_every: int = 0
 
     @property
     def statistics_uri(self) -> str:
@@ -81,10 +84,11 @@ class BenchInputs:
 
 
 def manifest(
-    n_features: int, rows: Mapping[str, int], confidence_intervals: bool
+    n_features: int, rows: Mapping[str, int], confidence_intervals: bool, text_every: int = 0
 ) -> dict[str, Any]:
     """The parameters the inputs were generated with; a change regenerates them."""
     return {
+        **({"text_every": text_every} if text_every else {}),
         "generator_version": GENERATOR_VERSION,
         "n_features": n_features,
         "rows": dict(rows),
@@ -100,6 +104,7 @@ def ensure_inputs(
     root: str | os.PathLike = DEFAULT_ROOT,
     rows: Mapping[str, int] | None = None,
     confidence_intervals: bool = True,
+    text_every: int = 0,
 ) -> BenchInputs:
     """Returns the inputs for `n_features`, generating them unless a matching cache exists.
 
@@ -108,20 +113,23 @@ def ensure_inputs(
         root: cache folder.
         rows: examples per split (default `DEFAULT_ROWS`); every split in `SPLIT_NAMES`.
         confidence_intervals: have TFMA compute them (most of the generation time).
+        text_every: make every `text_every`-th feature free text (0: none).
     """
     if n_features < len(FIXED_COLUMNS) + 1:
         raise ValueError(f"n_features must be at least {len(FIXED_COLUMNS) + 1}, got {n_features}")
     rows = dict(rows or DEFAULT_ROWS)
     if sorted(rows) != sorted(SPLIT_NAMES):
         raise ValueError(f"rows must give a count for each of {SPLIT_NAMES}, got {sorted(rows)}")
-    expected = manifest(n_features, rows, confidence_intervals)
-    directory = pathlib.Path(root) / f"features-{n_features}"
+    expected = manifest(n_features, rows, confidence_intervals, text_every)
+    directory = pathlib.Path(root) / (
+        f"features-{n_features}-text{text_every}" if text_every else f"features-{n_features}"
+    )
     marker = directory / "manifest.json"
     if not (marker.exists() and json.loads(marker.read_text()) == expected):
         staging = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         frames = {
-            split: make_frame(n_features, count, seed=i)
+            split: make_frame(n_features, count, seed=i, text_every=text_every)
             for i, (split, count) in enumerate(sorted(rows.items()))
         }
         write_statistics(frames, str(staging / "statistics"))
@@ -132,15 +140,40 @@ def ensure_inputs(
         (staging / "manifest.json").write_text(json.dumps(expected, indent=2, sort_keys=True))
         shutil.rmtree(directory, ignore_errors=True)
         staging.rename(directory)
-    return BenchInputs(n_features=n_features, directory=str(directory), rows=rows)
+    return BenchInputs(n_features, str(directory), rows, text_every)
 
 
-def feature_names(n_features: int) -> list[str]:
+def feature_names(n_features: int, text_every: int = 0) -> list[str]:
     """Column names: the fixed columns, then `f0003_float`, `f0004_int`, …"""
     return list(FIXED_COLUMNS) + [
-        f"f{i:04d}_{FEATURE_KINDS[i % len(FEATURE_KINDS)]}"
-        for i in range(len(FIXED_COLUMNS), n_features)
+        f"f{i:04d}_{_kind(i, text_every)}" for i in range(len(FIXED_COLUMNS), n_features)
     ]
+
+
+def _kind(i: int, text_every: int) -> str:
+    return "text" if text_every and i % text_every == 0 else FEATURE_KINDS[i % len(FEATURE_KINDS)]
+
+
+# Free-text columns draw their rows from one pool of sentences (each column its own
+# choice and order, no row twice): mostly unique values, as reviews or notes are.
+_SENTENCE_POOL = 20_000
+
+
+def _sentences(rng: Any) -> Any:
+    import numpy as np
+
+    vocabulary = [
+        "".join(rng.choice(list(string.ascii_lowercase), size=rng.integers(1, 10)))
+        for _ in range(3000)
+    ]
+    lengths = rng.integers(3, 61, size=_SENTENCE_POOL)
+    words = rng.integers(0, len(vocabulary), size=int(lengths.sum()))
+    pool, at = [], 0
+    for k, length in enumerate(lengths):
+        sentence = " ".join(vocabulary[w] for w in words[at : at + length])
+        pool.append(f"{sentence}.<br /><br />{k}" if k % 5 == 0 else f"{sentence}. {k}")
+        at += length
+    return np.asarray(pool, dtype=object)
 
 
 def _long_names(count: int, rng: Any) -> list[str]:
@@ -151,7 +184,7 @@ def _long_names(count: int, rng: Any) -> list[str]:
     return [f"{' '.join(words[6 * k : 6 * k + 6])} segment {k}" for k in range(count)]
 
 
-def make_frame(n_features: int, count: int, seed: int) -> Any:
+def make_frame(n_features: int, count: int, seed: int, text_every: int = 0) -> Any:
     """One split as a pandas DataFrame of `n_features` columns and `count` rows."""
     import numpy as np
     import pandas as pd
@@ -165,9 +198,15 @@ def make_frame(n_features: int, count: int, seed: int) -> Any:
         "channel": np.asarray(CHANNELS, dtype=object)[channel],
     }
     score = (region - len(REGIONS) / 2) / len(REGIONS) + 0.3 * (channel == 0)
-    for i, name in enumerate(feature_names(n_features)[len(FIXED_COLUMNS) :], len(FIXED_COLUMNS)):
-        kind = FEATURE_KINDS[i % len(FEATURE_KINDS)]
-        if kind == "float":
+    names = feature_names(n_features, text_every)
+    sentences = _sentences(rng) if text_every else None
+    for i, name in enumerate(names[len(FIXED_COLUMNS) :], len(FIXED_COLUMNS)):
+        kind = _kind(i, text_every)
+        if kind == "text":
+            values = sentences[rng.choice(_SENTENCE_POOL, size=count, replace=False)]
+            if i % 3 == 0:
+                values[rng.random(count) < 0.05] = None
+        elif kind == "float":
             values: Any = rng.normal(i % 17, 1 + i % 5, size=count)
             if i % 7 == 0:
                 values[rng.random(count) < 0.05] = np.nan
@@ -190,7 +229,7 @@ def make_frame(n_features: int, count: int, seed: int) -> Any:
         columns[name] = values
     columns["label"] = (score + rng.normal(0, 1, size=count) > 0).astype(np.int64)
     frame = pd.DataFrame(columns)
-    return frame[feature_names(n_features)]
+    return frame[names]
 
 
 def with_predictions(frame: Any) -> Any:
@@ -260,9 +299,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("features", type=int, nargs="+", help="feature counts, e.g. 10 200 2000")
     parser.add_argument("--root", default=str(DEFAULT_ROOT))
+    parser.add_argument(
+        "--text-every", type=int, default=0, help="make every k-th feature free text"
+    )
     args = parser.parse_args(argv)
     for n in args.features:
-        print(ensure_inputs(n, args.root).directory)
+        print(ensure_inputs(n, args.root, text_every=args.text_every).directory)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,9 @@ DEFAULT_RUNS = {"ours": {10: 5, 200: 3, 2000: 3}, "mct": {10: 2, 200: 1, 2000: 1
 # Interleaved rounds (ours, then MCT) per feature count: a change in load hits both.
 DEFAULT_ROUNDS = {10: 1, 200: 2, 2000: 1}
 # Fresh processes building our card from files, per feature count.
-FRESH_RUNS = {10: 5, 200: 5, 2000: 5, LARGE_FEATURES: 2}
+FRESH_RUNS = {10: 5, 200: 5, 2000: 6, LARGE_FEATURES: 2}
+# The free-text variant of the 2,000-feature inputs: every TEXT_EVERY-th feature.
+TEXT_EVERY = 10
 # TensorFlow and what imports it: a build from local files must load none of them.
 HEAVY_MODULES = ("tensorflow", "tensorflow_model_analysis", "apache_beam", "tfx_bsl")
 OUTPUT_DIR = pathlib.Path("build/bench")
@@ -360,6 +362,7 @@ class FreshMeasurement:
     heavy_modules: tuple[str, ...]  # of `HEAVY_MODULES`, those any of the processes loaded
     load_average: tuple[float, float]
     html_bytes: int = 0
+    text_every: int = 0  # every k-th feature free text (`inputs.ensure_inputs`)
 
     @property
     def median_s(self) -> float:
@@ -507,9 +510,22 @@ def check_targets(
                     row["html_ratio"] <= HTML_RATIO_TARGET,
                 )
             )
+    plain = {f.n_features: f for f in fresh if f.how == "fresh" and not f.text_every}
     for f in fresh:
         heavy = ", ".join(f.heavy_modules) or "none"
         measured = f"{f.median_s:.2f} s, {_mib(f.peak_rss_bytes)} MiB ({_load(f.load_average)})"
+        if f.text_every and f.n_features in plain:
+            without = plain[f.n_features]
+            targets.append(
+                _target(
+                    f"{f.n_features:,} features, 1 in {f.text_every} free text: no slower than "
+                    "without free text (fresh process, same run, in turns)",
+                    f"{f.median_s:.2f} s against {without.median_s:.2f} s "
+                    f"({f.median_s / without.median_s:.2f}x)",
+                    f.median_s <= without.median_s,
+                )
+            )
+            continue
         if f.how == "fresh" and f.n_features == 2000:
             targets.append(
                 _target(
@@ -642,7 +658,9 @@ def markdown_tables(
             "|---:|---|---:|---:|---:|---:|---|---|",
         ]
         for f in fresh:
-            how = _FRESH_ROWS[f.how]
+            how = _FRESH_ROWS[f.how] + (
+                f", 1 in {f.text_every} features free text" if f.text_every else ""
+            )
             lines.append(
                 f"| {f.n_features:,} | {how} | {len(f.times_s)} | {f.median_s:.2f} "
                 f"| {min(f.times_s):.2f}–{max(f.times_s):.2f} | {_mib(f.peak_rss_bytes)} "
@@ -994,18 +1012,49 @@ def run_fresh(
         bench_inputs = inputs.ensure_inputs(n, inputs_root)
         # The large card is the browser step's page of this size.
         folder = output_dir / "cards" / (f"ours-{n}" if n == LARGE_FEATURES else f"fresh-{n}")
-        kinds = ["fresh", *(["replace", "executor"] if n in executor_features else [])]
-        for how in kinds:
-            count = FRESH_RUNS.get(n, 3) if how == "fresh" else 3
-            _progress(f"{how}: {n} features, {count} processes...")
-            target = output_dir / "cards" / f"executor-{n}" if how == "executor" else folder
-            result = measure_fresh(how, bench_inputs, count, str(target))
-            _progress(
-                f"  median {result.median_s:.2f} s, peak RSS {_mib(result.peak_rss_bytes)} MiB, "
-                f"load {_load(result.load_average)}"
-            )
-            measured.append(result)
+        count = FRESH_RUNS.get(n, 3)
+        if n not in executor_features:
+            measured.append(_measured("fresh", bench_inputs, count, folder))
+            continue
+        # With and without free text, taking turns (issue 20: no slower with free text).
+        with_text = inputs.ensure_inputs(n, inputs_root, text_every=TEXT_EVERY)
+        text_folder = output_dir / "cards" / f"fresh-{n}-text{TEXT_EVERY}"
+        first, second = (count + 1) // 2, count // 2
+        plain = [_measured("fresh", bench_inputs, first, folder)]
+        text = [_measured("fresh", with_text, first, text_folder)]
+        plain.append(_measured("fresh", bench_inputs, second, folder))
+        text.append(_measured("fresh", with_text, second, text_folder))
+        measured += [_joined(plain), dataclasses.replace(_joined(text), text_every=TEXT_EVERY)]
+        measured.append(_measured("replace", bench_inputs, 3, folder))
+        measured.append(
+            _measured("executor", bench_inputs, 3, output_dir / "cards" / f"executor-{n}")
+        )
     return measured
+
+
+def _measured(
+    how: str, bench_inputs: inputs.BenchInputs, count: int, folder: pathlib.Path
+) -> FreshMeasurement:
+    text = f", 1 in {bench_inputs.text_every} free text" if bench_inputs.text_every else ""
+    _progress(f"{how}: {bench_inputs.n_features} features{text}, {count} processes...")
+    result = measure_fresh(how, bench_inputs, count, str(folder))
+    _progress(
+        f"  median {result.median_s:.2f} s, peak RSS {_mib(result.peak_rss_bytes)} MiB, "
+        f"load {_load(result.load_average)}"
+    )
+    return result
+
+
+def _joined(batches: Sequence[FreshMeasurement]) -> FreshMeasurement:
+    """Batches of one measurement taken in turns with another, as one."""
+    return dataclasses.replace(
+        batches[0],
+        times_s=tuple(t for b in batches for t in b.times_s),
+        peak_rss_bytes=max(b.peak_rss_bytes for b in batches),
+        heavy_modules=tuple(sorted({m for b in batches for m in b.heavy_modules})),
+        load_average=(batches[0].load_average[0], batches[-1].load_average[1]),
+        html_bytes=batches[-1].html_bytes,
+    )
 
 
 def report(

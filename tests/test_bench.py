@@ -47,6 +47,24 @@ def test_cached_inputs_are_reused(tiny_inputs):
     assert manifest.stat().st_mtime_ns == before
 
 
+def test_free_text_inputs_make_free_text_features(tmp_path):
+    text_inputs = inputs.ensure_inputs(
+        12, tmp_path, rows=TINY_ROWS, confidence_intervals=False, text_every=4
+    )
+    assert pathlib.Path(text_inputs.directory).name == "features-12-text4"
+    import mct_component as mct
+
+    built = mct.card_from_files(
+        text_inputs.model_uri,
+        statistics=text_inputs.statistics_uri,
+        evaluation=text_inputs.evaluation_uri,
+    )
+    kinds = {f.name: f.kind for f in built.datasets[0].features}
+    assert {n for n, k in kinds.items() if k == "free_text"} == {
+        n for n in inputs.feature_names(12, 4) if n.endswith("_text")
+    } == {"f0004_text", "f0008_text"}
+
+
 @pytest.mark.parametrize("tool", ["ours", "mct"])
 def test_each_tool_builds_a_card_with_charts(tool, tiny_inputs, tmp_path):
     measured = run.measure(tool, tiny_inputs, 1, None, str(tmp_path / tool))
@@ -83,12 +101,14 @@ def test_report_compares_rounds_and_checks_targets():
     fresh = [
         run.FreshMeasurement("fresh", 2000, (1.5, 1.7, 1.6), 200 * run.MIB, (), (1.0, 1.5)),
         run.FreshMeasurement("replace", 2000, (2.5, 2.7, 2.6), 200 * run.MIB, (), (1.0, 1.5)),
+        run.FreshMeasurement("fresh", 2000, (1.7,), 200 * run.MIB, (), (1.0, 1.0), text_every=10),
         run.FreshMeasurement("executor", 2000, (2.5,), 900 * run.MIB, ("tensorflow",), (1.0, 1.0)),
         run.FreshMeasurement("fresh", run.LARGE_FEATURES, (15.0,), 3 * run.GIB, (), (1.0, 1.0)),
     ]
     verdicts = [t["met"] for t in run.check_targets(measurements, comparisons, fresh)]
-    # 200: 110x, HTML; 2,000: 58x; fresh 1.6 s; executor 2.5 s; 20,000: 3 GiB
-    assert verdicts == [True, True, False, True, False, False]
+    # 200: 110x, HTML; 2,000: 58x; fresh 1.6 s; with free text 1.7 s against 1.6 s;
+    # executor 2.5 s; 20,000: 3 GiB
+    assert verdicts == [True, True, False, True, False, False, False]
     table = run.markdown_tables(
         measurements, comparisons, run.check_targets(measurements, comparisons, fresh), fresh
     )
@@ -97,6 +117,8 @@ def test_report_compares_rounds_and_checks_targets():
         "| 2,000 | fresh process, beyond interpreter start | 3 | 1.60 | 1.50–1.70 | 200 |" in table
     )
     assert "| 2,000 | fresh process, over the previous card | 3 | 2.60 | 2.50–2.70 | 200 |" in table
+    assert "| 2,000 | fresh process, beyond interpreter start, 1 in 10 features free text | 1 |" in table
+    assert "1.70 s against 1.60 s (1.06x) | **no** |" in table
 
 
 def test_fresh_executor_and_profiled_builds_on_tiny_inputs(tiny_inputs, tmp_path):
