@@ -60,9 +60,11 @@ def test_free_text_inputs_make_free_text_features(tmp_path):
         evaluation=text_inputs.evaluation_uri,
     )
     kinds = {f.name: f.kind for f in built.datasets[0].features}
-    assert {n for n, k in kinds.items() if k == "free_text"} == {
-        n for n in inputs.feature_names(12, 4) if n.endswith("_text")
-    } == {"f0004_text", "f0008_text"}
+    assert (
+        {n for n, k in kinds.items() if k == "free_text"}
+        == {n for n in inputs.feature_names(12, 4) if n.endswith("_text")}
+        == {"f0004_text", "f0008_text"}
+    )
 
 
 @pytest.mark.parametrize("tool", ["ours", "mct"])
@@ -117,7 +119,10 @@ def test_report_compares_rounds_and_checks_targets():
         "| 2,000 | fresh process, beyond interpreter start | 3 | 1.60 | 1.50–1.70 | 200 |" in table
     )
     assert "| 2,000 | fresh process, over the previous card | 3 | 2.60 | 2.50–2.70 | 200 |" in table
-    assert "| 2,000 | fresh process, beyond interpreter start, 1 in 10 features free text | 1 |" in table
+    assert (
+        "| 2,000 | fresh process, beyond interpreter start, 1 in 10 features free text | 1 |"
+        in table
+    )
     assert "1.70 s against 1.60 s (1.06x) | **no** |" in table
 
 
