@@ -424,7 +424,7 @@ def record_push(
 
     Raises:
         LineageError: no such model, no card, or no Pusher took the model.
-        ParameterError: the card is approved or archived, or records this push already.
+        ParameterError: the card is archived, or records this push already.
         ConflictError: someone changed the card meanwhile.
     """
     from mct_component.governance import registry

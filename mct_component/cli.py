@@ -586,9 +586,21 @@ def _standing(checked: Any, number: int) -> str:
     if version.verified:
         from mct_component.governance import lifecycle, signing
 
-        what = "approved" if version.status == lifecycle.APPROVED else version.change
+        approving = version.status == lifecycle.APPROVED and version.change != lifecycle.PUSHED
+        what = "approved" if approving else version.change
         signer = signing.short_identity(version.signer)
-        return f"Record: verified: version {number} {what} by {version.by} (signed by {signer})"
+        carried = ""
+        if version.change == lifecycle.PUSHED and version.status == lifecycle.APPROVED:
+            approved = checked.approval_of(number)
+            carried = (
+                f"; the approval of version {approved} carries over"
+                if approved
+                else "; the approval it carries does not verify"
+            )
+        return (
+            f"Record: verified: version {number} {what} by {version.by} "
+            f"(signed by {signer}){carried}"
+        )
     reason = "unsigned" if not version.signer else "no review policy names its signer"
     return f"Record: unverified: version {number} is {version.status} ({reason})"
 

@@ -74,15 +74,23 @@ def test_the_pushed_version_says_where_the_model_went(penguin_run, store_copy, t
     assert "Not pushed." in mct.render_card(refused, ("html",))["model_card.html"]
 
 
-def test_a_push_is_recorded_once_and_not_over_an_approval(penguin_run, store_copy, tmp_path):
+def test_a_push_is_recorded_once_and_keeps_an_approval(penguin_run, store_copy, tmp_path):
     model = penguin_run.artifacts("Model")[0]
     root = str(tmp_path / "versions")
-    mct.record_push(store_copy, model.id, output_root=root)
-    with pytest.raises(mct.ParameterError, match="records this push already"):
-        mct.record_push(store_copy, model.id, output_root=root)
     mct.set_card_status(store_copy, model.id, "pending_review", output_root=root)
     mct.set_card_status(store_copy, model.id, "approved", output_root=root)
-    with pytest.raises(mct.ParameterError, match=r"is approved .*nobody approved"):
+    approved = mct.load_card_version(store_copy, model.id)
+    pushed = mct.record_push(store_copy, model.id, output_root=root)
+    with pytest.raises(mct.ParameterError, match="records this push already"):
+        mct.record_push(store_copy, model.id, output_root=root)
+    # The approval of the version before carries over to the push record.
+    assert (pushed.version, pushed.status) == (4, "approved")
+    recorded = mct.load_card_version(store_copy, model.id)
+    assert recorded.governance.approval == approved.governance.approval
+    assert recorded.governance.approval.version == 3
+    assert mct.verify_card_history(store_copy, model.id).holds
+    mct.set_card_status(store_copy, model.id, "archived", output_root=root)
+    with pytest.raises(mct.ParameterError, match="archived card is final"):
         mct.record_push(store_copy, model.id, output_root=root)
 
 

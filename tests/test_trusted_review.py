@@ -204,6 +204,50 @@ def _approved(review, capsys):
     return mct.card_history(review["store"].target, review["store"].model_id)
 
 
+def test_a_push_recorded_on_an_approved_card_carries_its_approval(review, capsys):
+    from mct_component.card import Deployment
+    from mct_component.governance import lifecycle, registry, signing
+    from mct_component.governance import policy as policies
+    from mct_component.mlmd import store as stores
+
+    _approved(review, capsys)  # version 4: bob approves ann's card
+    store, output_root = review["store"], str(review["tmp"] / "versions")
+    rules = policies.load(review["policy"])
+    ann = signing.optional_key(review["keys"]["ann"], None, ())
+    connection = stores.connect(store.target, read_only=False)
+    where = Deployment(pushed=True, destination="/serving/credit/1765", version="1765")
+    pushed = registry.record_push(
+        connection, store.model_id, where, "ann", output_root=output_root, key=ann, policy=rules
+    )
+    assert (pushed.version, pushed.status, pushed.change) == (5, "approved", lifecycle.PUSHED)
+    code, out, _ = _verify(review, capsys, "--require-approval")
+    assert code == 0 and "verified approved (version 4; push recorded in version 5)" in out
+    code, out, _ = run(capsys, *store.cli("show", "--policy", review["policy"]))
+    assert out.startswith("Record: verified: version 5 pushed by ann (signed by key:")
+    assert "the approval of version 4 carries over" in out.splitlines()[0]
+    assert _flags(review) == set()
+
+    # An insider with a signing key dresses up a content change as a push record: the
+    # approval does not carry over, and verify names what changed.
+    current, card = registry._newest_for_change(connection, store.model_id)
+    risk = dataclasses.replace(card.considerations.risk, rating="low")
+    forged = dataclasses.replace(
+        card,
+        considerations=dataclasses.replace(card.considerations, risk=risk),
+        deployment=dataclasses.replace(where, destination="/serving/credit/1766"),
+    )
+    governance = card.governance
+    change = registry._Change(
+        current, forged, lifecycle.PUSHED, "ann", "2026-12-07T12:00:00+00:00", "pushed",
+        approval=governance.approval, key=ann, approvals=governance.approvals,
+    )  # fmt: skip
+    registry._record(connection, change, output_root, None, rules)
+    code, out, _ = _verify(review, capsys, "--require-approval")
+    assert code == 1
+    assert "version 6: a push record changed more than where the model went: considerations" in out
+    assert {"history_altered", "approval_unverified"} <= _flags(review)
+
+
 def test_an_sql_update_of_who_or_status_is_named_by_verify(review, capsys):
     versions = _approved(review, capsys)
     store = review["store"]

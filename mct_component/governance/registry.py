@@ -505,22 +505,25 @@ def record_push(
 ) -> CardVersion:
     """Records where the Pusher put the model as the next version of its card (change
     `lifecycle.PUSHED`): the card of the newest version with `deployment` set and the
-    missing-PushedModel note gone; content and status unchanged. The version the push
-    gate judged stays in the history as it was, and the note names it.
+    missing-PushedModel note gone; content, status and approvals unchanged. The version
+    the push gate judged stays in the history as it was, and the note names it.
+
+    On an approved card the new version stays approved: its approval is the one of the
+    version it comes from, and `verify` holds it to that (a push record that changes
+    anything but where the model went breaks the history).
 
     Raises:
-        ParameterError: the newest version is approved or archived (a new version would
-            not be the one approved), or it records the same push already.
+        ParameterError: the newest version is archived, or records the same push already.
         ConflictError: someone changed the newest version meanwhile.
     """
     from mct_component.assembly.assemble import MISSING_NOTES
 
     _check_change(by, note)
     current, card = _newest_for_change(store, model_id)
-    if current.status in (lifecycle.APPROVED, lifecycle.ARCHIVED):
+    if current.status == lifecycle.ARCHIVED:
         raise ParameterError(
-            f"model {model_id}'s card is {current.status} (version {current.version}): a push "
-            "record would be a new version nobody approved; record pushes before approval"
+            f"model {model_id}'s card is archived (version {current.version}): an archived "
+            "card is final"
         )
     if card.deployment == deployment:
         raise ParameterError(
@@ -540,8 +543,17 @@ def record_push(
     note = note or (
         f"The Pusher's result: {where}. The push gate judged version {current.version}."
     )
+    governance = card.governance
     change = _Change(
-        current, changed, lifecycle.PUSHED, _who(by, key, policy), now_iso(), note, key=key
+        current,
+        changed,
+        lifecycle.PUSHED,
+        _who(by, key, policy),
+        now_iso(),
+        note,
+        approval=governance.approval if governance else None,
+        key=key,
+        approvals=governance.approvals if governance else (),
     )
     return _record(store, change, output_root, sinks, policy)
 

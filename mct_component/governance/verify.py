@@ -58,14 +58,22 @@ class Verification:
     @property
     def verified_approval(self) -> bool:
         """The newest version is an approval that verifies (signed, vouched, unbroken,
-        and the whole history holds)."""
-        newest = self.versions[-1] if self.versions else None
-        return (
-            self.holds
-            and newest is not None
-            and newest.status == lifecycle.APPROVED
-            and newest.verified
-        )
+        and the whole history holds), or a push record on one (see `approval_of`)."""
+        return self.holds and bool(self.versions) and self.approval_of(len(self.versions)) > 0
+
+    def approval_of(self, version: int) -> int:
+        """The approval `version` stands on: itself if it is an approval that verifies;
+        through push records (which only say where the model went: their approval is
+        their parent's), the approval they carry; 0 if none."""
+        index = version - 1
+        while 0 <= index < len(self.versions):
+            check = self.versions[index]
+            if check.broken or check.status != lifecycle.APPROVED:
+                return 0
+            if check.change != lifecycle.PUSHED:
+                return check.version if check.verified else 0
+            index -= 1
+        return 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (`mct-card verify --json`)."""
@@ -74,6 +82,7 @@ class Verification:
             "policy": self.policy,
             "holds": self.holds,
             "verified_approval": self.verified_approval,
+            "approved_version": self.approval_of(len(self.versions)) if self.holds else 0,
             "versions": [{**dataclasses.asdict(v), "verified": v.verified} for v in self.versions],
             "problems": [{"version": n, "problem": what} for n, what in self.problems],
         }
@@ -96,6 +105,7 @@ def verify_versions(
     problems: list[tuple[int, str]] = []
     checks: list[VersionCheck] = []
     parent_sha: str | None = None
+    parent_card: Card | None = None
     for index, version in enumerate(versions):
         found: list[str] = []
         number = version.version
@@ -111,6 +121,8 @@ def verify_versions(
         if card is not None:
             _check_chain(index, versions, card, parent_sha, found)
             _check_record(index, versions, card, found)
+            if record is not None and record.kind == lifecycle.PUSHED:
+                _check_push_record(card, parent_card, found)
         signer, vouched = _check_signature(version, record, policy, found)
         if card is not None and policy is not None:
             _check_policy(index, versions, card, signer, policy, found)
@@ -126,7 +138,7 @@ def verify_versions(
                 broken=bool(found),
             )
         )
-        parent_sha = sha
+        parent_sha, parent_card = sha, card
     return Verification(model_id, tuple(checks), tuple(problems), policy.path if policy else None)
 
 
@@ -147,8 +159,7 @@ def approval_problem(store: Any, model_id: int, version: int, policy: Policy | N
         return f"{where} does not verify: version {number}: {problem}"
     if not 1 <= version <= len(result.versions):
         return f"{where} is not in its history"
-    check = result.versions[version - 1]
-    if not check.verified or check.status != lifecycle.APPROVED:
+    if not result.approval_of(version):
         return f"{where} is not an approval signed by someone the review policy names"
     return ""
 
@@ -240,6 +251,31 @@ def _check_record(
     reason = _lifecycle_break(record)
     if reason:
         found.append(reason)
+
+
+# What a push record may change: where the model went, the missing-PushedModel note
+# (dropped), the completeness that follows, and its own governance record.
+_PUSH_MAY_CHANGE = frozenset({"deployment", "missing", "completeness", "governance"})
+
+
+def _check_push_record(card: Card, parent: Card | None, found: list[str]) -> None:
+    """A push record changes nothing but where the model went: its content, status and
+    approvals are its parent's (so an approval carries over to it)."""
+    if parent is None:
+        found.append("a push record without a parent version to compare with")
+        return
+    now, before = card.to_dict(), parent.to_dict()
+    changed = sorted(k for k in now.keys() | before.keys() if now.get(k) != before.get(k))
+    changed = [k for k in changed if k not in _PUSH_MAY_CHANGE]
+    if not set(card.missing) <= set(parent.missing):
+        changed.append("missing")
+    approvals = [
+        (g.approval, g.approvals) if g else (None, ()) for g in (card.governance, parent.governance)
+    ]
+    if approvals[0] != approvals[1]:
+        changed.append("governance.approvals")
+    if changed:
+        found.append(f"a push record changed more than where the model went: {', '.join(changed)}")
 
 
 def _lifecycle_break(record: Any) -> str:
@@ -365,7 +401,11 @@ def summary_line(result: Verification) -> str:
     if not result.holds:
         return f"model {result.model_id}: history altered ({len(result.problems)} problem(s))"
     if newest is not None and result.verified_approval:
-        return f"model {result.model_id}: verified approved (version {newest.version})"
+        approved = result.approval_of(newest.version)
+        pushed = (
+            f"; push recorded in version {newest.version}" if approved != newest.version else ""
+        )
+        return f"model {result.model_id}: verified approved (version {approved}{pushed})"
     state = "verified" if newest is not None and newest.verified else "unverified"
     status = newest.status if newest is not None else "none"
     return f"model {result.model_id}: history holds; newest version {status}, {state}"
