@@ -68,9 +68,13 @@ DEFAULT_RUNS = {"ours": {10: 5, 200: 3, 2000: 3}, "mct": {10: 2, 200: 1, 2000: 1
 # Interleaved rounds (ours, then MCT) per feature count: a change in load hits both.
 DEFAULT_ROUNDS = {10: 1, 200: 2, 2000: 1}
 # Fresh processes building our card from files, per feature count.
-FRESH_RUNS = {10: 5, 200: 5, 2000: 6, LARGE_FEATURES: 2}
-# The free-text variant of the 2,000-feature inputs: every TEXT_EVERY-th feature.
+FRESH_RUNS = {10: 5, 200: 5, 2000: 5, LARGE_FEATURES: 2}
+# The free-text variant of the 2,000-feature inputs: every TEXT_EVERY-th feature,
+# built by this checkout and, in turns, by the code of BASELINE_COMMIT (the last commit
+# before issue 20 made free text a kind of its own; "today" in that issue).
 TEXT_EVERY = 10
+TEXT_RUNS = 4
+BASELINE_COMMIT = "ea43aba0ff0006da22e65e1531e6cebceab2231e"
 # TensorFlow and what imports it: a build from local files must load none of them.
 HEAVY_MODULES = ("tensorflow", "tensorflow_model_analysis", "apache_beam", "tfx_bsl")
 OUTPUT_DIR = pathlib.Path("build/bench")
@@ -363,6 +367,7 @@ class FreshMeasurement:
     load_average: tuple[float, float]
     html_bytes: int = 0
     text_every: int = 0  # every k-th feature free text (`inputs.ensure_inputs`)
+    commit: str = ""  # the code measured, when not this checkout's
 
     @property
     def median_s(self) -> float:
@@ -416,7 +421,11 @@ print({prefix!r} + json.dumps({{"seconds": seconds, "peak": peak, "heavy": heavy
 
 
 def measure_fresh(
-    how: str, bench_inputs: inputs.BenchInputs, runs: int, output_dir: str
+    how: str,
+    bench_inputs: inputs.BenchInputs,
+    runs: int,
+    output_dir: str,
+    baseline: tuple[str, str] | None = None,
 ) -> FreshMeasurement:
     """`runs` processes each building our card once (`how`: "fresh", "replace" or
     "executor"; see `FreshMeasurement`).
@@ -429,11 +438,14 @@ def measure_fresh(
     times slower for the next write (0.1 s became 0.4–0.5 s), a cost of the disk's
     state rather than of the build: "replace" measures it apart, each timed build
     writing over the card the previous one left at `output_dir`. Before each timed
-    process the disk is synced (untimed).
+    process the disk is synced (untimed). `baseline` is (commit, folder) of another
+    checkout whose code builds the card instead (`baseline_tree`).
     """
     script = (_EXECUTOR if how == "executor" else _FRESH) + _REPORT.format(
         heavy=HEAVY_MODULES, prefix=RESULT_PREFIX
     )
+    if baseline:  # its package ahead of the working directory's and the installed one
+        script = f"import sys; sys.path.insert(0, {baseline[1]!r})\n" + script
     splits = sorted(os.listdir(bench_inputs.statistics_uri), key=lambda s: (s != "Split-train", s))
     job = {
         "model": bench_inputs.model_uri,
@@ -469,7 +481,34 @@ def measure_fresh(
         heavy_modules=tuple(sorted({m for r in timed for m in r["heavy"]})),
         load_average=(load_before, load_after),
         html_bytes=html.stat().st_size if html.exists() else 0,
+        text_every=bench_inputs.text_every,
+        commit=baseline[0] if baseline else "",
     )
+
+
+def baseline_tree(commit: str, output_dir: pathlib.Path) -> str | None:
+    """The package at `commit`, extracted once under `output_dir` (`git archive`), with
+    its default templates where an installed package has them; None, said, when this
+    checkout's history lacks the commit."""
+    folder = output_dir / f"baseline-{commit[:12]}"
+    marker = folder / ".complete"
+    if marker.exists():
+        return str(folder.resolve())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", commit, "mct_component", "templates"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        _progress(f"git cannot give commit {commit[:12]} (a shallow clone?): not compared")
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    (folder / "mct_component" / "templates").symlink_to("../templates")
+    marker.touch()
+    return str(folder.resolve())
 
 
 def _target(target: str, measured: str, met: bool) -> dict[str, Any]:
@@ -510,21 +549,23 @@ def check_targets(
                     row["html_ratio"] <= HTML_RATIO_TARGET,
                 )
             )
-    plain = {f.n_features: f for f in fresh if f.how == "fresh" and not f.text_every}
+    before = {f.n_features: f for f in fresh if f.text_every and f.commit}
     for f in fresh:
         heavy = ", ".join(f.heavy_modules) or "none"
         measured = f"{f.median_s:.2f} s, {_mib(f.peak_rss_bytes)} MiB ({_load(f.load_average)})"
-        if f.text_every and f.n_features in plain:
-            without = plain[f.n_features]
+        if f.text_every and not f.commit and f.n_features in before:
+            old = before[f.n_features]
             targets.append(
                 _target(
                     f"{f.n_features:,} features, 1 in {f.text_every} free text: no slower than "
-                    "without free text (fresh process, same run, in turns)",
-                    f"{f.median_s:.2f} s against {without.median_s:.2f} s "
-                    f"({f.median_s / without.median_s:.2f}x)",
-                    f.median_s <= without.median_s,
+                    f"the code before issue 20 ({old.commit[:7]}; fresh process, same run, "
+                    "in turns)",
+                    f"{f.median_s:.2f} s against {old.median_s:.2f} s "
+                    f"({f.median_s / old.median_s:.2f}x)",
+                    f.median_s <= old.median_s,
                 )
             )
+        if f.text_every:
             continue
         if f.how == "fresh" and f.n_features == 2000:
             targets.append(
@@ -661,6 +702,8 @@ def markdown_tables(
             how = _FRESH_ROWS[f.how] + (
                 f", 1 in {f.text_every} features free text" if f.text_every else ""
             )
+            if f.commit:
+                how += f", the code of {f.commit[:7]} (before issue 20)"
             lines.append(
                 f"| {f.n_features:,} | {how} | {len(f.times_s)} | {f.median_s:.2f} "
                 f"| {min(f.times_s):.2f}–{max(f.times_s):.2f} | {_mib(f.peak_rss_bytes)} "
@@ -1016,15 +1059,8 @@ def run_fresh(
         if n not in executor_features:
             measured.append(_measured("fresh", bench_inputs, count, folder))
             continue
-        # With and without free text, taking turns (issue 20: no slower with free text).
-        with_text = inputs.ensure_inputs(n, inputs_root, text_every=TEXT_EVERY)
-        text_folder = output_dir / "cards" / f"fresh-{n}-text{TEXT_EVERY}"
-        first, second = (count + 1) // 2, count // 2
-        plain = [_measured("fresh", bench_inputs, first, folder)]
-        text = [_measured("fresh", with_text, first, text_folder)]
-        plain.append(_measured("fresh", bench_inputs, second, folder))
-        text.append(_measured("fresh", with_text, second, text_folder))
-        measured += [_joined(plain), dataclasses.replace(_joined(text), text_every=TEXT_EVERY)]
+        measured.append(_measured("fresh", bench_inputs, count, folder))
+        measured += _free_text_in_turns(n, inputs_root, output_dir)
         measured.append(_measured("replace", bench_inputs, 3, folder))
         measured.append(
             _measured("executor", bench_inputs, 3, output_dir / "cards" / f"executor-{n}")
@@ -1032,12 +1068,35 @@ def run_fresh(
     return measured
 
 
+def _free_text_in_turns(
+    n: int, inputs_root: pathlib.Path, output_dir: pathlib.Path
+) -> list[FreshMeasurement]:
+    """The free-text inputs built by this checkout and by `BASELINE_COMMIT`'s code, in
+    turns (issue 20: no slower than before free text had a kind of its own)."""
+    with_text = inputs.ensure_inputs(n, inputs_root, text_every=TEXT_EVERY)
+    folder = output_dir / "cards" / f"fresh-{n}-text{TEXT_EVERY}"
+    tree = baseline_tree(BASELINE_COMMIT, output_dir)
+    baseline = (BASELINE_COMMIT, tree) if tree else None
+    ours: list[FreshMeasurement] = []
+    theirs: list[FreshMeasurement] = []
+    for count in (TEXT_RUNS - TEXT_RUNS // 2, TEXT_RUNS // 2):
+        ours.append(_measured("fresh", with_text, count, folder))
+        if baseline:
+            theirs.append(_measured("fresh", with_text, count, folder, baseline))
+    return [_joined(ours), *([_joined(theirs)] if theirs else [])]
+
+
 def _measured(
-    how: str, bench_inputs: inputs.BenchInputs, count: int, folder: pathlib.Path
+    how: str,
+    bench_inputs: inputs.BenchInputs,
+    count: int,
+    folder: pathlib.Path,
+    baseline: tuple[str, str] | None = None,
 ) -> FreshMeasurement:
     text = f", 1 in {bench_inputs.text_every} free text" if bench_inputs.text_every else ""
-    _progress(f"{how}: {bench_inputs.n_features} features{text}, {count} processes...")
-    result = measure_fresh(how, bench_inputs, count, str(folder))
+    code = f", the code of {baseline[0][:7]}" if baseline else ""
+    _progress(f"{how}: {bench_inputs.n_features} features{text}{code}, {count} processes...")
+    result = measure_fresh(how, bench_inputs, count, str(folder), baseline)
     _progress(
         f"  median {result.median_s:.2f} s, peak RSS {_mib(result.peak_rss_bytes)} MiB, "
         f"load {_load(result.load_average)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 import pytest
@@ -104,13 +105,16 @@ def test_report_compares_rounds_and_checks_targets():
         run.FreshMeasurement("fresh", 2000, (1.5, 1.7, 1.6), 200 * run.MIB, (), (1.0, 1.5)),
         run.FreshMeasurement("replace", 2000, (2.5, 2.7, 2.6), 200 * run.MIB, (), (1.0, 1.5)),
         run.FreshMeasurement("fresh", 2000, (1.7,), 200 * run.MIB, (), (1.0, 1.0), text_every=10),
+        run.FreshMeasurement(
+            "fresh", 2000, (2.5,), 200 * run.MIB, (), (1.0, 1.0), text_every=10, commit="ea43aba0"
+        ),
         run.FreshMeasurement("executor", 2000, (2.5,), 900 * run.MIB, ("tensorflow",), (1.0, 1.0)),
         run.FreshMeasurement("fresh", run.LARGE_FEATURES, (15.0,), 3 * run.GIB, (), (1.0, 1.0)),
     ]
     verdicts = [t["met"] for t in run.check_targets(measurements, comparisons, fresh)]
-    # 200: 110x, HTML; 2,000: 58x; fresh 1.6 s; with free text 1.7 s against 1.6 s;
-    # executor 2.5 s; 20,000: 3 GiB
-    assert verdicts == [True, True, False, True, False, False, False]
+    # 200: 110x, HTML; 2,000: 58x; fresh 1.6 s; with free text 1.7 s against 2.5 s
+    # before issue 20; executor 2.5 s; 20,000: 3 GiB
+    assert verdicts == [True, True, False, True, True, False, False]
     table = run.markdown_tables(
         measurements, comparisons, run.check_targets(measurements, comparisons, fresh), fresh
     )
@@ -123,7 +127,11 @@ def test_report_compares_rounds_and_checks_targets():
         "| 2,000 | fresh process, beyond interpreter start, 1 in 10 features free text | 1 |"
         in table
     )
-    assert "1.70 s against 1.60 s (1.06x) | **no** |" in table
+    assert (
+        "| 2,000 | fresh process, beyond interpreter start, 1 in 10 features free text, the code of ea43aba (before issue 20) | 1 | 2.50 |"
+        in table
+    )
+    assert "1.70 s against 2.50 s (0.68x) | yes |" in table
 
 
 def test_fresh_executor_and_profiled_builds_on_tiny_inputs(tiny_inputs, tmp_path):
@@ -133,6 +141,15 @@ def test_fresh_executor_and_profiled_builds_on_tiny_inputs(tiny_inputs, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh"]
     replaced = run.measure_fresh("replace", tiny_inputs, 1, str(tmp_path / "fresh"))
     assert replaced.heavy_modules == () and replaced.html_bytes == fresh.html_bytes
+    # The code before issue 20, from this checkout's history, builds the same inputs.
+    tree = run.baseline_tree(run.BASELINE_COMMIT, tmp_path / "trees")
+    assert tree is not None, "this clone's history lacks the baseline commit"
+    before = run.measure_fresh(
+        "fresh", tiny_inputs, 1, str(tmp_path / "before"), (run.BASELINE_COMMIT, tree)
+    )
+    assert before.commit == run.BASELINE_COMMIT and before.heavy_modules == ()
+    written = json.loads((tmp_path / "before" / "model_card.json").read_text())
+    assert written["schema_version"] == "1.3"  # the card schema before issue 20's 1.4
     executor = run.measure_fresh("executor", tiny_inputs, 1, str(tmp_path / "executor"))
     assert "tensorflow" in executor.heavy_modules and executor.html_bytes > 1000
     from bench import profile_build
