@@ -937,7 +937,9 @@ def pdf_cards(
     """The card directories the PDF step renders: the newest demo card, when there is
     one, and our benchmark cards of up to `PDF_MAX_FEATURES` features."""
     cards = {}
-    demos = sorted(demo_cards.glob("*/model_card.json"), key=lambda p: int(p.parent.name))
+    # The generator names its folders by execution id, the registry its versions by
+    # model and version: the newest card is the one written last.
+    demos = sorted(demo_cards.glob("*/model_card.json"), key=lambda p: p.stat().st_mtime_ns)
     if demos:
         cards["demo"] = demos[-1].parent
     else:
@@ -1167,6 +1169,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--update-results-md", action="store_true", help=f"rewrite the tables in {RESULTS_MD}"
     )
+    parser.add_argument(
+        "--saved-build",
+        action="store_true",
+        help="the build step's tables from the last run's results.json, without measuring",
+    )
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args.worker)
@@ -1174,7 +1181,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Taken before measuring: the commit is that of the code measured.
     machine = machine_info()
     sections = {}
-    if "build" in args.steps:
+    if "build" in args.steps and args.saved_build:
+        results = json.loads((args.output_dir / "results.json").read_text())
+        measurements, fresh = saved_measurements(results)
+        tables = markdown_tables(measurements, results["comparisons"], results["targets"], fresh)
+        sections["results"] = machine_markdown(results["machine"]) + "\n" + tables
+    elif "build" in args.steps:
         runs = (
             {tool: dict.fromkeys(args.features, args.runs) for tool in builders.BUILDERS}
             if args.runs
@@ -1240,6 +1252,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def saved_measurements(
+    results: Mapping[str, Any],
+) -> tuple[list[Measurement], list[FreshMeasurement]]:
+    """The measurements of a `results.json` (`report`), as the build step made them."""
+
+    def fields(cls: type, saved: Mapping[str, Any]) -> dict[str, Any]:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in names}
+
+    measurements = [Measurement(**fields(Measurement, m)) for m in results["measurements"]]
+    fresh = [FreshMeasurement(**fields(FreshMeasurement, f)) for f in results["fresh"]]
+    return measurements, fresh
 
 
 def _write(path: pathlib.Path, data: Mapping[str, Any]) -> None:
