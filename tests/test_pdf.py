@@ -140,6 +140,21 @@ def test_feature_details_are_open_in_print(demo):
     )
 
 
+def test_free_text_bytes_and_label_print_as_on_screen():
+    """The PDF is laid out from the HTML: free text by its lengths and one-line examples
+    (no frequency chart), bytes by their sizes, the label marked with its class balance."""
+    card_dict = full_card().to_dict()
+    text = pdf_text(mct.render_card(card.Card.from_dict(card_dict), ["pdf"])["model_card.pdf"])
+    # Text only between the free-text and the bytes feature's names: no chart.
+    free_text = text[text.index("review STRING free text") : text.index("image BYTES bytes")]
+    assert "% of the split" not in free_text
+    assert "950 95% 1144" in free_text  # unique values, unique share, average length
+    assert "A fine film." in free_text and "<br" not in free_text  # one line, no markup
+    assert "1.5% 40 2048 100 4096" in text  # the image's missing, unique and byte sizes
+    assert "island STRING label" in text and "Label: island" in text
+    assert "Biscoe: 114 (59%), Dream: 80 (41%)" in text
+
+
 def test_same_card_same_bytes(demo):
     _, pdf = demo
     assert mct.render_card(make_card(), ["pdf"])["model_card.pdf"] == pdf
