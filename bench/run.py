@@ -1057,11 +1057,9 @@ def run_fresh(
         bench_inputs = inputs.ensure_inputs(n, inputs_root)
         # The large card is the browser step's page of this size.
         folder = output_dir / "cards" / (f"ours-{n}" if n == LARGE_FEATURES else f"fresh-{n}")
-        count = FRESH_RUNS.get(n, 3)
+        measured.append(_measured("fresh", bench_inputs, FRESH_RUNS.get(n, 3), folder))
         if n not in executor_features:
-            measured.append(_measured("fresh", bench_inputs, count, folder))
             continue
-        measured.append(_measured("fresh", bench_inputs, count, folder))
         measured += _free_text_in_turns(n, inputs_root, output_dir)
         measured.append(_measured("replace", bench_inputs, 3, folder))
         measured.append(

@@ -586,17 +586,17 @@ def _standing(checked: Any, number: int) -> str:
     if version.verified:
         from mct_component.governance import lifecycle, signing
 
-        approving = version.status == lifecycle.APPROVED and version.change != lifecycle.PUSHED
-        what = "approved" if approving else version.change
-        signer = signing.short_identity(version.signer)
-        carried = ""
-        if version.change == lifecycle.PUSHED and version.status == lifecycle.APPROVED:
+        what, carried = version.change, ""
+        if version.status == lifecycle.APPROVED and version.change != lifecycle.PUSHED:
+            what = "approved"
+        elif version.status == lifecycle.APPROVED:  # a push record on an approved card
             approved = checked.approval_of(number)
             carried = (
                 f"; the approval of version {approved} carries over"
                 if approved
                 else "; the approval it carries does not verify"
             )
+        signer = signing.short_identity(version.signer)
         return (
             f"Record: verified: version {number} {what} by {version.by} "
             f"(signed by {signer}){carried}"

@@ -80,7 +80,7 @@ def test_each_tool_builds_a_card_with_charts(tool, tiny_inputs, tmp_path):
         assert measured.charts > 2 * N_FEATURES
 
 
-def test_report_compares_rounds_and_checks_targets():
+def test_report_compares_rounds_and_checks_targets(tmp_path):
     def fake(tool: str, n: int, seconds: float, html: int, round_number: int = 1):
         return run.Measurement(
             tool, n, (seconds,), 1.0, 100, 300 * run.MIB, html, 3, "/x", round_number, (1.0, 2.0)
@@ -132,6 +132,10 @@ def test_report_compares_rounds_and_checks_targets():
         in table
     )
     assert "1.70 s against 2.50 s (0.68x) | yes |" in table
+    # --saved-build: the same tables again from the results.json a run writes.
+    saved = json.loads(json.dumps(run.report(measurements, tmp_path, {"machine": 1}, fresh)))
+    again_measured, again_fresh = run.saved_measurements(saved)
+    assert again_measured == list(measurements) and again_fresh == fresh
 
 
 def test_fresh_executor_and_profiled_builds_on_tiny_inputs(tiny_inputs, tmp_path):

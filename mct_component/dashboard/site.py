@@ -277,7 +277,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(render.package_template),
         autoescape=True,
-        finalize=render.html_finalize,
+        finalize=formatting.html_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -215,7 +215,7 @@ def _new_environment(
         "bytecode_cache": bytecode_cache,
     }
     safe = markupsafe.Markup
-    options["finalize"] = _markdown_finalize if fmt == "md" else html_finalize
+    options["finalize"] = formatting.markdown_finalize if fmt == "md" else formatting.html_finalize
     factory = _SandboxedEnvironment if custom else _Environment
     env = factory(**options)
     env.filters.update(formatting.FILTERS)
@@ -319,19 +319,6 @@ def feature_text(splits: Iterable[Mapping[str, Any]]) -> markupsafe.Markup:
 def _one_line(value: str) -> str:
     """Text for one line of `feature_text`: visible characters, no line breaks."""
     return " ".join(formatting.visible_text(value).splitlines())
-
-
-def html_finalize(value: Any) -> Any:
-    """What HTML templates print: text without control or bidi characters (then escaped)."""
-    return formatting.visible_text(value) if type(value) is str else value
-
-
-def _markdown_finalize(value: Any) -> Any:
-    """What Markdown templates print: markup made by the template as is, values escaped."""
-
-    if isinstance(value, markupsafe.Markup):
-        return value
-    return markupsafe.Markup(formatting.markdown_text("" if value is None else value))
 
 
 class ChartSet:

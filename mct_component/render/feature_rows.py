@@ -23,17 +23,13 @@ _KIND_NAMES = {"free_text": " free text", "bytes": " bytes"}
 
 
 def html_text(value: Any) -> str:
-    """A value as the HTML templates print it: invisible characters removed, then escaped."""
-    if isinstance(value, markupsafe.Markup):
-        return str(value)
-    if type(value) is str:
-        value = formatting.visible_text(value)
-    return str(markupsafe.escape(value))
+    """A value as the HTML templates print it (`formatting.html_finalize`, then escaped)."""
+    return str(markupsafe.escape(formatting.html_finalize(value)))
 
 
 def markdown_value(value: Any) -> str:
-    """A value as the Markdown templates print it (`formatting.markdown_text`)."""
-    return formatting.markdown_text("" if value is None else value)
+    """A value as the Markdown templates print it (`formatting.markdown_finalize`)."""
+    return str(formatting.markdown_finalize(value))
 
 
 def _or_dash(value: Any) -> Any:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import markupsafe
+
 from mct_component import card
 from mct_component.errors import CardContentError
 from mct_component.text import excerpt
@@ -365,6 +367,18 @@ def markdown_text(value: Any) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return _BLOCK_START.sub(lambda m: m[0][:-1] + "\\" + m[0][-1], text)
+
+
+def html_finalize(value: Any) -> Any:
+    """What HTML templates print: text without control or bidi characters (then escaped)."""
+    return visible_text(value) if type(value) is str else value
+
+
+def markdown_finalize(value: Any) -> Any:
+    """What Markdown templates print: markup made by the template as is, values escaped."""
+    if isinstance(value, markupsafe.Markup):
+        return value
+    return markupsafe.Markup(markdown_text("" if value is None else value))
 
 
 def markdown_code(value: Any) -> str:
