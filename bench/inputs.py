@@ -303,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--text-every", type=int, default=0, help="make every k-th feature free text"
     )
     args = parser.parse_args(argv)
+    if args.text_every < 0:
+        parser.error(f"--text-every must be 0 (none) or a positive k, got {args.text_every}")
     for n in args.features:
         print(ensure_inputs(n, args.root, text_every=args.text_every).directory)
 

@@ -1180,7 +1180,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     machine = machine_info()
     sections = {}
     if "build" in args.steps and args.saved_build:
-        results = json.loads((args.output_dir / "results.json").read_text())
+        saved = args.output_dir / "results.json"
+        try:
+            results = json.loads(saved.read_text())
+            saved_measurements(results)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            parser.error(f"--saved-build needs a results.json of a build step at {saved}: {e}")
         measurements, fresh = saved_measurements(results)
         tables = markdown_tables(measurements, results["comparisons"], results["targets"], fresh)
         sections["results"] = machine_markdown(results["machine"]) + "\n" + tables
